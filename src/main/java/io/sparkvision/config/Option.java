@@ -1,0 +1,128 @@
+package io.sparkvision.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigValueType;
+
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * One typed job option: its key, default, description and what values it accepts.
+ * Reading it from a {@link Config} either yields a valid value or throws a {@link ConfigError} naming the key.
+ */
+public final class Option<T> {
+    public enum Kind { INT, LONG, DOUBLE, BOOLEAN, STRING, CHOICE }
+
+    private final String key;
+    private final Kind kind;
+    private final T defaultValue;
+    private final String description;
+    private final double min;
+    private final double max;
+    private final List<String> choices;
+
+    private Option(String key, Kind kind, T defaultValue, String description, double min, double max, List<String> choices) {
+        this.key = key;
+        this.kind = kind;
+        this.defaultValue = defaultValue;
+        this.description = description;
+        this.min = min;
+        this.max = max;
+        this.choices = choices;
+    }
+
+    public static Option<Integer> integer(String key, int def, int min, int max, String description) {
+        return new Option<>(key, Kind.INT, def, description, min, max, List.of());
+    }
+
+    public static Option<Long> longInt(String key, long def, String description) {
+        return new Option<>(key, Kind.LONG, def, description, Long.MIN_VALUE, Long.MAX_VALUE, List.of());
+    }
+
+    public static Option<Double> decimal(String key, double def, double min, double max, String description) {
+        return new Option<>(key, Kind.DOUBLE, def, description, min, max, List.of());
+    }
+
+    public static Option<Boolean> flag(String key, boolean def, String description) {
+        return new Option<>(key, Kind.BOOLEAN, def, description, 0, 0, List.of());
+    }
+
+    /** A free string; an empty default means "not set". */
+    public static Option<String> string(String key, String def, String description) {
+        return new Option<>(key, Kind.STRING, def, description, 0, 0, List.of());
+    }
+
+    public static Option<String> choice(String key, String def, List<String> choices, String description) {
+        if (!choices.contains(def)) throw new IllegalArgumentException(key + ": default not among choices");
+        return new Option<>(key, Kind.CHOICE, def, description, 0, 0, List.copyOf(choices));
+    }
+
+    public String key() { return key; }
+    public Kind kind() { return kind; }
+    public T defaultValue() { return defaultValue; }
+    public String description() { return description; }
+    public List<String> choices() { return choices; }
+
+    /** What a user may write here, for help text and error messages. */
+    public String accepted() {
+        switch (kind) {
+            case INT:
+            case LONG:
+                return (min == Long.MIN_VALUE && max == Long.MAX_VALUE) ? "an integer"
+                        : "an integer from " + (long) min + " to " + (long) max;
+            case DOUBLE:
+                return "a number from " + fmt(min) + " to " + fmt(max);
+            case BOOLEAN:
+                return "true or false";
+            case CHOICE:
+                return "one of " + String.join(", ", choices);
+            default:
+                return "a string";
+        }
+    }
+
+    private static String fmt(double d) {
+        return d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString((long) d) : Double.toString(d);
+    }
+
+    @SuppressWarnings("unchecked")
+    T read(Config config, String origin) {
+        if (!config.hasPath(key)) return defaultValue;
+        if (config.getValue(key).valueType() == ConfigValueType.OBJECT || config.getValue(key).valueType() == ConfigValueType.LIST) {
+            throw bad(origin, config.getValue(key).render(), "expected " + accepted() + ", got a " + config.getValue(key).valueType().name().toLowerCase(Locale.ROOT));
+        }
+        String raw = config.getValue(key).unwrapped() == null ? "null" : String.valueOf(config.getValue(key).unwrapped());
+        try {
+            switch (kind) {
+                case INT: {
+                    int v = config.getInt(key);
+                    if (v < min || v > max) throw bad(origin, raw, "must be " + accepted());
+                    return (T) Integer.valueOf(v);
+                }
+                case LONG:
+                    return (T) Long.valueOf(config.getLong(key));
+                case DOUBLE: {
+                    double v = config.getDouble(key);
+                    if (Double.isNaN(v) || v < min || v > max) throw bad(origin, raw, "must be " + accepted());
+                    return (T) Double.valueOf(v);
+                }
+                case BOOLEAN:
+                    return (T) Boolean.valueOf(config.getBoolean(key));
+                case CHOICE: {
+                    String v = config.getString(key).trim().toLowerCase(Locale.ROOT);
+                    if (!choices.contains(v)) throw bad(origin, raw, "must be " + accepted());
+                    return (T) v;
+                }
+                default:
+                    return (T) config.getString(key);
+            }
+        } catch (ConfigException.WrongType e) {
+            throw bad(origin, raw, "expected " + accepted());
+        }
+    }
+
+    private ConfigError bad(String origin, String raw, String why) {
+        return new ConfigError(origin + ": " + key + " = " + raw + ": " + why + " (" + description + ")");
+    }
+}

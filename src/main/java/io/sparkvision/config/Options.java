@@ -1,0 +1,119 @@
+package io.sparkvision.config;
+
+import io.sparkvision.model.ModelRegistry;
+
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * Every option a job file may set, with its default and description. A key not listed here is a typo and
+ * is rejected before any Spark work. {@code sparkvision JOB --help} prints this table.
+ */
+public final class Options {
+    private Options() {
+    }
+
+    // ---- spark --------------------------------------------------------------------------------------------
+    public static final Option<String> SPARK_MASTER = Option.string("spark.master", "local[*]",
+            "Spark master URL; ignored under spark-submit, which sets it");
+    public static final Option<String> SPARK_APP_NAME = Option.string("spark.app-name", "",
+            "Spark application name; empty = sparkvision-<job>");
+
+    // ---- ingest -------------------------------------------------------------------------------------------
+    public static final Option<String> INGEST_SOURCE = Option.string("ingest.source", "",
+            "URI of the source data (file://, hdfs://, s3a://); for mnist-idx a directory holding the four IDX files");
+    public static final Option<String> INGEST_FORMAT = Option.choice("ingest.format", "mnist-idx",
+            List.of("mnist-idx"), "layout of ingest.source");
+    public static final Option<Integer> INGEST_PARTITIONS = Option.integer("ingest.partitions", 0, 0, 100_000,
+            "Spark partitions for ingest; 0 = the default parallelism x 4");
+
+    // ---- data ---------------------------------------------------------------------------------------------
+    public static final Option<String> DATA_ROOT = Option.string("data.root", "",
+            "URI of an ingested dataset: the directory holding dataset.json and manifest.csv");
+    public static final Option<String> DATA_TRAIN_SPLIT = Option.string("data.train-split", "train",
+            "split of the manifest used for training");
+    public static final Option<String> DATA_TEST_SPLIT = Option.string("data.test-split", "test",
+            "split of the manifest used by the evaluator");
+    public static final Option<Integer> DATA_LIMIT = Option.integer("data.limit", 0, 0, Integer.MAX_VALUE,
+            "use at most this many images of each split; 0 = all (for smoke runs)");
+
+    // ---- model --------------------------------------------------------------------------------------------
+    public static final Option<String> MODEL_NAME = Option.choice("model.name", "lenet5", ModelRegistry.names(),
+            "architecture from the model registry");
+    public static final Option<String> MODEL_PATH = Option.string("model.path", "",
+            "URI of a saved model or checkpoint (.zip) to evaluate");
+
+    // ---- train --------------------------------------------------------------------------------------------
+    public static final Option<String> TRAIN_MASTER = Option.choice("train.master", "parameter-averaging",
+            List.of("parameter-averaging"), "how executors combine their work");
+    public static final Option<Integer> TRAIN_EPOCHS = Option.integer("train.epochs", 10, 1, 100_000,
+            "passes over the training split");
+    public static final Option<Integer> TRAIN_BATCH = Option.integer("train.batch-size-per-worker", 64, 1, 65_536,
+            "minibatch size on each worker");
+    public static final Option<Integer> TRAIN_AVG_FREQ = Option.integer("train.averaging-frequency", 5, 1, 100_000,
+            "minibatches each worker fits between parameter averagings");
+    public static final Option<Integer> TRAIN_WORKERS = Option.integer("train.workers", 0, 0, 100_000,
+            "training workers (one per executor core); 0 = Spark's default parallelism");
+    public static final Option<Integer> TRAIN_PREFETCH = Option.integer("train.prefetch-batches", 2, 0, 1_000,
+            "minibatches each worker prefetches asynchronously");
+    public static final Option<String> TRAIN_UPDATER = Option.choice("train.updater", "adam",
+            List.of("sgd", "nesterovs", "adam"), "optimiser");
+    public static final Option<Double> TRAIN_LR = Option.decimal("train.learning-rate", 1e-3, 1e-9, 10,
+            "initial learning rate");
+    public static final Option<String> TRAIN_LR_SCHEDULE = Option.choice("train.lr-schedule", "cosine",
+            List.of("constant", "step", "cosine"), "how the learning rate changes from epoch to epoch");
+    public static final Option<Integer> TRAIN_LR_STEP_EPOCHS = Option.integer("train.lr-step-epochs", 5, 1, 100_000,
+            "with lr-schedule = step: epochs between decays");
+    public static final Option<Double> TRAIN_LR_STEP_GAMMA = Option.decimal("train.lr-step-gamma", 0.1, 1e-6, 1,
+            "with lr-schedule = step: factor applied at each decay");
+    public static final Option<Double> TRAIN_LR_MIN_FRACTION = Option.decimal("train.lr-min-fraction", 0.01, 0, 1,
+            "with lr-schedule = cosine: final learning rate as a fraction of the initial one");
+    public static final Option<Double> TRAIN_MOMENTUM = Option.decimal("train.momentum", 0.9, 0, 0.999999,
+            "momentum for nesterovs");
+    public static final Option<Double> TRAIN_WEIGHT_DECAY = Option.decimal("train.weight-decay", 0, 0, 1,
+            "decoupled weight decay coefficient (0 = off)");
+    public static final Option<Long> TRAIN_SEED = Option.longInt("train.seed", 42,
+            "seed for weight initialisation and data order");
+
+    // ---- evaluate -----------------------------------------------------------------------------------------
+    public static final Option<Integer> EVAL_EVERY = Option.integer("eval.every-epochs", 1, 1, 100_000,
+            "run the driver-side evaluator every N epochs (and always after the last)");
+    public static final Option<Integer> EVAL_BATCH = Option.integer("eval.batch-size", 500, 1, 65_536,
+            "minibatch size for evaluation");
+    public static final Option<Integer> EVAL_TOP_K = Option.integer("eval.top-k", 5, 1, 1_000,
+            "k of the top-k accuracy reported next to top-1");
+
+    // ---- checkpoints and output ---------------------------------------------------------------------------
+    public static final Option<Integer> CHECKPOINT_EVERY = Option.integer("checkpoint.every-epochs", 1, 1, 100_000,
+            "write a checkpoint every N epochs (and always after the last)");
+    public static final Option<Integer> CHECKPOINT_KEEP = Option.integer("checkpoint.keep-last", 3, 1, 100_000,
+            "checkpoints kept; older ones are deleted once a newer one is complete");
+    public static final Option<String> OUTPUT_DIR = Option.string("output.dir", "runs/demo",
+            "URI of the run directory for report, metrics and checkpoints");
+    public static final Option<Integer> PROGRESS_SECONDS = Option.integer("progress.interval-seconds", 10, 1, 3_600,
+            "seconds between progress lines");
+
+    private static final List<Option<?>> ALL = collect();
+
+    /** Every option, in declaration order. */
+    public static List<Option<?>> all() {
+        return ALL;
+    }
+
+    private static List<Option<?>> collect() {
+        List<Option<?>> out = new ArrayList<>();
+        for (Field f : Options.class.getDeclaredFields()) {
+            if (Modifier.isStatic(f.getModifiers()) && f.getType() == Option.class) {
+                try {
+                    out.add((Option<?>) f.get(null));
+                } catch (IllegalAccessException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+        return Collections.unmodifiableList(out);
+    }
+}

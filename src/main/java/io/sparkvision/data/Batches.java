@@ -1,0 +1,48 @@
+package io.sparkvision.data;
+
+import io.sparkvision.model.InputShape;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+
+/** Groups examples into DL4J minibatches: features N x C x H x W, one-hot labels N x classes. */
+public final class Batches {
+    private Batches() {
+    }
+
+    public static DataSet toDataSet(List<Example> examples, InputShape shape, int classes) {
+        int n = examples.size();
+        int px = shape.pixels();
+        float[] features = new float[n * px];
+        float[] labels = new float[n * classes];
+        for (int i = 0; i < n; i++) {
+            Example e = examples.get(i);
+            System.arraycopy(e.pixels(), 0, features, i * px, px);
+            labels[i * classes + e.label()] = 1f;
+        }
+        INDArray f = Nd4j.create(features, new long[] {n, shape.channels(), shape.height(), shape.width()}, 'c');
+        INDArray l = Nd4j.create(labels, new long[] {n, classes}, 'c');
+        return new DataSet(f, l);
+    }
+
+    /** Lazily batches an iterator; the last batch may be smaller. */
+    public static Iterator<DataSet> batch(Iterator<Example> it, int batchSize, InputShape shape, int classes) {
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return it.hasNext();
+            }
+
+            @Override
+            public DataSet next() {
+                List<Example> buf = new ArrayList<>(batchSize);
+                while (it.hasNext() && buf.size() < batchSize) buf.add(it.next());
+                return toDataSet(buf, shape, classes);
+            }
+        };
+    }
+}

@@ -1,0 +1,43 @@
+package io.sparkvision.data;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code dataset.json}, written last by an ingest (so its presence means the dataset is complete) and read by
+ * every later job: the class index (position = label id), image geometry, counts, normalisation statistics and
+ * where the data came from. Schema: data-schemas/dataset-descriptor.schema.json.
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record DatasetDescriptor(
+        @JsonProperty("formatVersion") int formatVersion,
+        @JsonProperty("name") String name,
+        @JsonProperty("classes") List<String> classes,
+        @JsonProperty("channels") int channels,
+        @JsonProperty("height") int height,
+        @JsonProperty("width") int width,
+        @JsonProperty("splits") Map<String, Long> splits,
+        @JsonProperty("classCounts") Map<String, Map<String, Long>> classCounts,
+        @JsonProperty("mean") double[] mean,
+        @JsonProperty("std") double[] std,
+        @JsonProperty("source") String source,
+        @JsonProperty("contentHash") String contentHash,
+        @JsonProperty("manifest") String manifest,
+        @JsonProperty("manifestHash") String manifestHash,
+        @JsonProperty("ingestedAt") String ingestedAt) {
+
+    public static final String FILE_NAME = "dataset.json";
+    public static final String MANIFEST = "manifest.csv";
+
+    public int classIndex(String className) {
+        return classes.indexOf(className);
+    }
+
+    public long count(String split) {
+        Long n = splits.get(split);
+        return n == null ? 0 : n;
+    }
+}

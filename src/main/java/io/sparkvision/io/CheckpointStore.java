@@ -1,0 +1,87 @@
+package io.sparkvision.io;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Checkpoints in a run directory on any Hadoop URI: {@code epoch-NNNN.zip} (model + updater state, via
+ * {@link ModelFiles}) and {@code epoch-NNNN.json} (metadata). The zip is written atomically first and the
+ * JSON last: a checkpoint exists only once its JSON does, so a reader never picks up a half-written one, even
+ * on object stores where rename is a copy. Schema: data-schemas/checkpoint.schema.json.
+ */
+public final class CheckpointStore {
+    private static final Pattern NAME = Pattern.compile("epoch-(\\d{4,})\\.json");
+    private final Path dir;
+    private final Configuration conf;
+    private final int keepLast;
+
+    public CheckpointStore(String dirUri, Configuration conf, int keepLast) {
+        this.dir = HadoopFs.path(dirUri);
+        this.conf = conf;
+        this.keepLast = keepLast;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /** Writes the checkpoint for {@code epoch}, then deletes all but the newest {@code keepLast}. Returns the zip's path. */
+    public Path write(MultiLayerNetwork net, int epoch, Map<String, Object> metadata) throws IOException {
+        Path zip = new Path(dir, String.format("epoch-%04d.zip", epoch));
+        Map<String, Object> meta = new LinkedHashMap<>();
+        meta.put("formatVersion", 1);
+        meta.put("epoch", epoch);
+        meta.put("iteration", net.getIterationCount());
+        meta.putAll(metadata);
+        ModelFiles.save(net, zip, meta, conf);
+        prune();
+        return zip;
+    }
+
+    /** Epochs with a complete checkpoint, oldest first. */
+    public List<Integer> epochs() throws IOException {
+        FileSystem fs = HadoopFs.fs(dir, conf);
+        List<Integer> out = new ArrayList<>();
+        if (!fs.exists(dir)) return out;
+        for (FileStatus st : fs.listStatus(dir)) {
+            Matcher m = NAME.matcher(st.getPath().getName());
+            if (m.matches() && fs.exists(new Path(dir, st.getPath().getName().replace(".json", ".zip")))) {
+                out.add(Integer.parseInt(m.group(1)));
+            }
+        }
+        out.sort(null);
+        return out;
+    }
+
+    public Optional<Integer> latest() throws IOException {
+        List<Integer> e = epochs();
+        return e.isEmpty() ? Optional.empty() : Optional.of(e.get(e.size() - 1));
+    }
+
+    public MultiLayerNetwork load(int epoch) throws IOException {
+        return ModelFiles.load(new Path(dir, String.format("epoch-%04d.zip", epoch)), conf);
+    }
+
+    private void prune() throws IOException {
+        List<Integer> e = epochs();
+        FileSystem fs = HadoopFs.fs(dir, conf);
+        for (int i = 0; i < e.size() - keepLast; i++) {
+            String base = String.format("epoch-%04d", e.get(i));
+            // Marker first, so a crash in between leaves an orphan zip, never a marker without its model.
+            fs.delete(new Path(dir, base + ".json"), false);
+            fs.delete(new Path(dir, base + ".zip"), false);
+        }
+    }
+}

@@ -1,0 +1,118 @@
+package io.sparkvision.jobs;
+
+import io.sparkvision.config.JobConfig;
+import io.sparkvision.config.Options;
+import io.sparkvision.data.DatasetDescriptor;
+import io.sparkvision.data.Datasets;
+import io.sparkvision.data.ImageDataset;
+import io.sparkvision.evaluate.EvalResult;
+import io.sparkvision.io.HadoopFs;
+import io.sparkvision.io.ModelFiles;
+import io.sparkvision.report.RunReport;
+import io.sparkvision.util.Provenance;
+import io.sparkvision.util.SparkContexts;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.nd4j.evaluation.classification.Evaluation;
+import org.nd4j.linalg.dataset.DataSet;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The evaluate job: top-1/top-k accuracy, per-class accuracy and the confusion matrix of a saved model on a
+ * dataset split, computed on the executors ({@code doEvaluation}) and merged on the driver.
+ */
+public final class EvaluateJob {
+    private EvaluateJob() {
+    }
+
+    public static void validate(JobConfig cfg) {
+        cfg.require(Options.MODEL_PATH, "the evaluate job needs a saved model (a run's model.zip or a checkpoint)");
+        cfg.require(Options.DATA_ROOT, "the evaluate job needs an ingested dataset");
+        cfg.require(Options.OUTPUT_DIR, "the evaluate job writes its report there");
+    }
+
+    public static Map<String, Object> run(JobConfig cfg, PrintStream out) throws IOException {
+        validate(cfg);
+        try (JavaSparkContext sc = SparkContexts.create(cfg, "evaluate")) {
+            return run(cfg, sc, out);
+        }
+    }
+
+    public static Map<String, Object> run(JobConfig cfg, JavaSparkContext sc, PrintStream out) throws IOException {
+        validate(cfg);
+        String startedAt = Instant.now().toString();
+        Configuration hadoop = sc.hadoopConfiguration();
+        Path modelPath = HadoopFs.path(cfg.get(Options.MODEL_PATH));
+        String root = cfg.get(Options.DATA_ROOT);
+        String split = cfg.get(Options.DATA_TEST_SPLIT);
+        DatasetDescriptor d = Datasets.readDescriptor(root, hadoop);
+        MultiLayerNetwork net = ModelFiles.load(modelPath, hadoop);
+        Map<String, Object> meta = ModelFiles.metadata(modelPath, hadoop);
+        checkCompatible(modelPath, net, meta, d, root);
+
+        int workers = sc.defaultParallelism();
+        ImageDataset data = ImageDataset.load(sc, root, d, split, workers, cfg.get(Options.DATA_LIMIT));
+        int topK = Math.min(cfg.get(Options.EVAL_TOP_K), d.classes().size());
+        SparkDl4jMultiLayer spark = new SparkDl4jMultiLayer(sc, net,
+                new ParameterAveragingTrainingMaster.Builder(workers, 1).build());
+        JavaRDD<DataSet> batches = data.batches(cfg.get(Options.EVAL_BATCH));
+        long t0 = System.nanoTime();
+        Evaluation ev = spark.doEvaluation(batches, cfg.get(Options.EVAL_BATCH), new Evaluation(d.classes(), topK))[0];
+        double loss = spark.calculateScore(batches, true);
+        double secs = (System.nanoTime() - t0) / 1e9;
+        EvalResult r = EvalResult.of(ev, loss, d.classes());
+        data.release();
+
+        Map<String, Object> model = new LinkedHashMap<>();
+        model.put("name", meta == null ? "unknown" : meta.getOrDefault("architecture", "unknown"));
+        model.put("parameters", net.numParams());
+        model.put("input", d.channels() + "x" + d.height() + "x" + d.width());
+        model.put("path", modelPath.toString());
+        Map<String, Object> dataset = TrainJob.datasetInfo(root, d, split);
+        Map<String, Object> provenance = new LinkedHashMap<>();
+        provenance.put("codeVersion", Provenance.codeVersion());
+        provenance.put("configOrigin", cfg.origin());
+        provenance.put("config", cfg.resolved());
+        provenance.put("sparkMaster", sc.master());
+        provenance.put("workers", workers);
+        provenance.put("modelProvenance", meta == null ? null : meta.get("provenance"));
+        provenance.put("startedAt", startedAt);
+        provenance.put("endedAt", Instant.now().toString());
+        Map<String, Object> report = RunReport.json(r, model, dataset, null, provenance);
+        String runDir = cfg.get(Options.OUTPUT_DIR);
+        RunReport.write(runDir, report, null, r, "sparkvision evaluate: " + model.get("name") + " on " + d.name() + "/" + split, hadoop);
+        out.printf(Locale.ROOT, "evaluate: %,d images in %.1f s on %d workers: top-1 accuracy %.2f%% (error %.2f%%), "
+                        + "top-%d accuracy %.2f%% (error %.2f%%); report %s/%s%n", r.examples(), secs, workers,
+                100 * r.top1Accuracy(), 100 * r.top1Error(), topK, 100 * r.topKAccuracy(), 100 * r.topKError(), runDir, RunReport.HTML);
+        return report;
+    }
+
+    static void checkCompatible(Path modelPath, MultiLayerNetwork net, Map<String, Object> meta, DatasetDescriptor d, String root) {
+        long nOut = net.getOutputLayer().getParam("b").length();
+        if (nOut != d.classes().size()) {
+            throw new IllegalArgumentException("model " + modelPath + " has " + nOut + " outputs but dataset " + root
+                    + " has " + d.classes().size() + " classes; evaluate it on data with the model's classes");
+        }
+        List<String> modelClasses = ModelFiles.classes(meta);
+        if (modelClasses != null && !modelClasses.equals(d.classes())) {
+            throw new IllegalArgumentException("model " + modelPath + " was trained on classes " + abbreviate(modelClasses)
+                    + " but dataset " + root + " has " + abbreviate(d.classes()) + "; the class index must match");
+        }
+    }
+
+    private static String abbreviate(List<String> l) {
+        return l.size() <= 12 ? l.toString() : l.subList(0, 12) + "... (" + l.size() + ")";
+    }
+}

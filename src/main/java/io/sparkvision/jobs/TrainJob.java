@@ -1,0 +1,226 @@
+package io.sparkvision.jobs;
+
+import io.sparkvision.config.JobConfig;
+import io.sparkvision.config.Options;
+import io.sparkvision.data.DatasetDescriptor;
+import io.sparkvision.data.Datasets;
+import io.sparkvision.data.ImageDataset;
+import io.sparkvision.evaluate.DriverEvaluator;
+import io.sparkvision.evaluate.EvalResult;
+import io.sparkvision.io.CheckpointStore;
+import io.sparkvision.io.HadoopFs;
+import io.sparkvision.io.ModelFiles;
+import io.sparkvision.model.Architecture;
+import io.sparkvision.model.InputShape;
+import io.sparkvision.model.ModelRegistry;
+import io.sparkvision.report.RunReport;
+import io.sparkvision.train.ExampleCounter;
+import io.sparkvision.train.LearningRates;
+import io.sparkvision.train.ProgressMeter;
+import io.sparkvision.train.TrainingMasters;
+import io.sparkvision.util.Json;
+import io.sparkvision.util.SparkContexts;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.util.LongAccumulator;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
+import org.nd4j.linalg.dataset.DataSet;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The train job: load the ingested dataset, build the model, fit it on Spark epoch by epoch with the driver-side
+ * evaluator and a checkpoint after each, then write the report.
+ */
+public final class TrainJob {
+    public static final String METRICS = "metrics.jsonl";
+    public static final String MODEL = "model.zip";
+
+    private TrainJob() {
+    }
+
+    /** Everything the job needs that can be checked without Spark. */
+    public static void validate(JobConfig cfg) {
+        cfg.require(Options.DATA_ROOT, "the train job needs an ingested dataset");
+        cfg.require(Options.OUTPUT_DIR, "the train job writes its report and checkpoints there");
+        int batch = cfg.get(Options.TRAIN_BATCH);
+        cfg.check(cfg.get(Options.EVAL_BATCH) >= 1, Options.EVAL_BATCH, "must be positive");
+        cfg.check(batch >= 1, Options.TRAIN_BATCH, "must be positive");
+    }
+
+    public static Map<String, Object> run(JobConfig cfg, PrintStream out) throws IOException {
+        validate(cfg);
+        try (JavaSparkContext sc = SparkContexts.create(cfg, "train")) {
+            return run(cfg, sc, out);
+        }
+    }
+
+    public static Map<String, Object> run(JobConfig cfg, JavaSparkContext sc, PrintStream out) throws IOException {
+        validate(cfg);
+        String startedAt = Instant.now().toString();
+        Configuration hadoop = sc.hadoopConfiguration();
+        String root = cfg.get(Options.DATA_ROOT);
+        String runDir = cfg.get(Options.OUTPUT_DIR);
+        DatasetDescriptor d = Datasets.readDescriptor(root, hadoop);
+        int workers = cfg.get(Options.TRAIN_WORKERS) > 0 ? cfg.get(Options.TRAIN_WORKERS) : sc.defaultParallelism();
+        int batch = cfg.get(Options.TRAIN_BATCH);
+        int epochs = cfg.get(Options.TRAIN_EPOCHS);
+        long seed = cfg.get(Options.TRAIN_SEED);
+        InputShape shape = new InputShape(d.channels(), d.height(), d.width());
+
+        // 1. Data: decode both splits on the executors once; the evaluator's batches live on the driver.
+        long t0 = System.nanoTime();
+        ImageDataset train = ImageDataset.load(sc, root, d, cfg.get(Options.DATA_TRAIN_SPLIT), workers, cfg.get(Options.DATA_LIMIT));
+        ImageDataset test = ImageDataset.load(sc, root, d, cfg.get(Options.DATA_TEST_SPLIT), workers, cfg.get(Options.DATA_LIMIT));
+        List<DataSet> testBatches = test.batches(cfg.get(Options.EVAL_BATCH)).collect();
+        test.release();
+        DriverEvaluator evaluator = new DriverEvaluator(testBatches, d.classes(), cfg.get(Options.EVAL_TOP_K));
+        out.printf(Locale.ROOT, "data: %,d train + %,d test images of %s, %d classes, decoded in %.1f s%n",
+                train.count(), test.count(), shape, d.classes().size(), (System.nanoTime() - t0) / 1e9);
+
+        // 2. Model.
+        Architecture arch = ModelRegistry.get(cfg.get(Options.MODEL_NAME));
+        MultiLayerNetwork net = (MultiLayerNetwork) arch.build(shape, d.classes().size(), seed,
+                LearningRates.updater(cfg), cfg.get(Options.TRAIN_WEIGHT_DECAY));
+        out.printf(Locale.ROOT, "model: %s, %,d parameters; %s on %d workers (%s), batch %d per worker, averaging every %d%n",
+                arch.name(), net.numParams(), cfg.get(Options.TRAIN_MASTER), workers, sc.master(), batch,
+                cfg.get(Options.TRAIN_AVG_FREQ));
+
+        // 3. Train, evaluating and checkpointing as configured.
+        SparkDl4jMultiLayer spark = new SparkDl4jMultiLayer(sc, net, TrainingMasters.create(cfg, workers));
+        LongAccumulator fitted = sc.sc().longAccumulator("sparkvision.examples");
+        spark.setListeners(List.of(new ExampleCounter(fitted)));
+        LearningRates lr = new LearningRates(cfg);
+        CheckpointStore checkpoints = new CheckpointStore(new Path(HadoopFs.path(runDir), "checkpoints").toString(),
+                hadoop, cfg.get(Options.CHECKPOINT_KEEP));
+        Map<String, Object> dataset = datasetInfo(root, d, cfg.get(Options.DATA_TEST_SPLIT));
+        List<Map<String, Object>> metrics = new ArrayList<>();
+        EvalResult last = null;
+        long trainStart = System.nanoTime();
+        try (ProgressMeter progress = new ProgressMeter(fitted, out, epochs, train.count(), batch,
+                cfg.get(Options.PROGRESS_SECONDS))) {
+            for (int epoch = 1; epoch <= epochs; epoch++) {
+                double rate = lr.at(epoch);
+                spark.getNetwork().setLearningRate(rate);
+                progress.startEpoch(epoch);
+                JavaRDD<DataSet> batches = train.epochBatches(seed, epoch, batch);
+                spark.fit(batches);
+                batches.unpersist(false);
+                double secs = progress.epochSeconds();
+                long seen = progress.epochExamples();
+
+                Map<String, Object> line = new LinkedHashMap<>();
+                line.put("epoch", epoch);
+                line.put("iteration", spark.getNetwork().getIterationCount());
+                line.put("learningRate", rate);
+                line.put("trainLoss", spark.getScore());
+                line.put("examples", seen);
+                line.put("epochSeconds", secs);
+                line.put("examplesPerSecond", seen / secs);
+                boolean lastEpoch = epoch == epochs;
+                if (lastEpoch || epoch % cfg.get(Options.EVAL_EVERY) == 0) {
+                    last = evaluator.evaluate(spark.getNetwork());
+                    line.put("testLoss", last.loss());
+                    line.put("top1Accuracy", last.top1Accuracy());
+                    line.put("top5Accuracy", last.topKAccuracy());
+                    line.put("top1Error", last.top1Error());
+                    line.put("top5Error", last.topKError());
+                }
+                line.put("time", Instant.now().toString());
+                metrics.add(line);
+                writeMetrics(runDir, metrics, hadoop);
+                out.printf(Locale.ROOT, "epoch %d/%d  %,.0f examples/s  %.1f s  lr %.2e  train loss %.4f%s%n", epoch, epochs,
+                        seen / secs, secs, rate, spark.getScore(), line.containsKey("top1Accuracy")
+                                ? String.format(Locale.ROOT, "  test top-1 %.2f%%  top-5 %.2f%%", 100 * last.top1Accuracy(), 100 * last.topKAccuracy())
+                                : "");
+                if (lastEpoch || epoch % cfg.get(Options.CHECKPOINT_EVERY) == 0) {
+                    Map<String, Object> meta = modelMetadata(arch, shape, d, dataset, null);
+                    meta.put("metrics", line);
+                    checkpoints.write(spark.getNetwork(), epoch, meta);
+                }
+            }
+        }
+        double trainSeconds = (System.nanoTime() - trainStart) / 1e9;
+        train.release();
+
+        // 4. Final model and report.
+        Map<String, Object> provenance = provenance(cfg, sc, workers, d, startedAt);
+        Map<String, Object> model = modelMetadata(arch, shape, d, dataset, provenance);
+        model.put("parameters", spark.getNetwork().numParams());
+        Path modelPath = new Path(HadoopFs.path(runDir), MODEL);
+        ModelFiles.save(spark.getNetwork(), modelPath, model, hadoop);
+        Map<String, Object> modelInfo = new LinkedHashMap<>();
+        modelInfo.put("name", arch.name());
+        modelInfo.put("parameters", spark.getNetwork().numParams());
+        modelInfo.put("input", shape.toString());
+        modelInfo.put("path", modelPath.toString());
+        Map<String, Object> training = new LinkedHashMap<>();
+        training.put("epochs", epochs);
+        training.put("wallSeconds", trainSeconds);
+        training.put("examplesPerSecond", train.count() * (double) epochs / trainSeconds);
+        training.put("workers", workers);
+        training.put("trainingMaster", cfg.get(Options.TRAIN_MASTER));
+        Map<String, Object> report = RunReport.json(last, modelInfo, dataset, training, provenance);
+        RunReport.write(runDir, report, metrics, last, "sparkvision: " + arch.name() + " on " + d.name(), hadoop);
+        out.printf(Locale.ROOT, "done: test top-1 accuracy %.2f%% (top-5 %.2f%%) after %d epochs in %.0f s; report %s/%s%n",
+                100 * last.top1Accuracy(), 100 * last.topKAccuracy(), epochs, trainSeconds, runDir, RunReport.HTML);
+        return report;
+    }
+
+    static void writeMetrics(String runDir, List<Map<String, Object>> metrics, Configuration conf) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        for (Map<String, Object> m : metrics) sb.append(Json.line(m)).append('\n');
+        // Rewritten whole each epoch: a reader never sees a partial line, on object stores too.
+        HadoopFs.writeStringAtomically(new Path(HadoopFs.path(runDir), METRICS), sb.toString(), conf);
+    }
+
+    static Map<String, Object> datasetInfo(String root, DatasetDescriptor d, String split) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", d.name());
+        m.put("root", HadoopFs.path(root).toString());
+        m.put("split", split);
+        m.put("contentHash", d.contentHash());
+        m.put("manifestHash", d.manifestHash());
+        return m;
+    }
+
+    static Map<String, Object> modelMetadata(Architecture arch, InputShape shape, DatasetDescriptor d,
+                                             Map<String, Object> dataset, Map<String, Object> provenance) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("architecture", arch.name());
+        m.put("input", shape.toString());
+        m.put("classes", d.classes());
+        m.put("mean", d.mean());
+        m.put("std", d.std());
+        m.put("dataset", dataset);
+        if (provenance != null) m.put("provenance", provenance);
+        return m;
+    }
+
+    static Map<String, Object> provenance(JobConfig cfg, JavaSparkContext sc, int workers, DatasetDescriptor d, String startedAt) {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("codeVersion", io.sparkvision.util.Provenance.codeVersion());
+        p.put("configOrigin", cfg.origin());
+        p.put("config", cfg.resolved());
+        p.put("seed", cfg.get(Options.TRAIN_SEED));
+        p.put("datasetContentHash", d.contentHash());
+        p.put("datasetManifestHash", d.manifestHash());
+        p.put("sparkMaster", sc.master());
+        p.put("sparkVersion", sc.version());
+        p.put("workers", workers);
+        p.put("javaVersion", System.getProperty("java.version"));
+        p.put("startedAt", startedAt);
+        p.put("endedAt", Instant.now().toString());
+        return p;
+    }
+}

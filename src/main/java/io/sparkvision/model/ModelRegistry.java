@@ -1,0 +1,33 @@
+package io.sparkvision.model;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The architectures the product can build, by the names job files use. */
+public final class ModelRegistry {
+    private static final Map<String, Architecture> BY_NAME = new LinkedHashMap<>();
+
+    static {
+        register(new LeNet5());
+    }
+
+    private ModelRegistry() {
+    }
+
+    private static void register(Architecture a) {
+        BY_NAME.put(a.name(), a);
+    }
+
+    public static List<String> names() {
+        return Collections.unmodifiableList(new ArrayList<>(BY_NAME.keySet()));
+    }
+
+    public static Architecture get(String name) {
+        Architecture a = BY_NAME.get(name);
+        if (a == null) throw new IllegalArgumentException("unknown model '" + name + "'; known: " + String.join(", ", names()));
+        return a;
+    }
+}

@@ -1,0 +1,88 @@
+package io.sparkvision.report;
+
+import javax.imageio.ImageIO;
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.FontMetrics;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * The confusion matrix as a heat map: rows are true classes, columns predictions, each cell shaded by the
+ * fraction of its row and labelled with its count. Off-diagonal cells use a second colour so mistakes stand out.
+ */
+public final class ConfusionMatrixImage {
+    private ConfusionMatrixImage() {
+    }
+
+    public static byte[] png(long[][] m, List<String> classes) throws IOException {
+        int n = classes.size();
+        int cell = n <= 12 ? 48 : n <= 40 ? 20 : 10;
+        boolean labels = n <= 40;
+        int margin = labels ? 90 : 30;
+        int size = margin + n * cell + 20;
+        BufferedImage img = new BufferedImage(size, size + 30, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = img.createGraphics();
+        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, img.getWidth(), img.getHeight());
+        g.setColor(Color.BLACK);
+        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 13));
+        g.drawString("true class (rows) vs predicted class (columns)", 10, 18);
+        int top = 30 + (labels ? 40 : 10);
+        Font cellFont = new Font(Font.SANS_SERIF, Font.PLAIN, cell >= 40 ? 11 : 8);
+        for (int a = 0; a < n; a++) {
+            long row = 0;
+            for (long v : m[a]) row += v;
+            for (int p = 0; p < n; p++) {
+                double f = row == 0 ? 0 : m[a][p] / (double) row;
+                // diagonal: shades of blue by recall; off-diagonal: shades of red, amplified so rare mistakes show
+                Color c = a == p ? blend(Color.WHITE, new Color(33, 102, 172), f)
+                        : blend(Color.WHITE, new Color(202, 0, 32), Math.min(1, Math.sqrt(f) * 1.5));
+                int x = margin + p * cell, y = top + a * cell;
+                g.setColor(c);
+                g.fillRect(x, y, cell, cell);
+                if (cell >= 40 && m[a][p] > 0) {
+                    g.setFont(cellFont);
+                    g.setColor(f > 0.5 ? Color.WHITE : Color.BLACK);
+                    String s = Long.toString(m[a][p]);
+                    FontMetrics fm = g.getFontMetrics();
+                    g.drawString(s, x + (cell - fm.stringWidth(s)) / 2, y + (cell + fm.getAscent()) / 2 - 2);
+                }
+            }
+        }
+        g.setColor(Color.GRAY);
+        g.setStroke(new BasicStroke(1));
+        g.drawRect(margin, top, n * cell, n * cell);
+        if (labels) {
+            g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+            g.setColor(Color.BLACK);
+            for (int i = 0; i < n; i++) {
+                String name = shorten(classes.get(i));
+                FontMetrics fm = g.getFontMetrics();
+                g.drawString(name, margin - fm.stringWidth(name) - 6, top + i * cell + (cell + fm.getAscent()) / 2 - 2);
+                g.drawString(name, margin + i * cell + (cell - fm.stringWidth(name)) / 2, top - 8);
+            }
+        }
+        g.dispose();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ImageIO.write(img, "png", out);
+        return out.toByteArray();
+    }
+
+    private static String shorten(String s) {
+        return s.length() <= 12 ? s : s.substring(0, 11) + "…";
+    }
+
+    private static Color blend(Color a, Color b, double t) {
+        t = Math.max(0, Math.min(1, t));
+        return new Color((int) (a.getRed() + (b.getRed() - a.getRed()) * t),
+                (int) (a.getGreen() + (b.getGreen() - a.getGreen()) * t),
+                (int) (a.getBlue() + (b.getBlue() - a.getBlue()) * t));
+    }
+}
