@@ -10,7 +10,6 @@ import io.sparkvision.util.Provenance;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-import java.io.PrintStream;
 import java.util.Locale;
 
 /** {@code sparkvision <job> [JOB_FILE] [--set key=value ...]}: the product's command line. */
@@ -18,11 +17,9 @@ import java.util.Locale;
         description = "Train, evaluate and apply convolutional networks on Apache Spark.",
         subcommands = {Main.Ingest.class, Main.Train.class, Main.Evaluate.class, ModelsCommand.class})
 public final class Main implements Runnable {
-    static final PrintStream OUT = System.out;
-
     @Override
     public void run() {
-        new CommandLine(this).usage(OUT);
+        new CommandLine(this).usage(System.out);
     }
 
     public static void main(String[] args) {
@@ -61,7 +58,7 @@ public final class Main implements Runnable {
         @Override
         public Integer call() throws Exception {
             IngestJob.validate(config());
-            IngestJob.run(config(), OUT);
+            IngestJob.run(config(), System.out);
             return 0;
         }
     }
@@ -70,7 +67,7 @@ public final class Main implements Runnable {
     static final class Train extends JobCommand {
         @Override
         public Integer call() throws Exception {
-            TrainJob.run(config(), OUT);
+            TrainJob.run(config(), System.out);
             return 0;
         }
     }
@@ -79,7 +76,7 @@ public final class Main implements Runnable {
     static final class Evaluate extends JobCommand {
         @Override
         public Integer call() throws Exception {
-            EvaluateJob.run(config(), OUT);
+            EvaluateJob.run(config(), System.out);
             return 0;
         }
     }

@@ -18,11 +18,11 @@ final class ModelsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Main.OUT.printf("%-12s %-10s %12s  %s%n", "name", "input", "parameters", "description");
+        System.out.printf("%-12s %-10s %12s  %s%n", "name", "input", "parameters", "description");
         for (String name : ModelRegistry.names()) {
             Architecture a = ModelRegistry.get(name);
             Model m = a.build(a.defaultInput(), classes, 1, new Sgd(0.1), 0);
-            Main.OUT.printf(Locale.ROOT, "%-12s %-10s %,12d  %s%n", name, a.defaultInput(), m.numParams(), a.description());
+            System.out.printf(Locale.ROOT, "%-12s %-10s %,12d  %s%n", name, a.defaultInput(), m.numParams(), a.description());
         }
         return 0;
     }

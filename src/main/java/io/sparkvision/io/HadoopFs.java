@@ -77,9 +77,23 @@ public final class HadoopFs {
 
     /** Writes a small file in place (for files nobody reads while they are written, such as images of an ingest). */
     public static void write(Path p, byte[] bytes, Configuration conf) throws IOException {
-        try (FSDataOutputStream out = fs(p, conf).create(p, true)) {
+        try (OutputStream out = create(p, conf)) {
             out.write(bytes);
         }
+    }
+
+    /**
+     * Creates (or overwrites) a file. Local files are written with java.nio: Hadoop's local file system forks a
+     * {@code chmod} process per created file when the native Hadoop library is absent, which made writing
+     * 70,000 small images take 10 minutes instead of seconds.
+     */
+    public static OutputStream create(Path p, Configuration conf) throws IOException {
+        if ("file".equals(p.toUri().getScheme())) {
+            java.nio.file.Path local = java.nio.file.Paths.get(p.toUri());
+            java.nio.file.Files.createDirectories(local.getParent());
+            return java.nio.file.Files.newOutputStream(local);
+        }
+        return fs(p, conf).create(p, true);
     }
 
     /** Content produced into an output stream. */
@@ -95,9 +109,10 @@ public final class HadoopFs {
         FileSystem fs = fs(target, conf);
         Path tmp = new Path(target.getParent(), "._tmp." + target.getName() + "." + System.nanoTime());
         try {
-            try (FSDataOutputStream out = fs.create(tmp, true)) {
+            try (OutputStream out = create(tmp, conf)) {
                 writer.writeTo(out);
-                out.hsync();
+                out.flush();
+                if (out instanceof FSDataOutputStream) ((FSDataOutputStream) out).hsync();
             }
             renameOver(tmp, target, conf);
         } catch (IOException | RuntimeException e) {

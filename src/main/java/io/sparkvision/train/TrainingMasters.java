@@ -15,7 +15,9 @@ public final class TrainingMasters {
 
     public static TrainingMaster<?, ?> create(JobConfig c, int workers) {
         // The only master offered so far; gradient sharing comes with the distributed-training work.
-        return new ParameterAveragingTrainingMaster.Builder(workers, 1)
+        // The second argument is the number of examples in each DataSet of the RDD: ImageDataset.epochBatches
+        // emits ready-made minibatches of batch-size-per-worker examples, so DL4J must not merge them again.
+        return new ParameterAveragingTrainingMaster.Builder(workers, c.get(Options.TRAIN_BATCH))
                 .batchSizePerWorker(c.get(Options.TRAIN_BATCH))
                 .averagingFrequency(c.get(Options.TRAIN_AVG_FREQ))
                 .workerPrefetchNumBatches(c.get(Options.TRAIN_PREFETCH))

@@ -29,7 +29,7 @@ public final class SparkContexts {
 
     public static void applyDefaults(SparkConf conf) {
         conf.setIfMissing("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
-        conf.setIfMissing("spark.kryo.registrator", "org.nd4j.kryo.Nd4jRegistrator");
+        conf.setIfMissing("spark.kryo.registrator", "io.sparkvision.util.KryoRegistrator");
         conf.setIfMissing("spark.kryoserializer.buffer.max", "512m");
         conf.setIfMissing("spark.ui.showConsoleProgress", "false");
         conf.setIfMissing("spark.executor.extraJavaOptions", EXECUTOR_FLAGS);

@@ -1,0 +1,49 @@
+# Shared by the scripts: project root, a Java 17 runtime, the JVM flags Spark and DL4J need.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
+export SPARKVISION_CACHE="${SPARKVISION_CACHE:-$HOME/.cache/sparkvision}"
+
+# Hadoop 3.3.4 fails on Java 25 (getSubject is not supported): insist on 17.
+pick_java() {
+  local v
+  if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then
+    v=$("$JAVA_HOME/bin/java" -version 2>&1 | head -1)
+    case "$v" in *'"17.'*) return 0 ;; esac
+  fi
+  for d in /usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/java-17-openjdk /usr/lib/jvm/temurin-17-jdk-amd64 /usr/lib/jvm/java-17*; do
+    if [ -x "$d/bin/java" ]; then export JAVA_HOME="$d"; return 0; fi
+  done
+  echo "sparkvision needs Java 17 (Hadoop 3.3.4 does not run on newer JDKs); install openjdk-17-jdk or set JAVA_HOME" >&2
+  exit 1
+}
+pick_java
+export PATH="$JAVA_HOME/bin:$PATH"
+
+JAVA17_OPENS="-XX:+IgnoreUnrecognizedVMOptions -Djdk.reflect.useDirectMethodHandle=false"
+for p in java.lang java.lang.invoke java.lang.reflect java.io java.net java.nio java.util java.util.concurrent \
+         java.util.concurrent.atomic jdk.internal.ref sun.nio.ch sun.nio.cs sun.security.action sun.util.calendar; do
+  JAVA17_OPENS="$JAVA17_OPENS --add-opens=java.base/$p=ALL-UNNAMED"
+done
+JAVA17_OPENS="$JAVA17_OPENS --add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED"
+DL4J_FLAGS="-Dorg.eclipse.deeplearning4j.helpers.disable=false -Daeron.publication.unblock.timeout=60000000000 -Djava.awt.headless=true"
+
+MVN="mvn -B -q"
+
+# Compiles when sources changed; writes target/classpath.txt (the product's jars plus Spark's).
+ensure_built() {
+  if [ ! -f "$ROOT/target/classpath.txt" ] || [ ! -d "$ROOT/target/classes" ] || \
+     [ -n "$(find "$ROOT/src/main" "$ROOT/pom.xml" -newer "$ROOT/target/classpath.txt" -type f 2>/dev/null | head -1)" ]; then
+    echo "building sparkvision (mvn process-classes)..." >&2
+    (cd "$ROOT" && $MVN -DskipTests process-classes) >&2
+  fi
+}
+
+# Builds the spark-submit jar (everything but Spark/Hadoop/Scala) when missing or stale.
+ensure_app_jar() {
+  APP_JAR="$(ls "$ROOT"/target/sparkvision-*-app.jar 2>/dev/null | head -1 || true)"
+  if [ -z "$APP_JAR" ] || [ -n "$(find "$ROOT/src/main" "$ROOT/pom.xml" -newer "$APP_JAR" -type f 2>/dev/null | head -1)" ]; then
+    echo "building the application jar (mvn package)..." >&2
+    (cd "$ROOT" && $MVN -DskipTests package) >&2
+    APP_JAR="$(ls "$ROOT"/target/sparkvision-*-app.jar | head -1)"
+  fi
+}

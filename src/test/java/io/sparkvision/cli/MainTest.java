@@ -1,0 +1,62 @@
+package io.sparkvision.cli;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The command line rejects bad jobs with exit code 2 and a message naming the key, before Spark starts. */
+class MainTest {
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private PrintStream oldErr, oldOut;
+
+    @BeforeEach
+    void capture() {
+        oldErr = System.err;
+        oldOut = System.out;
+        System.setErr(new PrintStream(err, true));
+        System.setOut(new PrintStream(out, true));
+    }
+
+    @AfterEach
+    void restore() {
+        System.setErr(oldErr);
+        System.setOut(oldOut);
+    }
+
+    @Test
+    void badValueFailsBeforeSparkWithTheKey() {
+        int rc = Main.execute("train", "--set", "train.epochs=0", "--set", "data.root=/nonexistent");
+        assertEquals(2, rc);
+        assertTrue(err.toString().contains("train.epochs = 0"), err.toString());
+        assertTrue(org.apache.spark.SparkContext$.MODULE$.getActive().isEmpty(), "no Spark context was started");
+    }
+
+    @Test
+    void missingRequiredKeyIsNamed() {
+        int rc = Main.execute("evaluate", "--set", "data.root=/x");
+        assertEquals(2, rc);
+        assertTrue(err.toString().contains("model.path is not set"), err.toString());
+    }
+
+    @Test
+    void helpListsEveryJobKey() {
+        int rc = Main.execute("train", "--help");
+        assertEquals(0, rc);
+        String help = out.toString();
+        assertTrue(help.contains("train.averaging-frequency"), help);
+        assertTrue(help.contains("one of sgd, nesterovs, adam"), help);
+    }
+
+    @Test
+    void modelsListsTheRegistry() {
+        assertEquals(0, Main.execute("models"));
+        assertTrue(out.toString().contains("61,706"), out.toString());
+    }
+}

@@ -1,0 +1,164 @@
+package io.sparkvision.jobs;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sparkvision.Schemas;
+import io.sparkvision.TestSpark;
+import io.sparkvision.config.JobConfig;
+import io.sparkvision.data.MnistIdxIngest;
+import io.sparkvision.io.HadoopFs;
+import io.sparkvision.io.ModelFiles;
+import io.sparkvision.util.Json;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The main job end to end on Spark local[2] and real (tiny) MNIST: ingest, train, report, evaluate. */
+class TrainJobTest {
+    @TempDir
+    static Path work;
+    static JavaSparkContext sc;
+    static Path data, run;
+    static Map<String, Object> report;
+    static String log;
+
+    @BeforeAll
+    static void ingestAndTrain() throws IOException {
+        sc = TestSpark.local(2);
+        data = work.resolve("data");
+        run = work.resolve("run");
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(buf, true);
+        MnistIdxIngest.run(sc, TestSpark.mnistTiny(), data.toString(), 4, out);
+        JobConfig cfg = JobConfig.fromString(String.join("\n",
+                "data.root = \"" + data + "\"",
+                "output.dir = \"" + run + "\"",
+                "train { epochs = 3, batch-size-per-worker = 16, averaging-frequency = 4, learning-rate = 0.003 }",
+                "checkpoint.keep-last = 2",
+                "progress.interval-seconds = 1"));
+        report = TrainJob.run(cfg, sc, out);
+        log = buf.toString();
+    }
+
+    @AfterAll
+    static void stop() {
+        sc.stop();
+    }
+
+    @Test
+    void learnsFarBeyondChance() {
+        double top1 = (Double) report.get("top1Accuracy");
+        assertTrue(top1 > 0.6, "top-1 on 200 test images after 3 epochs on 1,000: " + top1 + " (chance is 0.1)");
+        assertTrue((Double) report.get("top5Accuracy") >= top1);
+        assertEquals(200L, ((Number) report.get("examples")).longValue());
+    }
+
+    @Test
+    void reportMetricsDescriptorAndModelMatchTheirSchemas() throws IOException {
+        Schemas.assertValid("report.schema.json", Schemas.read(run.resolve("report.json")), "report.json");
+        Schemas.assertValid("dataset-descriptor.schema.json", Schemas.read(data.resolve("dataset.json")), "dataset.json");
+        Schemas.assertValid("model-metadata.schema.json", Schemas.read(run.resolve("model.json")), "model.json");
+        Schemas.assertValid("model-metadata.schema.json", Schemas.read(run.resolve("checkpoints/epoch-0003.json")), "checkpoint");
+        List<String> lines = Files.readAllLines(run.resolve("metrics.jsonl"));
+        assertEquals(3, lines.size());
+        for (int i = 0; i < lines.size(); i++) {
+            JsonNode line = Schemas.parse(lines.get(i));
+            Schemas.assertValid("metrics.schema.json", line, "metrics.jsonl line " + (i + 1));
+            assertEquals(i + 1, line.get("epoch").asInt());
+            assertEquals(1000, line.get("examples").asLong(), "every training example is fitted once per epoch");
+        }
+    }
+
+    @Test
+    void confusionMatrixAddsUpToTheTestSet() {
+        @SuppressWarnings("unchecked")
+        List<List<Number>> cm = (List<List<Number>>) Json.read(Json.pretty(report.get("confusionMatrix")), List.class);
+        long total = 0, diagonal = 0;
+        for (int a = 0; a < cm.size(); a++) {
+            for (int p = 0; p < cm.size(); p++) {
+                total += cm.get(a).get(p).longValue();
+                if (a == p) diagonal += cm.get(a).get(p).longValue();
+            }
+        }
+        assertEquals(200, total);
+        assertEquals((Double) report.get("top1Accuracy"), diagonal / 200.0, 1e-9);
+    }
+
+    @Test
+    void htmlReportShowsTheCurveAndConfusionMatrixAsPngs() throws IOException {
+        String html = Files.readString(run.resolve("report.html"));
+        assertTrue(html.contains("<img src=\"training-curve.png\""), html);
+        assertTrue(html.contains("<img src=\"confusion-matrix.png\""), html);
+        BufferedImage curve = ImageIO.read(run.resolve("training-curve.png").toFile());
+        BufferedImage cm = ImageIO.read(run.resolve("confusion-matrix.png").toFile());
+        assertNotNull(curve);
+        assertNotNull(cm);
+        assertTrue(curve.getWidth() >= 600 && cm.getWidth() >= 300);
+    }
+
+    @Test
+    void keepsTheLastCheckpointsAndProgressWasPrinted() throws IOException {
+        try (var files = Files.list(run.resolve("checkpoints"))) {
+            assertEquals(List.of("epoch-0002.json", "epoch-0002.zip", "epoch-0003.json", "epoch-0003.zip"),
+                    files.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+        assertTrue(log.contains("epoch 3/3"), log);
+        assertTrue(log.contains("examples/s"), log);
+    }
+
+    @Test
+    void provenanceTravelsWithTheModel() throws IOException {
+        Map<String, Object> meta = ModelFiles.metadata(HadoopFs.path(run.resolve("model.zip").toString()), sc.hadoopConfiguration());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> prov = (Map<String, Object>) meta.get("provenance");
+        assertEquals(42, ((Number) prov.get("seed")).intValue());
+        assertTrue(((String) prov.get("datasetContentHash")).startsWith("sha256:"));
+        assertTrue(prov.get("config") instanceof Map);
+        assertEquals(List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9"), meta.get("classes"));
+    }
+
+    @Test
+    void clusterEvaluationAgreesWithTheDriverEvaluator() throws IOException {
+        JobConfig cfg = JobConfig.fromString(String.join("\n",
+                "model.path = \"" + run.resolve("model.zip") + "\"",
+                "data.root = \"" + data + "\"",
+                "output.dir = \"" + work.resolve("eval") + "\"",
+                "eval.batch-size = 37"));
+        Map<String, Object> eval = EvaluateJob.run(cfg, sc, new PrintStream(new ByteArrayOutputStream()));
+        assertEquals(report.get("top1Accuracy"), eval.get("top1Accuracy"));
+        assertEquals(report.get("top5Accuracy"), eval.get("top5Accuracy"));
+        assertEquals(((Number) report.get("loss")).doubleValue(), ((Number) eval.get("loss")).doubleValue(), 1e-4);
+        Schemas.assertValid("report.schema.json", Schemas.read(work.resolve("eval/report.json")), "evaluate report.json");
+        assertTrue(Files.exists(work.resolve("eval/confusion-matrix.png")));
+    }
+
+    @Test
+    void evaluatingAgainstDifferentClassesIsAClearError() throws IOException {
+        Path model = work.resolve("other/model.zip");
+        Files.createDirectories(model.getParent());
+        Files.copy(run.resolve("model.zip"), model);
+        String meta = Files.readString(run.resolve("model.json")).replace("\"9\"", "\"nine\"");
+        Files.writeString(work.resolve("other/model.json"), meta);
+        JobConfig cfg = JobConfig.fromString(String.join("\n",
+                "model.path = \"" + model + "\"", "data.root = \"" + data + "\"", "output.dir = \"" + work.resolve("eval2") + "\""));
+        String m = assertThrows(IllegalArgumentException.class,
+                () -> EvaluateJob.run(cfg, sc, new PrintStream(new ByteArrayOutputStream()))).getMessage();
+        assertTrue(m.contains("class index must match"), m);
+    }
+}
