@@ -26,9 +26,9 @@ public final class Schemas {
     public static void assertValid(String schemaFile, JsonNode doc, String what) {
         Path dir = TestSpark.basedir().resolve("data-schemas");
         JsonSchemaFactory f = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012,
-                b -> b.schemaMappers(m -> m.mapPrefix("sparkvision/", dir.toUri().toString())));
+                b -> b.schemaMappers(m -> m.mapPrefix("https://sparkvision.dev/schemas/", dir.toUri().toString())));
         SchemaValidatorsConfig cfg = SchemaValidatorsConfig.builder().formatAssertionsEnabled(true).build();
-        JsonSchema schema = f.getSchema(SchemaLocation.of("sparkvision/" + schemaFile), cfg);
+        JsonSchema schema = f.getSchema(SchemaLocation.of("https://sparkvision.dev/schemas/" + schemaFile), cfg);
         Set<ValidationMessage> errors = schema.validate(doc);
         assertTrue(errors.isEmpty(), what + " does not match data-schemas/" + schemaFile + ": " + errors);
     }

@@ -28,7 +28,7 @@ public final class Main implements Runnable {
     }
 
     public static int execute(String... args) {
-        CommandLine cli = new CommandLine(new Main());
+        CommandLine cli = new CommandLine(new Main()).setUsageHelpWidth(120);
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof ConfigError || e instanceof IllegalArgumentException) {
                 cmd.getErr().println("error: " + e.getMessage());
@@ -47,8 +47,8 @@ public final class Main implements Runnable {
         StringBuilder sb = new StringBuilder("%nJob keys (set them in JOB_FILE or with --set):%n");
         for (Option<?> o : Options.all()) {
             String def = String.valueOf(o.defaultValue());
-            sb.append(String.format(Locale.ROOT, "  %-30s %s. Default: %s. Accepts %s.%n", o.key(), o.description()
-                    .replace("%", "%%"), def.isEmpty() ? "(unset)" : def.replace("%", "%%"), o.accepted()));
+            sb.append(String.format(Locale.ROOT, "  %s = %s%n      %s; accepts %s%n", o.key(),
+                    def.isEmpty() ? "(unset)" : def, o.description(), o.accepted()).replace("%", "%%"));
         }
         return sb.toString();
     }
