@@ -65,8 +65,13 @@ public final class Main implements Runnable {
 
     @Command(name = "train", description = "Train a model on Spark; evaluator, checkpoints and report after each epoch.")
     static final class Train extends JobCommand {
+        @picocli.CommandLine.Option(names = "--resume",
+                description = "continue the run in output.dir from its newest complete checkpoint (train.resume = latest)")
+        boolean resume;
+
         @Override
         public Integer call() throws Exception {
+            if (resume) overrides.add("train.resume=latest");
             TrainJob.run(config(), System.out);
             return 0;
         }

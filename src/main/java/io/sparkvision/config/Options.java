@@ -48,7 +48,10 @@ public final class Options {
 
     // ---- train --------------------------------------------------------------------------------------------
     public static final Option<String> TRAIN_MASTER = Option.choice("train.master", "parameter-averaging",
-            List.of("parameter-averaging"), "how executors combine their work");
+            List.of("parameter-averaging", "gradient-sharing"),
+            "how executors combine their work: averaging parameters every few minibatches, or sharing quantised gradients");
+    public static final Option<String> TRAIN_RESUME = Option.choice("train.resume", "none", List.of("none", "latest"),
+            "latest = continue from the newest complete checkpoint in output.dir (same epoch, optimiser state and data order)");
     public static final Option<Integer> TRAIN_EPOCHS = Option.integer("train.epochs", 10, 1, 100_000,
             "passes over the training split");
     public static final Option<Integer> TRAIN_BATCH = Option.integer("train.batch-size-per-worker", 64, 1, 65_536,
@@ -77,6 +80,20 @@ public final class Options {
             "decoupled weight decay coefficient (0 = off)");
     public static final Option<Long> TRAIN_SEED = Option.longInt("train.seed", 42,
             "seed for weight initialisation and data order");
+
+    // ---- gradient sharing (train.master = gradient-sharing) ----------------------------------------------
+    public static final Option<Double> GS_THRESHOLD = Option.decimal("train.gradient-sharing.threshold", 1e-3, 1e-9, 1,
+            "initial encoding threshold of the adaptive threshold algorithm");
+    public static final Option<Double> GS_RESIDUAL_CLIP = Option.decimal("train.gradient-sharing.residual-clip", 5, 1, 1_000,
+            "clip residuals to this many times the threshold (every 5 iterations)");
+    public static final Option<Integer> GS_PORT = Option.integer("train.gradient-sharing.port", 40123, 1024, 65535,
+            "UDP port of the Aeron parameter mesh on every node");
+    public static final Option<String> GS_NETWORK_MASK = Option.string("train.gradient-sharing.network-mask", "",
+            "network the mesh uses, e.g. 10.0.0.0/16; empty = any interface");
+    public static final Option<String> GS_CONTROLLER = Option.string("train.gradient-sharing.controller-address", "",
+            "address of the mesh controller (the driver); empty = detected");
+    public static final Option<String> GS_MESH = Option.choice("train.gradient-sharing.mesh", "plain", List.of("plain", "mesh"),
+            "plain = every node talks to the controller; mesh = tree for large clusters");
 
     // ---- evaluate -----------------------------------------------------------------------------------------
     public static final Option<Integer> EVAL_EVERY = Option.integer("eval.every-epochs", 1, 1, 100_000,

@@ -1,6 +1,7 @@
 package io.sparkvision.evaluate;
 
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import io.sparkvision.model.Models;
+import org.deeplearning4j.nn.api.Model;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -23,12 +24,12 @@ public final class DriverEvaluator {
         this.topK = Math.min(topK, classes.size());
     }
 
-    public EvalResult evaluate(MultiLayerNetwork net) {
+    public EvalResult evaluate(Model net) {
         Evaluation ev = new Evaluation(classes, topK);
         double lossSum = 0;
         long n = 0;
         for (DataSet ds : batches) {
-            INDArray out = net.output(ds.getFeatures(), false);
+            INDArray out = Models.output(net, ds.getFeatures());
             ev.eval(ds.getLabels(), out);
             lossSum += crossEntropySum(ds.getLabels(), out);
             n += ds.numExamples();

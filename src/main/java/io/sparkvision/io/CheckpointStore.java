@@ -4,7 +4,8 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import io.sparkvision.model.Models;
+import org.deeplearning4j.nn.api.Model;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -38,12 +39,12 @@ public final class CheckpointStore {
     }
 
     /** Writes the checkpoint for {@code epoch}, then deletes all but the newest {@code keepLast}. Returns the zip's path. */
-    public Path write(MultiLayerNetwork net, int epoch, Map<String, Object> metadata) throws IOException {
+    public Path write(Model net, int epoch, Map<String, Object> metadata) throws IOException {
         Path zip = new Path(dir, String.format("epoch-%04d.zip", epoch));
         Map<String, Object> meta = new LinkedHashMap<>();
         meta.put("formatVersion", 1);
         meta.put("epoch", epoch);
-        meta.put("iteration", net.getIterationCount());
+        meta.put("iteration", Models.iterationCount(net));
         meta.putAll(metadata);
         ModelFiles.save(net, zip, meta, conf);
         prune();
@@ -70,8 +71,13 @@ public final class CheckpointStore {
         return e.isEmpty() ? Optional.empty() : Optional.of(e.get(e.size() - 1));
     }
 
-    public MultiLayerNetwork load(int epoch) throws IOException {
+    public Model load(int epoch) throws IOException {
         return ModelFiles.load(new Path(dir, String.format("epoch-%04d.zip", epoch)), conf);
+    }
+
+    /** The metadata of a complete checkpoint. */
+    public Map<String, Object> metadata(int epoch) throws IOException {
+        return ModelFiles.metadata(new Path(dir, String.format("epoch-%04d.zip", epoch)), conf);
     }
 
     private void prune() throws IOException {

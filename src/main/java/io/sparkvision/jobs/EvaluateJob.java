@@ -15,8 +15,9 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
+import io.sparkvision.model.Models;
+import io.sparkvision.train.SparkModel;
+import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.dataset.DataSet;
@@ -58,19 +59,19 @@ public final class EvaluateJob {
         String root = cfg.get(Options.DATA_ROOT);
         String split = cfg.get(Options.DATA_TEST_SPLIT);
         DatasetDescriptor d = Datasets.readDescriptor(root, hadoop);
-        MultiLayerNetwork net = ModelFiles.load(modelPath, hadoop);
+        Model net = ModelFiles.load(modelPath, hadoop);
         Map<String, Object> meta = ModelFiles.metadata(modelPath, hadoop);
         checkCompatible(modelPath, net, meta, d, root);
 
         int workers = sc.defaultParallelism();
         ImageDataset data = ImageDataset.load(sc, root, d, split, workers, cfg.get(Options.DATA_LIMIT));
         int topK = Math.min(cfg.get(Options.EVAL_TOP_K), d.classes().size());
-        SparkDl4jMultiLayer spark = new SparkDl4jMultiLayer(sc, net,
-                new ParameterAveragingTrainingMaster.Builder(workers, 1).build());
+        // The training master is unused by evaluation; DL4J's wrappers require one.
+        SparkModel spark = SparkModel.of(sc, net, new ParameterAveragingTrainingMaster.Builder(workers, 1).build());
         JavaRDD<DataSet> batches = data.batches(cfg.get(Options.EVAL_BATCH));
         long t0 = System.nanoTime();
-        Evaluation ev = spark.doEvaluation(batches, cfg.get(Options.EVAL_BATCH), new Evaluation(d.classes(), topK))[0];
-        double loss = spark.calculateScore(batches, true);
+        Evaluation ev = spark.evaluate(batches, cfg.get(Options.EVAL_BATCH), new Evaluation(d.classes(), topK));
+        double loss = spark.meanLoss(batches);
         double secs = (System.nanoTime() - t0) / 1e9;
         EvalResult r = EvalResult.of(ev, loss, d.classes());
         data.release();
@@ -99,8 +100,8 @@ public final class EvaluateJob {
         return report;
     }
 
-    static void checkCompatible(Path modelPath, MultiLayerNetwork net, Map<String, Object> meta, DatasetDescriptor d, String root) {
-        long nOut = net.getOutputLayer().getParam("b").length();
+    static void checkCompatible(Path modelPath, Model net, Map<String, Object> meta, DatasetDescriptor d, String root) {
+        long nOut = Models.outputs(net);
         if (nOut != d.classes().size()) {
             throw new IllegalArgumentException("model " + modelPath + " has " + nOut + " outputs but dataset " + root
                     + " has " + d.classes().size() + " classes; evaluate it on data with the model's classes");

@@ -25,8 +25,10 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.util.LongAccumulator;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
+import io.sparkvision.model.Models;
+import io.sparkvision.train.SparkModel;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.dataset.DataSet;
 
 import java.io.IOException;
@@ -37,6 +39,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The train job: load the ingested dataset, build the model, fit it on Spark epoch by epoch with the driver-side
@@ -88,48 +91,73 @@ public final class TrainJob {
         out.printf(Locale.ROOT, "data: %,d train + %,d test images of %s, %d classes, decoded in %.1f s%n",
                 train.count(), test.count(), shape, d.classes().size(), (System.nanoTime() - t0) / 1e9);
 
-        // 2. Model.
+        // 2. Model: fresh, or the newest complete checkpoint when resuming.
         Architecture arch = ModelRegistry.get(cfg.get(Options.MODEL_NAME));
-        MultiLayerNetwork net = (MultiLayerNetwork) arch.build(shape, d.classes().size(), seed,
-                LearningRates.updater(cfg), cfg.get(Options.TRAIN_WEIGHT_DECAY));
+        CheckpointStore checkpoints = new CheckpointStore(new Path(HadoopFs.path(runDir), "checkpoints").toString(),
+                hadoop, cfg.get(Options.CHECKPOINT_KEEP));
+        List<Map<String, Object>> metrics = new ArrayList<>();
+        Model net = null;
+        int firstEpoch = 1;
+        if ("latest".equals(cfg.get(Options.TRAIN_RESUME))) {
+            Optional<Integer> latest = checkpoints.latest();
+            if (latest.isPresent()) {
+                checkResumable(checkpoints.metadata(latest.get()), arch, shape, d, checkpoints.dir());
+                net = checkpoints.load(latest.get());
+                firstEpoch = latest.get() + 1;
+                metrics.addAll(readMetrics(runDir, hadoop, latest.get()));
+                out.printf("resume: continuing after epoch %d from %s%n", latest.get(), checkpoints.dir());
+            } else {
+                out.printf("resume: no complete checkpoint in %s, starting from scratch%n", checkpoints.dir());
+            }
+        }
+        if (net == null) {
+            net = arch.build(shape, d.classes().size(), seed, LearningRates.updater(cfg), cfg.get(Options.TRAIN_WEIGHT_DECAY));
+        }
         out.printf(Locale.ROOT, "model: %s, %,d parameters; %s on %d workers (%s), batch %d per worker, averaging every %d%n",
                 arch.name(), net.numParams(), cfg.get(Options.TRAIN_MASTER), workers, sc.master(), batch,
                 cfg.get(Options.TRAIN_AVG_FREQ));
 
         // 3. Train, evaluating and checkpointing as configured.
-        SparkDl4jMultiLayer spark = new SparkDl4jMultiLayer(sc, net, TrainingMasters.create(cfg, workers));
+        boolean perEpochMaster = "parameter-averaging".equals(cfg.get(Options.TRAIN_MASTER));
+        SparkModel spark = SparkModel.of(sc, net, TrainingMasters.create(cfg, workers, epochSeed(seed, firstEpoch)));
         LongAccumulator fitted = sc.sc().longAccumulator("sparkvision.examples");
-        spark.setListeners(List.of(new ExampleCounter(fitted)));
+        List<TrainingListener> listeners = List.of(new ExampleCounter(fitted));
         LearningRates lr = new LearningRates(cfg);
-        CheckpointStore checkpoints = new CheckpointStore(new Path(HadoopFs.path(runDir), "checkpoints").toString(),
-                hadoop, cfg.get(Options.CHECKPOINT_KEEP));
         Map<String, Object> dataset = datasetInfo(root, d, cfg.get(Options.DATA_TEST_SPLIT));
-        List<Map<String, Object>> metrics = new ArrayList<>();
         EvalResult last = null;
         long trainStart = System.nanoTime();
+        long trainedExamples = 0;
         try (ProgressMeter progress = new ProgressMeter(fitted, out, epochs, train.count(), batch,
                 cfg.get(Options.PROGRESS_SECONDS))) {
-            for (int epoch = 1; epoch <= epochs; epoch++) {
+            for (int epoch = firstEpoch; epoch <= epochs; epoch++) {
+                if (perEpochMaster && epoch > firstEpoch) {
+                    // A new master per epoch, seeded by the epoch: how the epoch is cut into averaging rounds then
+                    // does not depend on where the run started, which makes --resume reproduce an unbroken run.
+                    spark = SparkModel.of(sc, spark.network(), TrainingMasters.create(cfg, workers, epochSeed(seed, epoch)));
+                }
+                spark.setListeners(listeners);
                 double rate = lr.at(epoch);
-                spark.getNetwork().setLearningRate(rate);
+                Models.setLearningRate(spark.network(), rate);
                 progress.startEpoch(epoch);
                 JavaRDD<DataSet> batches = train.epochBatches(seed, epoch, batch);
                 spark.fit(batches);
                 batches.unpersist(false);
+                Models.setEpochCount(spark.network(), epoch);
                 double secs = progress.epochSeconds();
                 long seen = progress.epochExamples();
+                trainedExamples += seen;
 
                 Map<String, Object> line = new LinkedHashMap<>();
                 line.put("epoch", epoch);
-                line.put("iteration", spark.getNetwork().getIterationCount());
+                line.put("iteration", Models.iterationCount(spark.network()));
                 line.put("learningRate", rate);
-                line.put("trainLoss", spark.getScore());
+                line.put("trainLoss", spark.score());
                 line.put("examples", seen);
                 line.put("epochSeconds", secs);
                 line.put("examplesPerSecond", seen / secs);
                 boolean lastEpoch = epoch == epochs;
                 if (lastEpoch || epoch % cfg.get(Options.EVAL_EVERY) == 0) {
-                    last = evaluator.evaluate(spark.getNetwork());
+                    last = evaluator.evaluate(spark.network());
                     line.put("testLoss", last.loss());
                     line.put("top1Accuracy", last.top1Accuracy());
                     line.put("top5Accuracy", last.topKAccuracy());
@@ -140,15 +168,19 @@ public final class TrainJob {
                 metrics.add(line);
                 writeMetrics(runDir, metrics, hadoop);
                 out.printf(Locale.ROOT, "epoch %d/%d  %,.0f examples/s  %.1f s  lr %.2e  train loss %.4f%s%n", epoch, epochs,
-                        seen / secs, secs, rate, spark.getScore(), line.containsKey("top1Accuracy")
+                        seen / secs, secs, rate, spark.score(), line.containsKey("top1Accuracy")
                                 ? String.format(Locale.ROOT, "  test top-1 %.2f%%  top-5 %.2f%%", 100 * last.top1Accuracy(), 100 * last.topKAccuracy())
                                 : "");
                 if (lastEpoch || epoch % cfg.get(Options.CHECKPOINT_EVERY) == 0) {
                     Map<String, Object> meta = modelMetadata(arch, shape, d, dataset, null);
                     meta.put("metrics", line);
-                    checkpoints.write(spark.getNetwork(), epoch, meta);
+                    checkpoints.write(spark.network(), epoch, meta);
                 }
             }
+        }
+        if (last == null) {
+            // Resumed after the final epoch: nothing left to train; report on the model as it is.
+            last = evaluator.evaluate(spark.network());
         }
         double trainSeconds = (System.nanoTime() - trainStart) / 1e9;
         train.release();
@@ -156,18 +188,18 @@ public final class TrainJob {
         // 4. Final model and report.
         Map<String, Object> provenance = provenance(cfg, sc, workers, d, startedAt);
         Map<String, Object> model = modelMetadata(arch, shape, d, dataset, provenance);
-        model.put("parameters", spark.getNetwork().numParams());
+        model.put("parameters", spark.network().numParams());
         Path modelPath = new Path(HadoopFs.path(runDir), MODEL);
-        ModelFiles.save(spark.getNetwork(), modelPath, model, hadoop);
+        ModelFiles.save(spark.network(), modelPath, model, hadoop);
         Map<String, Object> modelInfo = new LinkedHashMap<>();
         modelInfo.put("name", arch.name());
-        modelInfo.put("parameters", spark.getNetwork().numParams());
+        modelInfo.put("parameters", spark.network().numParams());
         modelInfo.put("input", shape.toString());
         modelInfo.put("path", modelPath.toString());
         Map<String, Object> training = new LinkedHashMap<>();
         training.put("epochs", epochs);
         training.put("wallSeconds", trainSeconds);
-        training.put("examplesPerSecond", train.count() * (double) epochs / trainSeconds);
+        training.put("examplesPerSecond", trainedExamples / trainSeconds);
         training.put("workers", workers);
         training.put("trainingMaster", cfg.get(Options.TRAIN_MASTER));
         Map<String, Object> report = RunReport.json(last, modelInfo, dataset, training, provenance);
@@ -175,6 +207,35 @@ public final class TrainJob {
         out.printf(Locale.ROOT, "done: test top-1 accuracy %.2f%% (top-5 %.2f%%) after %d epochs in %.0f s; report %s/%s%n",
                 100 * last.top1Accuracy(), 100 * last.topKAccuracy(), epochs, trainSeconds, runDir, RunReport.HTML);
         return report;
+    }
+
+    static long epochSeed(long seed, int epoch) {
+        return seed * 1_000_003L + epoch;
+    }
+
+    /** The metrics lines of epochs up to {@code lastEpoch} from an earlier, interrupted run. */
+    static List<Map<String, Object>> readMetrics(String runDir, Configuration conf, int lastEpoch) throws IOException {
+        Path p = new Path(HadoopFs.path(runDir), METRICS);
+        List<Map<String, Object>> out = new ArrayList<>();
+        if (!HadoopFs.exists(p, conf)) return out;
+        for (String line : HadoopFs.readString(p, conf).split("\n")) {
+            if (line.isBlank()) continue;
+            @SuppressWarnings("unchecked")
+            Map<String, Object> m = Json.read(line, Map.class);
+            if (((Number) m.get("epoch")).intValue() <= lastEpoch) out.add(m);
+        }
+        return out;
+    }
+
+    /** A checkpoint from another architecture or dataset cannot be continued: say so instead of failing later. */
+    static void checkResumable(Map<String, Object> meta, Architecture arch, InputShape shape, DatasetDescriptor d, Path dir) {
+        if (meta == null) return;
+        if (!arch.name().equals(meta.get("architecture")) || !shape.toString().equals(meta.get("input"))
+                || !d.classes().equals(meta.get("classes"))) {
+            throw new IllegalArgumentException("cannot resume from " + dir + ": its checkpoints are " + meta.get("architecture")
+                    + " on " + meta.get("input") + " with classes " + meta.get("classes") + ", this job is " + arch.name()
+                    + " on " + shape + " with " + d.classes().size() + " classes; use another output.dir or train.resume = none");
+        }
     }
 
     static void writeMetrics(String runDir, List<Map<String, Object>> metrics, Configuration conf) throws IOException {

@@ -2,11 +2,16 @@ package io.sparkvision.train;
 
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.config.Options;
-import org.deeplearning4j.spark.api.Repartition;
+import org.apache.spark.storage.StorageLevel;
+import org.deeplearning4j.optimize.solvers.accumulation.encoding.residual.ResidualClippingPostProcessor;
+import org.deeplearning4j.optimize.solvers.accumulation.encoding.threshold.AdaptiveThresholdAlgorithm;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
+import org.deeplearning4j.spark.api.Repartition;
 import org.deeplearning4j.spark.api.TrainingMaster;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
-import org.apache.spark.storage.StorageLevel;
+import org.deeplearning4j.spark.parameterserver.training.SharedTrainingMaster;
+import org.nd4j.parameterserver.distributed.conf.VoidConfiguration;
+import org.nd4j.parameterserver.distributed.v2.enums.MeshBuildMode;
 
 /** Builds the DL4J training master a job file asks for. */
 public final class TrainingMasters {
@@ -14,11 +19,20 @@ public final class TrainingMasters {
     }
 
     public static TrainingMaster<?, ?> create(JobConfig c, int workers) {
-        // The only master offered so far; gradient sharing comes with the distributed-training work.
+        return create(c, workers, c.get(Options.TRAIN_SEED));
+    }
+
+    /**
+     * @param rngSeed seeds the master's own randomness (how an epoch is cut into averaging rounds); the train job
+     *                derives it from the run's seed and the epoch, so a resumed run cuts epochs as an uninterrupted one.
+     */
+    public static TrainingMaster<?, ?> create(JobConfig c, int workers, long rngSeed) {
+        int batch = c.get(Options.TRAIN_BATCH);
+        if ("gradient-sharing".equals(c.get(Options.TRAIN_MASTER))) return gradientSharing(c, batch, rngSeed);
         // The second argument is the number of examples in each DataSet of the RDD: ImageDataset.epochBatches
         // emits ready-made minibatches of batch-size-per-worker examples, so DL4J must not merge them again.
-        return new ParameterAveragingTrainingMaster.Builder(workers, c.get(Options.TRAIN_BATCH))
-                .batchSizePerWorker(c.get(Options.TRAIN_BATCH))
+        return new ParameterAveragingTrainingMaster.Builder(workers, batch)
+                .batchSizePerWorker(batch)
                 .averagingFrequency(c.get(Options.TRAIN_AVG_FREQ))
                 .workerPrefetchNumBatches(c.get(Options.TRAIN_PREFETCH))
                 .saveUpdater(true)
@@ -27,7 +41,29 @@ public final class TrainingMasters {
                 .repartionData(Repartition.NumPartitionsWorkersDiffers)
                 .rddTrainingApproach(RDDTrainingApproach.Direct)
                 .storageLevel(StorageLevel.MEMORY_ONLY())
-                .rngSeed(c.get(Options.TRAIN_SEED))
+                .rngSeed(rngSeed)
+                .build();
+    }
+
+    private static TrainingMaster<?, ?> gradientSharing(JobConfig c, int batch, long rngSeed) {
+        VoidConfiguration.VoidConfigurationBuilder voidConf = VoidConfiguration.builder()
+                .unicastPort(c.get(Options.GS_PORT))
+                .meshBuildMode("mesh".equals(c.get(Options.GS_MESH)) ? MeshBuildMode.MESH : MeshBuildMode.PLAIN);
+        if (!c.get(Options.GS_NETWORK_MASK).isBlank()) voidConf.networkMask(c.get(Options.GS_NETWORK_MASK));
+        if (!c.get(Options.GS_CONTROLLER).isBlank()) voidConf.controllerAddress(c.get(Options.GS_CONTROLLER));
+        double threshold = c.get(Options.GS_THRESHOLD);
+        return new SharedTrainingMaster.Builder(voidConf.build(), batch)
+                .thresholdAlgorithm(new AdaptiveThresholdAlgorithm(threshold))
+                .residualPostProcessor(new ResidualClippingPostProcessor(c.get(Options.GS_RESIDUAL_CLIP), 5))
+                .batchSizePerWorker(batch)
+                // Two training threads per node deadlock on the network's lock in DL4J M2: one per node.
+                .workersPerNode(1)
+                .workerPrefetchNumBatches(c.get(Options.TRAIN_PREFETCH))
+                .repartitionData(Repartition.NumPartitionsWorkersDiffers)
+                .rddTrainingApproach(RDDTrainingApproach.Direct)
+                .storageLevel(StorageLevel.MEMORY_ONLY())
+                .rngSeed(rngSeed)
+                .collectTrainingStats(false)
                 .build();
     }
 }

@@ -38,7 +38,7 @@ class CheckpointStoreTest {
         assertEquals(List.of(3, 4), store.epochs());
         assertEquals(4, store.latest().orElseThrow());
 
-        MultiLayerNetwork restored = store.load(4);
+        MultiLayerNetwork restored = (MultiLayerNetwork) store.load(4);
         assertEquals(net.params(), restored.params());
         assertEquals(net.getUpdater().getStateViewArray(), restored.getUpdater().getStateViewArray());
         assertEquals(net.getIterationCount(), restored.getIterationCount());

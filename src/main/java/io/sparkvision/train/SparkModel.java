@@ -1,0 +1,64 @@
+package io.sparkvision.train;
+
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.deeplearning4j.spark.api.TrainingMaster;
+import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
+import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
+import org.nd4j.evaluation.classification.Evaluation;
+import org.nd4j.linalg.dataset.DataSet;
+
+import java.util.Collection;
+
+/**
+ * One face for DL4J's two Spark wrappers: {@link SparkDl4jMultiLayer} for layer stacks and
+ * {@link SparkComputationGraph} for graphs (ResNet, GoogLeNet, ...), so jobs need not care which a model is.
+ */
+public final class SparkModel {
+    private final SparkDl4jMultiLayer mln;
+    private final SparkComputationGraph cg;
+
+    private SparkModel(SparkDl4jMultiLayer mln, SparkComputationGraph cg) {
+        this.mln = mln;
+        this.cg = cg;
+    }
+
+    public static SparkModel of(JavaSparkContext sc, Model model, TrainingMaster<?, ?> tm) {
+        if (model instanceof MultiLayerNetwork) return new SparkModel(new SparkDl4jMultiLayer(sc, (MultiLayerNetwork) model, tm), null);
+        if (model instanceof ComputationGraph) return new SparkModel(null, new SparkComputationGraph(sc, (ComputationGraph) model, tm));
+        throw new IllegalArgumentException("unsupported model type " + model.getClass().getName());
+    }
+
+    public void fit(JavaRDD<DataSet> data) {
+        if (mln != null) mln.fit(data);
+        else cg.fit(data);
+    }
+
+    public Model network() {
+        return mln != null ? mln.getNetwork() : cg.getNetwork();
+    }
+
+    /** DL4J's score of the last fitting round (loss averaged over the workers). */
+    public double score() {
+        return mln != null ? mln.getScore() : cg.getScore();
+    }
+
+    public void setListeners(Collection<TrainingListener> listeners) {
+        if (mln != null) mln.setListeners(listeners);
+        else cg.setListeners(listeners);
+    }
+
+    /** Evaluation computed on the executors and merged on the driver. */
+    public Evaluation evaluate(JavaRDD<DataSet> data, int batchSize, Evaluation empty) {
+        return mln != null ? mln.doEvaluation(data, batchSize, empty)[0] : cg.doEvaluation(data, batchSize, empty)[0];
+    }
+
+    /** Mean loss per example, computed on the executors. */
+    public double meanLoss(JavaRDD<DataSet> data) {
+        return mln != null ? mln.calculateScore(data, true) : cg.calculateScore(data, true);
+    }
+}
