@@ -15,6 +15,7 @@ import io.sparkvision.model.InputShape;
 import io.sparkvision.model.ModelRegistry;
 import io.sparkvision.report.RunReport;
 import io.sparkvision.train.ExampleCounter;
+import io.sparkvision.train.GradientSharingPreflight;
 import io.sparkvision.train.LearningRates;
 import io.sparkvision.train.ProgressMeter;
 import io.sparkvision.train.TrainingMasters;
@@ -116,6 +117,8 @@ public final class TrainJob {
         out.printf(Locale.ROOT, "model: %s, %,d parameters; %s on %d workers (%s), batch %d per worker, averaging every %d%n",
                 arch.name(), net.numParams(), cfg.get(Options.TRAIN_MASTER), workers, sc.master(), batch,
                 cfg.get(Options.TRAIN_AVG_FREQ));
+
+        if ("gradient-sharing".equals(cfg.get(Options.TRAIN_MASTER))) GradientSharingPreflight.check(sc);
 
         // 3. Train, evaluating and checkpointing as configured.
         boolean perEpochMaster = "parameter-averaging".equals(cfg.get(Options.TRAIN_MASTER));
