@@ -35,11 +35,13 @@ ensure_built() {
      [ -n "$(find "$ROOT/src/main" "$ROOT/pom.xml" -newer "$ROOT/target/classpath.txt" -type f 2>/dev/null | head -1)" ]; then
     echo "building sparkvision (mvn process-classes)..." >&2
     (cd "$ROOT" && $MVN -DskipTests process-classes) >&2
+    touch "$ROOT/target/classpath.txt"  # the plugin leaves an unchanged file untouched
   fi
 }
 
 # Builds the spark-submit jar (everything but Spark/Hadoop/Scala) when missing or stale.
 ensure_app_jar() {
+  if [ -n "${SPARKVISION_APP_JAR:-}" ]; then APP_JAR="$SPARKVISION_APP_JAR"; return; fi
   APP_JAR="$(ls "$ROOT"/target/sparkvision-*-app.jar 2>/dev/null | head -1 || true)"
   if [ -z "$APP_JAR" ] || [ -n "$(find "$ROOT/src/main" "$ROOT/pom.xml" -newer "$APP_JAR" -type f 2>/dev/null | head -1)" ]; then
     echo "building the application jar (mvn package)..." >&2

@@ -147,7 +147,9 @@ public final class TrainJob {
                 batches.unpersist(false);
                 Models.setEpochCount(spark.network(), epoch);
                 double secs = progress.epochSeconds();
-                long seen = progress.epochExamples();
+                // Gradient sharing's workers do not run DL4J's training listeners, so nothing is counted live;
+                // every example of the split is fitted once per epoch by construction.
+                long seen = perEpochMaster ? progress.epochExamples() : train.count();
                 trainedExamples += seen;
 
                 Map<String, Object> line = new LinkedHashMap<>();
