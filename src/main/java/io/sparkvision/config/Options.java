@@ -63,11 +63,19 @@ public final class Options {
     public static final Option<Integer> TRAIN_PREFETCH = Option.integer("train.prefetch-batches", 2, 0, 1_000,
             "minibatches each worker prefetches asynchronously");
     public static final Option<String> TRAIN_UPDATER = Option.choice("train.updater", "adam",
-            List.of("sgd", "nesterovs", "adam"), "optimiser");
+            List.of("sgd", "nesterovs", "adam", "adamw"),
+            "optimiser: plain SGD, SGD with Nesterov momentum, Adam, or Adam with decoupled weight decay");
     public static final Option<Double> TRAIN_LR = Option.decimal("train.learning-rate", 1e-3, 1e-9, 10,
             "initial learning rate");
     public static final Option<String> TRAIN_LR_SCHEDULE = Option.choice("train.lr-schedule", "cosine",
-            List.of("constant", "step", "cosine"), "how the learning rate changes from epoch to epoch");
+            List.of("constant", "step", "polynomial", "cosine"), "how the learning rate changes from epoch to epoch");
+    public static final Option<Double> TRAIN_LR_POWER = Option.decimal("train.lr-power", 2, 0.1, 10,
+            "with lr-schedule = polynomial: lr = initial * (1 - progress)^power, floored at lr-min-fraction");
+    public static final Option<Integer> TRAIN_WARMUP_EPOCHS = Option.integer("train.warmup-epochs", 0, 0, 1_000,
+            "linear warm-up: epochs over which the rate ramps from initial/(warmup+1) to the scheduled rate");
+    public static final Option<Integer> TRAIN_LR_REFERENCE_BATCH = Option.integer("train.lr-reference-batch", 0, 0, 1_000_000,
+            "linear scaling rule: if > 0, learning-rate is for this total batch and is multiplied by "
+                    + "workers x batch-size-per-worker / lr-reference-batch");
     public static final Option<Integer> TRAIN_LR_STEP_EPOCHS = Option.integer("train.lr-step-epochs", 5, 1, 100_000,
             "with lr-schedule = step: epochs between decays");
     public static final Option<Double> TRAIN_LR_STEP_GAMMA = Option.decimal("train.lr-step-gamma", 0.1, 1e-6, 1,
@@ -80,6 +88,12 @@ public final class Options {
             "decoupled weight decay coefficient (0 = off)");
     public static final Option<Long> TRAIN_SEED = Option.longInt("train.seed", 42,
             "seed for weight initialisation and data order");
+
+    public static final Option<String> TRAIN_EARLY_STOP_METRIC = Option.choice("train.early-stopping.metric", "none",
+            List.of("none", "top1Accuracy", "top5Accuracy", "testLoss"),
+            "stop when this evaluation metric has not improved for 'patience' evaluations");
+    public static final Option<Integer> TRAIN_EARLY_STOP_PATIENCE = Option.integer("train.early-stopping.patience", 3, 1, 10_000,
+            "evaluations without improvement before early stopping");
 
     // ---- gradient sharing (train.master = gradient-sharing) ----------------------------------------------
     public static final Option<Double> GS_THRESHOLD = Option.decimal("train.gradient-sharing.threshold", 1e-3, 1e-9, 1,
@@ -100,12 +114,19 @@ public final class Options {
             "run the driver-side evaluator every N epochs (and always after the last)");
     public static final Option<Integer> EVAL_BATCH = Option.integer("eval.batch-size", 500, 1, 65_536,
             "minibatch size for evaluation");
+    public static final Option<String> EVAL_WHERE = Option.choice("eval.where", "driver", List.of("driver", "cluster"),
+            "driver = held-out batches kept on the driver (small splits); cluster = doEvaluation on the executors, merged "
+                    + "on the driver (large splits)");
     public static final Option<Integer> EVAL_TOP_K = Option.integer("eval.top-k", 5, 1, 1_000,
             "k of the top-k accuracy reported next to top-1");
 
     // ---- checkpoints and output ---------------------------------------------------------------------------
     public static final Option<Integer> CHECKPOINT_EVERY = Option.integer("checkpoint.every-epochs", 1, 1, 100_000,
             "write a checkpoint every N epochs (and always after the last)");
+    public static final Option<Integer> CHECKPOINT_EVERY_MINUTES = Option.integer("checkpoint.every-minutes", 0, 0, 100_000,
+            "also checkpoint after any epoch that ends more than this many minutes after the previous checkpoint; 0 = off");
+    public static final Option<String> CHECKPOINT_BEST_METRIC = Option.choice("checkpoint.best-metric", "top1Accuracy",
+            List.of("top1Accuracy", "top5Accuracy", "testLoss"), "metric that picks the 'best' checkpoint, which is never pruned");
     public static final Option<Integer> CHECKPOINT_KEEP = Option.integer("checkpoint.keep-last", 3, 1, 100_000,
             "checkpoints kept; older ones are deleted once a newer one is complete");
     public static final Option<String> OUTPUT_DIR = Option.string("output.dir", "runs/demo",

@@ -27,11 +27,18 @@ public final class CheckpointStore {
     private final Path dir;
     private final Configuration conf;
     private final int keepLast;
+    private final String bestMetric;
 
     public CheckpointStore(String dirUri, Configuration conf, int keepLast) {
+        this(dirUri, conf, keepLast, "top1Accuracy");
+    }
+
+    /** @param bestMetric metrics key (top1Accuracy, top5Accuracy: higher is better; testLoss: lower) of the kept best */
+    public CheckpointStore(String dirUri, Configuration conf, int keepLast, String bestMetric) {
         this.dir = HadoopFs.path(dirUri);
         this.conf = conf;
         this.keepLast = keepLast;
+        this.bestMetric = bestMetric;
     }
 
     public Path dir() {
@@ -80,10 +87,40 @@ public final class CheckpointStore {
         return ModelFiles.metadata(new Path(dir, String.format("epoch-%04d.zip", epoch)), conf);
     }
 
+    /** The complete checkpoint with the best {@code bestMetric} among those that were evaluated. */
+    public Optional<Integer> best() throws IOException {
+        Integer best = null;
+        double bestValue = 0;
+        boolean lowerIsBetter = bestMetric.toLowerCase().contains("loss");
+        for (int e : epochs()) {
+            Map<String, Object> meta = metadata(e);
+            Object metrics = meta == null ? null : meta.get("metrics");
+            Object v = metrics instanceof Map ? ((Map<?, ?>) metrics).get(bestMetric) : null;
+            if (!(v instanceof Number)) continue;
+            double x = ((Number) v).doubleValue();
+            if (best == null || (lowerIsBetter ? x < bestValue : x > bestValue)) {
+                best = e;
+                bestValue = x;
+            }
+        }
+        return Optional.ofNullable(best);
+    }
+
+    /** "latest", "best" or an epoch number, as a complete checkpoint's epoch. */
+    public int resolve(String which) throws IOException {
+        Optional<Integer> e = "latest".equals(which) ? latest() : "best".equals(which) ? best() : Optional.of(Integer.parseInt(which));
+        if (e.isEmpty() || !epochs().contains(e.get())) {
+            throw new IllegalArgumentException("no complete checkpoint '" + which + "' in " + dir + "; it has epochs " + epochs());
+        }
+        return e.get();
+    }
+
     private void prune() throws IOException {
         List<Integer> e = epochs();
         FileSystem fs = HadoopFs.fs(dir, conf);
+        Integer keep = best().orElse(null);
         for (int i = 0; i < e.size() - keepLast; i++) {
+            if (e.get(i).equals(keep)) continue;
             String base = String.format("epoch-%04d", e.get(i));
             // Marker first, so a crash in between leaves an orphan zip, never a marker without its model.
             fs.delete(new Path(dir, base + ".json"), false);

@@ -14,6 +14,8 @@ import io.sparkvision.model.Architecture;
 import io.sparkvision.model.InputShape;
 import io.sparkvision.model.ModelRegistry;
 import io.sparkvision.report.RunReport;
+import io.sparkvision.report.TrainingCurveChart;
+import io.sparkvision.train.EarlyStopping;
 import io.sparkvision.train.ExampleCounter;
 import io.sparkvision.train.GradientSharingPreflight;
 import io.sparkvision.train.LearningRates;
@@ -60,6 +62,10 @@ public final class TrainJob {
         int batch = cfg.get(Options.TRAIN_BATCH);
         cfg.check(cfg.get(Options.EVAL_BATCH) >= 1, Options.EVAL_BATCH, "must be positive");
         cfg.check(batch >= 1, Options.TRAIN_BATCH, "must be positive");
+        cfg.check(!"adamw".equals(cfg.get(Options.TRAIN_UPDATER)) || cfg.get(Options.TRAIN_WEIGHT_DECAY) > 0,
+                Options.TRAIN_UPDATER, "adamw needs train.weight-decay > 0 (e.g. 0.01); without it use adam");
+        cfg.check(cfg.get(Options.TRAIN_WARMUP_EPOCHS) < cfg.get(Options.TRAIN_EPOCHS), Options.TRAIN_WARMUP_EPOCHS,
+                "must be fewer than train.epochs (" + cfg.get(Options.TRAIN_EPOCHS) + ")");
     }
 
     public static Map<String, Object> run(JobConfig cfg, PrintStream out) throws IOException {
@@ -86,16 +92,19 @@ public final class TrainJob {
         long t0 = System.nanoTime();
         ImageDataset train = ImageDataset.load(sc, root, d, cfg.get(Options.DATA_TRAIN_SPLIT), workers, cfg.get(Options.DATA_LIMIT));
         ImageDataset test = ImageDataset.load(sc, root, d, cfg.get(Options.DATA_TEST_SPLIT), workers, cfg.get(Options.DATA_LIMIT));
-        List<DataSet> testBatches = test.batches(cfg.get(Options.EVAL_BATCH)).collect();
-        test.release();
-        DriverEvaluator evaluator = new DriverEvaluator(testBatches, d.classes(), cfg.get(Options.EVAL_TOP_K));
+        boolean onCluster = "cluster".equals(cfg.get(Options.EVAL_WHERE));
+        DriverEvaluator evaluator = null;
+        if (!onCluster) {
+            evaluator = new DriverEvaluator(test.batches(cfg.get(Options.EVAL_BATCH)).collect(), d.classes(), cfg.get(Options.EVAL_TOP_K));
+            test.release();
+        }
         out.printf(Locale.ROOT, "data: %,d train + %,d test images of %s, %d classes, decoded in %.1f s%n",
                 train.count(), test.count(), shape, d.classes().size(), (System.nanoTime() - t0) / 1e9);
 
         // 2. Model: fresh, or the newest complete checkpoint when resuming.
         Architecture arch = ModelRegistry.get(cfg.get(Options.MODEL_NAME));
         CheckpointStore checkpoints = new CheckpointStore(new Path(HadoopFs.path(runDir), "checkpoints").toString(),
-                hadoop, cfg.get(Options.CHECKPOINT_KEEP));
+                hadoop, cfg.get(Options.CHECKPOINT_KEEP), cfg.get(Options.CHECKPOINT_BEST_METRIC));
         List<Map<String, Object>> metrics = new ArrayList<>();
         Model net = null;
         int firstEpoch = 1;
@@ -125,7 +134,13 @@ public final class TrainJob {
         SparkModel spark = SparkModel.of(sc, net, TrainingMasters.create(cfg, workers, epochSeed(seed, firstEpoch)));
         LongAccumulator fitted = sc.sc().longAccumulator("sparkvision.examples");
         List<TrainingListener> listeners = List.of(new ExampleCounter(fitted));
-        LearningRates lr = new LearningRates(cfg);
+        LearningRates lr = new LearningRates(cfg, workers);
+        EarlyStopping earlyStop = new EarlyStopping(cfg.get(Options.TRAIN_EARLY_STOP_METRIC), cfg.get(Options.TRAIN_EARLY_STOP_PATIENCE));
+        for (Map<String, Object> earlier : metrics) {
+            if (earlier.containsKey("top1Accuracy")) earlyStop.shouldStop(earlier); // a resumed run remembers its best
+        }
+        long lastCheckpointNanos = System.nanoTime();
+        int epochsRun = firstEpoch - 1;
         Map<String, Object> dataset = datasetInfo(root, d, cfg.get(Options.DATA_TEST_SPLIT));
         EvalResult last = null;
         long trainStart = System.nanoTime();
@@ -162,7 +177,7 @@ public final class TrainJob {
                 line.put("examplesPerSecond", seen / secs);
                 boolean lastEpoch = epoch == epochs;
                 if (lastEpoch || epoch % cfg.get(Options.EVAL_EVERY) == 0) {
-                    last = evaluator.evaluate(spark.network());
+                    last = onCluster ? clusterEvaluation(spark, test, cfg, d) : evaluator.evaluate(spark.network());
                     line.put("testLoss", last.loss());
                     line.put("top1Accuracy", last.top1Accuracy());
                     line.put("top5Accuracy", last.topKAccuracy());
@@ -176,17 +191,33 @@ public final class TrainJob {
                         seen / secs, secs, rate, spark.score(), line.containsKey("top1Accuracy")
                                 ? String.format(Locale.ROOT, "  test top-1 %.2f%%  top-5 %.2f%%", 100 * last.top1Accuracy(), 100 * last.topKAccuracy())
                                 : "");
-                if (lastEpoch || epoch % cfg.get(Options.CHECKPOINT_EVERY) == 0) {
+                epochsRun = epoch;
+                boolean stop = line.containsKey("top1Accuracy") && earlyStop.shouldStop(line);
+                int everyMinutes = cfg.get(Options.CHECKPOINT_EVERY_MINUTES);
+                boolean due = everyMinutes > 0 && System.nanoTime() - lastCheckpointNanos > everyMinutes * 60e9;
+                if (lastEpoch || stop || due || epoch % cfg.get(Options.CHECKPOINT_EVERY) == 0) {
                     Map<String, Object> meta = modelMetadata(arch, shape, d, dataset, null);
                     meta.put("metrics", line);
                     checkpoints.write(spark.network(), epoch, meta);
+                    lastCheckpointNanos = System.nanoTime();
+                }
+                if (line.containsKey("top1Accuracy")) {
+                    // Refreshed after every evaluation, so a long run can be watched from its run directory.
+                    byte[] png = TrainingCurveChart.png(metrics, 900, 620);
+                    HadoopFs.writeAtomically(new Path(HadoopFs.path(runDir), RunReport.CURVE_PNG), hadoop, o -> o.write(png));
+                }
+                if (stop) {
+                    out.printf(Locale.ROOT, "early stopping after epoch %d: %s has not improved for %d evaluations%n",
+                            epoch, cfg.get(Options.TRAIN_EARLY_STOP_METRIC), cfg.get(Options.TRAIN_EARLY_STOP_PATIENCE));
+                    break;
                 }
             }
         }
         if (last == null) {
             // Resumed after the final epoch: nothing left to train; report on the model as it is.
-            last = evaluator.evaluate(spark.network());
+            last = onCluster ? clusterEvaluation(spark, test, cfg, d) : evaluator.evaluate(spark.network());
         }
+        if (onCluster) test.release();
         double trainSeconds = (System.nanoTime() - trainStart) / 1e9;
         train.release();
 
@@ -202,7 +233,7 @@ public final class TrainJob {
         modelInfo.put("input", shape.toString());
         modelInfo.put("path", modelPath.toString());
         Map<String, Object> training = new LinkedHashMap<>();
-        training.put("epochs", epochs);
+        training.put("epochs", epochsRun);
         training.put("wallSeconds", trainSeconds);
         training.put("examplesPerSecond", trainedExamples / trainSeconds);
         training.put("workers", workers);
@@ -210,8 +241,17 @@ public final class TrainJob {
         Map<String, Object> report = RunReport.json(last, modelInfo, dataset, training, provenance);
         RunReport.write(runDir, report, metrics, last, "sparkvision: " + arch.name() + " on " + d.name(), hadoop);
         out.printf(Locale.ROOT, "done: test top-1 accuracy %.2f%% (top-5 %.2f%%) after %d epochs in %.0f s; report %s/%s%n",
-                100 * last.top1Accuracy(), 100 * last.topKAccuracy(), epochs, trainSeconds, runDir, RunReport.HTML);
+                100 * last.top1Accuracy(), 100 * last.topKAccuracy(), epochsRun, trainSeconds, runDir, RunReport.HTML);
         return report;
+    }
+
+    /** Top-1/top-k on the executors ({@code doEvaluation}), merged on the driver, plus the mean loss. */
+    static EvalResult clusterEvaluation(SparkModel spark, ImageDataset test, JobConfig cfg, DatasetDescriptor d) {
+        int topK = Math.min(cfg.get(Options.EVAL_TOP_K), d.classes().size());
+        JavaRDD<DataSet> batches = test.batches(cfg.get(Options.EVAL_BATCH));
+        org.nd4j.evaluation.classification.Evaluation ev = spark.evaluate(batches, cfg.get(Options.EVAL_BATCH),
+                new org.nd4j.evaluation.classification.Evaluation(d.classes(), topK));
+        return EvalResult.of(ev, spark.meanLoss(batches), d.classes());
     }
 
     static long epochSeed(long seed, int epoch) {

@@ -18,31 +18,46 @@ public final class LearningRates {
     private final int stepEpochs;
     private final double gamma;
     private final double minFraction;
+    private final double power;
+    private final int warmup;
 
-    public LearningRates(JobConfig c) {
+    /** @param workers training workers, for the linear scaling rule */
+    public LearningRates(JobConfig c, int workers) {
         this.schedule = c.get(Options.TRAIN_LR_SCHEDULE);
-        this.initial = c.get(Options.TRAIN_LR);
+        this.initial = scaled(c, workers);
         this.epochs = c.get(Options.TRAIN_EPOCHS);
         this.stepEpochs = c.get(Options.TRAIN_LR_STEP_EPOCHS);
         this.gamma = c.get(Options.TRAIN_LR_STEP_GAMMA);
         this.minFraction = c.get(Options.TRAIN_LR_MIN_FRACTION);
+        this.power = c.get(Options.TRAIN_LR_POWER);
+        this.warmup = c.get(Options.TRAIN_WARMUP_EPOCHS);
+    }
+
+    /** Goyal et al.'s linear scaling rule: the rate grows with the total batch over all workers. */
+    static double scaled(JobConfig c, int workers) {
+        int reference = c.get(Options.TRAIN_LR_REFERENCE_BATCH);
+        double lr = c.get(Options.TRAIN_LR);
+        return reference > 0 ? lr * workers * c.get(Options.TRAIN_BATCH) / (double) reference : lr;
     }
 
     /** Learning rate for epoch {@code e} (1-based). */
     public double at(int e) {
+        if (e <= warmup) return initial * e / (warmup + 1.0);
+        double progress = epochs - warmup <= 1 ? 0 : (e - warmup - 1) / (double) (epochs - warmup - 1);
+        double min = initial * minFraction;
         switch (schedule) {
             case "step":
-                return initial * Math.pow(gamma, (e - 1) / stepEpochs);
-            case "cosine": {
-                double progress = epochs <= 1 ? 0 : (e - 1) / (double) (epochs - 1);
-                double min = initial * minFraction;
+                return initial * Math.pow(gamma, (e - warmup - 1) / stepEpochs);
+            case "polynomial":
+                return Math.max(min, initial * Math.pow(1 - progress, power));
+            case "cosine":
                 return min + 0.5 * (initial - min) * (1 + Math.cos(Math.PI * progress));
-            }
             default:
                 return initial;
         }
     }
 
+    /** The updater; its rate is overwritten each epoch by {@link #at}. */
     public static IUpdater updater(JobConfig c) {
         double lr = c.get(Options.TRAIN_LR);
         switch (c.get(Options.TRAIN_UPDATER)) {
@@ -51,6 +66,8 @@ public final class LearningRates {
             case "nesterovs":
                 return new Nesterovs(lr, c.get(Options.TRAIN_MOMENTUM));
             default:
+                // adamw = Adam here plus train.weight-decay, which DL4J applies decoupled from the gradient
+                // (WeightDecay regularisation, Loshchilov & Hutter); see TrainJob's validation.
                 return new Adam(lr);
         }
     }

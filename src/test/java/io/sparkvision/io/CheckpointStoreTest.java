@@ -52,6 +52,22 @@ class CheckpointStoreTest {
     }
 
     @Test
+    void theBestCheckpointSurvivesPruningAndResolves(@TempDir Path dir) throws IOException {
+        CheckpointStore store = new CheckpointStore(dir.toString(), CONF, 2, "top1Accuracy");
+        MultiLayerNetwork net = trainedNet();
+        double[] top1 = {0.5, 0.9, 0.7, 0.8, 0.6};
+        for (int e = 1; e <= 5; e++) store.write(net, e, Map.of("metrics", Map.of("top1Accuracy", top1[e - 1])));
+        assertEquals(List.of(2, 4, 5), store.epochs(), "the last two plus the best");
+        assertEquals(2, store.resolve("best"));
+        assertEquals(5, store.resolve("latest"));
+        assertEquals(4, store.resolve("4"));
+        String m = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> store.resolve("1")).getMessage();
+        assertTrue(m.contains("[2, 4, 5]"), m);
+        CheckpointStore byLoss = new CheckpointStore(dir.toString(), CONF, 2, "testLoss");
+        assertTrue(byLoss.best().isEmpty(), "no checkpoint recorded a test loss");
+    }
+
+    @Test
     void aModelWithoutItsCommitMarkerIsNotACheckpoint(@TempDir Path dir) throws IOException {
         CheckpointStore store = new CheckpointStore(dir.toString(), CONF, 5);
         store.write(trainedNet(), 1, Map.of());

@@ -149,6 +149,29 @@ class TrainJobTest {
     }
 
     @Test
+    void clusterSideEvaluatorAgreesWithTheDriverSide() throws IOException {
+        Path run2 = work.resolve("cluster-eval");
+        JobConfig cfg = JobConfig.fromString(String.join("\n",
+                "data.root = \"" + data + "\"", "output.dir = \"" + run2 + "\"", "eval.where = cluster",
+                "train { epochs = 1, batch-size-per-worker = 16 }"));
+        Map<String, Object> clusterReport = TrainJob.run(cfg, sc, new PrintStream(new ByteArrayOutputStream()));
+        JobConfig eval = JobConfig.fromString(String.join("\n",
+                "model.path = \"" + run2.resolve("model.zip") + "\"", "data.root = \"" + data + "\"",
+                "output.dir = \"" + work.resolve("cluster-eval-check") + "\""));
+        // EvaluateJob recomputes on the executors; the driver-side numbers were checked against it above.
+        Map<String, Object> again = EvaluateJob.run(eval, sc, new PrintStream(new ByteArrayOutputStream()));
+        assertEquals(again.get("top1Accuracy"), clusterReport.get("top1Accuracy"));
+        io.sparkvision.model.InputShape shape = new io.sparkvision.model.InputShape(1, 28, 28);
+        org.deeplearning4j.nn.api.Model m = ModelFiles.load(HadoopFs.path(run2.resolve("model.zip").toString()), sc.hadoopConfiguration());
+        io.sparkvision.data.DatasetDescriptor d = io.sparkvision.data.Datasets.readDescriptor(data.toString(), sc.hadoopConfiguration());
+        io.sparkvision.data.ImageDataset test = io.sparkvision.data.ImageDataset.load(sc, data.toString(), d, "test", 2, 0);
+        double driverTop1 = new io.sparkvision.evaluate.DriverEvaluator(test.batches(50).collect(), d.classes(), 5).evaluate(m).top1Accuracy();
+        test.release();
+        assertEquals(driverTop1, (Double) clusterReport.get("top1Accuracy"), 1e-12);
+        assertEquals(shape.toString(), ((Map<?, ?>) clusterReport.get("model")).get("input"));
+    }
+
+    @Test
     void evaluatingAgainstDifferentClassesIsAClearError() throws IOException {
         Path model = work.resolve("other/model.zip");
         Files.createDirectories(model.getParent());
