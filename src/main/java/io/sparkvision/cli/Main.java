@@ -79,8 +79,16 @@ public final class Main implements Runnable {
 
     @Command(name = "evaluate", description = "Top-1/top-k accuracy and confusion matrix of a saved model, computed on the cluster.")
     static final class Evaluate extends JobCommand {
+        @picocli.CommandLine.Option(names = "--model", paramLabel = "CHECKPOINT_OR_URI", description = "model zip (sets model.path)")
+        String model;
+
+        @picocli.CommandLine.Option(names = "--data", paramLabel = "URI", description = "ingested dataset (sets data.root)")
+        String data;
+
         @Override
         public Integer call() throws Exception {
+            if (model != null) overrides.add("model.path=" + model);
+            if (data != null) overrides.add("data.root=" + data);
             EvaluateJob.run(config(), System.out);
             return 0;
         }

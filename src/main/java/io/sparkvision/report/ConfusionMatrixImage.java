@@ -20,7 +20,39 @@ public final class ConfusionMatrixImage {
     private ConfusionMatrixImage() {
     }
 
+    /** Above this many classes the picture shows only the classes of the largest confusions. */
+    static final int MAX_DRAWN = 40;
+
     public static byte[] png(long[][] m, List<String> classes) throws IOException {
+        if (classes.size() > MAX_DRAWN) {
+            int[] keep = mostConfusedClasses(m, 30);
+            long[][] sub = new long[keep.length][keep.length];
+            List<String> names = new java.util.ArrayList<>();
+            for (int i = 0; i < keep.length; i++) {
+                names.add(classes.get(keep[i]));
+                for (int j = 0; j < keep.length; j++) sub[i][j] = m[keep[i]][keep[j]];
+            }
+            return draw(sub, names, "the " + keep.length + " classes of the largest confusions, of " + classes.size());
+        }
+        return draw(m, classes, "true class (rows) vs predicted class (columns)");
+    }
+
+    /** Up to {@code limit} classes, taken pair by pair from the largest off-diagonal cells. */
+    static int[] mostConfusedClasses(long[][] m, int limit) {
+        java.util.List<long[]> cells = new java.util.ArrayList<>();
+        for (int a = 0; a < m.length; a++) for (int p = 0; p < m.length; p++) if (a != p && m[a][p] > 0) cells.add(new long[] {a, p, m[a][p]});
+        cells.sort((x, y) -> Long.compare(y[2], x[2]));
+        java.util.LinkedHashSet<Integer> keep = new java.util.LinkedHashSet<>();
+        for (long[] c : cells) {
+            if (keep.size() >= limit) break;
+            keep.add((int) c[0]);
+            if (keep.size() < limit) keep.add((int) c[1]);
+        }
+        for (int i = 0; keep.size() < Math.min(limit, 2) && i < m.length; i++) keep.add(i);
+        return keep.stream().sorted().mapToInt(Integer::intValue).toArray();
+    }
+
+    private static byte[] draw(long[][] m, List<String> classes, String title) throws IOException {
         int n = classes.size();
         int cell = n <= 12 ? 48 : n <= 40 ? 20 : 10;
         boolean labels = n <= 40;
@@ -33,7 +65,7 @@ public final class ConfusionMatrixImage {
         g.fillRect(0, 0, img.getWidth(), img.getHeight());
         g.setColor(Color.BLACK);
         g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 13));
-        g.drawString("true class (rows) vs predicted class (columns)", 10, 18);
+        g.drawString(title + " (rows: true, columns: predicted)", 10, 18);
         int top = 30 + (labels ? 40 : 10);
         Font cellFont = new Font(Font.SANS_SERIF, Font.PLAIN, cell >= 40 ? 11 : 8);
         for (int a = 0; a < n; a++) {

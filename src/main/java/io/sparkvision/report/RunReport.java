@@ -23,6 +23,7 @@ public final class RunReport {
     public static final String HTML = "report.html";
     public static final String CURVE_PNG = "training-curve.png";
     public static final String CONFUSION_PNG = "confusion-matrix.png";
+    public static final String CONFUSION_CSV = "confusion.csv";
 
     private RunReport() {
     }
@@ -77,6 +78,7 @@ public final class RunReport {
         }
         byte[] cm = ConfusionMatrixImage.png(r.confusion(), r.classes());
         HadoopFs.writeAtomically(new Path(dir, CONFUSION_PNG), conf, o -> o.write(cm));
+        HadoopFs.writeStringAtomically(new Path(dir, CONFUSION_CSV), confusionCsv(r), conf);
         HadoopFs.writeStringAtomically(new Path(dir, HTML), html(report, metrics, r, title, curve), conf);
     }
 
@@ -122,6 +124,22 @@ public final class RunReport {
         h.append("</table>\n<h2>Provenance</h2>\n<pre>").append(esc(Json.pretty(report.get("provenance")))).append("</pre>\n");
         h.append("</body></html>\n");
         return h.toString();
+    }
+
+    /** Long form, one row per non-zero cell: true_class,predicted_class,count (readable at 1,000 classes too). */
+    static String confusionCsv(EvalResult r) {
+        StringBuilder sb = new StringBuilder("true_class,predicted_class,count\n");
+        long[][] c = r.confusion();
+        for (int a = 0; a < c.length; a++) {
+            for (int p = 0; p < c.length; p++) {
+                if (c[a][p] > 0) sb.append(csv(r.classes().get(a))).append(',').append(csv(r.classes().get(p))).append(',').append(c[a][p]).append('\n');
+            }
+        }
+        return sb.toString();
+    }
+
+    private static String csv(String s) {
+        return s.contains(",") || s.contains("\"") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
     }
 
     private static String num(Object o, String fmt) {

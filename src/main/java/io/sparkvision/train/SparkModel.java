@@ -52,13 +52,24 @@ public final class SparkModel {
         else cg.setListeners(listeners);
     }
 
-    /** Evaluation computed on the executors and merged on the driver. */
+    /**
+     * Evaluation computed on the executors and merged on the driver. DL4J broadcasts the live parameter array and
+     * destroys the broadcast afterwards; in local mode that is the very array the model trains with ("You can't use
+     * DataBuffer once it was released" on the next save). Evaluation therefore runs on a copy of the model.
+     */
     public Evaluation evaluate(JavaRDD<DataSet> data, int batchSize, Evaluation empty) {
-        return mln != null ? mln.doEvaluation(data, batchSize, empty)[0] : cg.doEvaluation(data, batchSize, empty)[0];
+        SparkModel copy = detachedCopy();
+        return copy.mln != null ? copy.mln.doEvaluation(data, batchSize, empty)[0] : copy.cg.doEvaluation(data, batchSize, empty)[0];
     }
 
-    /** Mean loss per example, computed on the executors. */
+    /** Mean loss per example, computed on the executors (on a copy, as {@link #evaluate}). */
     public double meanLoss(JavaRDD<DataSet> data) {
-        return mln != null ? mln.calculateScore(data, true) : cg.calculateScore(data, true);
+        SparkModel copy = detachedCopy();
+        return copy.mln != null ? copy.mln.calculateScore(data, true) : copy.cg.calculateScore(data, true);
+    }
+
+    private SparkModel detachedCopy() {
+        if (mln != null) return new SparkModel(new SparkDl4jMultiLayer(mln.getSparkContext(), mln.getNetwork().clone(), mln.getTrainingMaster()), null);
+        return new SparkModel(null, new SparkComputationGraph(cg.getSparkContext(), cg.getNetwork().clone(), cg.getTrainingMaster()));
     }
 }

@@ -110,6 +110,9 @@ class TrainJobTest {
         assertNotNull(curve);
         assertNotNull(cm);
         assertTrue(curve.getWidth() >= 600 && cm.getWidth() >= 300);
+        List<String> csv = Files.readAllLines(run.resolve("confusion.csv"));
+        assertEquals("true_class,predicted_class,count", csv.get(0));
+        assertEquals(200, csv.stream().skip(1).mapToLong(l -> Long.parseLong(l.split(",")[2])).sum());
     }
 
     @Test
