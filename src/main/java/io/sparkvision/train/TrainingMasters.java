@@ -45,12 +45,24 @@ public final class TrainingMasters {
                 .build();
     }
 
+    /** The running driver's IP (DL4J needs an address, and spark.driver.host may be a name), or null. */
+    static String driverAddress() {
+        scala.Option<org.apache.spark.SparkContext> active = org.apache.spark.SparkContext$.MODULE$.getActive();
+        if (active.isEmpty() || !active.get().conf().contains("spark.driver.host")) return null;
+        try {
+            return java.net.InetAddress.getByName(active.get().conf().get("spark.driver.host")).getHostAddress();
+        } catch (java.net.UnknownHostException e) {
+            return null;
+        }
+    }
+
     private static TrainingMaster<?, ?> gradientSharing(JobConfig c, int batch, long rngSeed) {
         VoidConfiguration.VoidConfigurationBuilder voidConf = VoidConfiguration.builder()
                 .unicastPort(c.get(Options.GS_PORT))
                 .meshBuildMode("mesh".equals(c.get(Options.GS_MESH)) ? MeshBuildMode.MESH : MeshBuildMode.PLAIN);
         if (!c.get(Options.GS_NETWORK_MASK).isBlank()) voidConf.networkMask(c.get(Options.GS_NETWORK_MASK));
-        if (!c.get(Options.GS_CONTROLLER).isBlank()) voidConf.controllerAddress(c.get(Options.GS_CONTROLLER));
+        String controller = c.get(Options.GS_CONTROLLER).isBlank() ? driverAddress() : c.get(Options.GS_CONTROLLER);
+        if (controller != null) voidConf.controllerAddress(controller);
         double threshold = c.get(Options.GS_THRESHOLD);
         return new SharedTrainingMaster.Builder(voidConf.build(), batch)
                 .thresholdAlgorithm(new AdaptiveThresholdAlgorithm(threshold))

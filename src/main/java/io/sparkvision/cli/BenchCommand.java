@@ -1,0 +1,51 @@
+package io.sparkvision.cli;
+
+import io.sparkvision.bench.TrainBenchmark;
+import io.sparkvision.model.InputShape;
+import io.sparkvision.model.ModelRegistry;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.util.concurrent.Callable;
+
+/** {@code sparkvision bench ...}: benchmarks that print measured ratios (never run as tests). */
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks measured side by side in one run.",
+        subcommands = {BenchCommand.Train.class})
+final class BenchCommand implements Runnable {
+    @Override
+    public void run() {
+        new picocli.CommandLine(this).usage(System.out);
+    }
+
+    @Command(name = "train", mixinStandardHelpOptions = true,
+            description = "Single-JVM fit vs Spark parameter averaging vs gradient sharing, examples/s and GFLOP/s.")
+    static final class Train implements Callable<Integer> {
+        @Option(names = "--model", defaultValue = "lenet5", description = "registry name (lenet alias lenet5); default ${DEFAULT-VALUE}")
+        String model;
+
+        @Option(names = "--input", description = "CxHxW; default: the model's own (resnet18: 3x64x64)")
+        String input;
+
+        @Option(names = "--batch", defaultValue = "64", description = "minibatch size; default ${DEFAULT-VALUE}")
+        int batch;
+
+        @Option(names = "--workers", defaultValue = "2", description = "Spark local workers; default ${DEFAULT-VALUE}")
+        int workers;
+
+        @Option(names = "--seconds", defaultValue = "20", description = "length of each measurement; default ${DEFAULT-VALUE}")
+        double seconds;
+
+        @Option(names = "--averaging-frequency", defaultValue = "5", description = "default ${DEFAULT-VALUE}")
+        int averagingFrequency;
+
+        @Override
+        public Integer call() {
+            String name = model.equals("lenet") ? "lenet5" : model;
+            InputShape shape = input != null ? InputShape.parse(input)
+                    : name.startsWith("resnet") ? new InputShape(3, 64, 64) : ModelRegistry.get(name).defaultInput();
+            new TrainBenchmark(name, shape, batch, workers, seconds, averagingFrequency, System.out)
+                    .run(ForwardMacs.of(name, shape));
+            return 0;
+        }
+    }
+}
