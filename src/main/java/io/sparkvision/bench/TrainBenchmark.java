@@ -77,6 +77,7 @@ public final class TrainBenchmark {
 
         // 2 and 3. Spark in this JVM, one BLAS/OpenMP thread per task (the product's default: scripts set OMP_NUM_THREADS=1).
         threads(1);
+        double paDefaults = spark("dl4j-defaults", arch, classes, sparkBatches);
         double pa = spark("parameter-averaging", arch, classes, sparkBatches);
         double gs = spark("gradient-sharing", arch, classes, sparkBatches);
 
@@ -84,6 +85,7 @@ public final class TrainBenchmark {
         out.println();
         out.printf(Locale.ROOT, "  %-34s %12s %10s %12s %10s%n", "mode", "examples/s", "vs 1 JVM", "eff. GFLOP/s", "% of GEMM");
         row("single JVM fit (" + Runtime.getRuntime().availableProcessors() + " threads)", single, single, flopsPerExample, gemm);
+        row("Spark param. averaging, DL4J dflt", paDefaults, single, flopsPerExample, gemm);
         row("Spark parameter averaging", pa, single, flopsPerExample, gemm);
         row("Spark gradient sharing*", gs, single, flopsPerExample, gemm);
         out.println("  * in one JVM DL4J's gradient sharing trains without its mesh (nothing to exchange); the multi-JVM");
@@ -99,21 +101,29 @@ public final class TrainBenchmark {
         SparkConf conf = new SparkConf().setMaster("local[" + workers + "]").setAppName("sparkvision-bench-train");
         SparkContexts.applyDefaults(conf);
         try (JavaSparkContext sc = new JavaSparkContext(conf)) {
-            JobConfig cfg = JobConfig.fromString("train { master = " + master + ", batch-size-per-worker = " + batch
+            boolean defaults = master.equals("dl4j-defaults");
+            JobConfig cfg = JobConfig.fromString("train { master = " + (defaults ? "parameter-averaging" : master) + ", batch-size-per-worker = " + batch
                     + ", averaging-frequency = " + averagingFrequency + ", workers = " + workers + " }");
             // Generated on the executors and cached there, as the train job's decoded batches are: shipping them
             // from the driver would put the whole dataset into every task.
             JavaRDD<DataSet> rdd = generated(sc, nBatches, classes).persist(StorageLevel.MEMORY_ONLY());
             rdd.count();
             Model net = arch.build(input, classes, 1, new Adam(1e-3), 0);
-            SparkModel warm = SparkModel.of(sc, net, TrainingMasters.create(cfg, workers));
+            SparkModel warm = SparkModel.of(sc, net, master(cfg, defaults));
             warm.fit(generated(sc, workers * averagingFrequency, classes));
-            SparkModel model = SparkModel.of(sc, warm.network(), TrainingMasters.create(cfg, workers));
+            SparkModel model = SparkModel.of(sc, warm.network(), master(cfg, defaults));
             long t0 = System.nanoTime();
             model.fit(rdd);
             double secs = (System.nanoTime() - t0) / 1e9;
             return (double) nBatches * batch / secs;
         }
+    }
+
+    /** The product's master, or DL4J's parameter averaging as its builder defaults it (for comparison). */
+    private org.deeplearning4j.spark.api.TrainingMaster<?, ?> master(JobConfig cfg, boolean dl4jDefaults) {
+        if (!dl4jDefaults) return TrainingMasters.create(cfg, workers);
+        return new org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster.Builder(workers, batch)
+                .batchSizePerWorker(batch).averagingFrequency(averagingFrequency).build();
     }
 
     private JavaRDD<DataSet> generated(JavaSparkContext sc, int n, int classes) {
