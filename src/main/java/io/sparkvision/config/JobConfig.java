@@ -3,7 +3,6 @@ package io.sparkvision.config;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValueFactory;
 import org.apache.commons.lang3.StringUtils;
 
@@ -119,19 +118,21 @@ public final class JobConfig {
 
     /** Throws a {@link ConfigError} naming {@code option} unless {@code ok}. */
     public void check(boolean ok, Option<?> option, String why) {
-        if (!ok) throw new ConfigError(origin + ": " + option.key() + " = " + get(option) + ": " + why);
+        if (!ok) throw new ConfigError(origin + ": " + option.key() + " = " + (option.isSecret() ? "<redacted>" : get(option)) + ": " + why);
     }
 
-    /** Every option with its resolved value, for provenance. */
+    /** Every option with its resolved value, for provenance; credentials are redacted. */
     public Map<String, Object> resolved() {
-        return new LinkedHashMap<>(values);
+        Map<String, Object> out = new LinkedHashMap<>(values);
+        for (Option<?> o : Options.all()) {
+            Object v = out.get(o.key());
+            if (o.isSecret() && v != null && !String.valueOf(v).isEmpty()) out.put(o.key(), "<redacted>");
+        }
+        return out;
     }
 
     public String origin() {
         return origin;
     }
 
-    public String render() {
-        return config.root().render(ConfigRenderOptions.concise().setFormatted(true));
-    }
 }

@@ -21,8 +21,15 @@ public final class Option<T> {
     private final double min;
     private final double max;
     private final List<String> choices;
+    private final boolean secret;
 
     private Option(String key, Kind kind, T defaultValue, String description, double min, double max, List<String> choices) {
+        this(key, kind, defaultValue, description, min, max, choices, false);
+    }
+
+    private Option(String key, Kind kind, T defaultValue, String description, double min, double max, List<String> choices,
+                   boolean secret) {
+        this.secret = secret;
         this.key = key;
         this.kind = kind;
         this.defaultValue = defaultValue;
@@ -58,6 +65,12 @@ public final class Option<T> {
         return new Option<>(key, Kind.CHOICE, def, description, 0, 0, List.copyOf(choices));
     }
 
+    /** The same option, marked as a credential: never printed in provenance, reports or logs. */
+    public Option<T> secret() {
+        return new Option<>(key, kind, defaultValue, description, min, max, choices, true);
+    }
+
+    public boolean isSecret() { return secret; }
     public String key() { return key; }
     public Kind kind() { return kind; }
     public T defaultValue() { return defaultValue; }
@@ -123,6 +136,6 @@ public final class Option<T> {
     }
 
     private ConfigError bad(String origin, String raw, String why) {
-        return new ConfigError(origin + ": " + key + " = " + raw + ": " + why + " (" + description + ")");
+        return new ConfigError(origin + ": " + key + " = " + (secret ? "<redacted>" : raw) + ": " + why + " (" + description + ")");
     }
 }
