@@ -5,6 +5,7 @@ import io.sparkvision.config.Option;
 import io.sparkvision.config.Options;
 import io.sparkvision.jobs.EvaluateJob;
 import io.sparkvision.jobs.IngestJob;
+import io.sparkvision.jobs.ScoreJob;
 import io.sparkvision.jobs.TrainJob;
 import io.sparkvision.util.Provenance;
 import picocli.CommandLine;
@@ -15,7 +16,7 @@ import java.util.Locale;
 /** {@code sparkvision <job> [JOB_FILE] [--set key=value ...]}: the product's command line. */
 @Command(name = "sparkvision", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Train, evaluate and apply convolutional networks on Apache Spark.",
-        subcommands = {Main.Ingest.class, Main.Train.class, Main.Evaluate.class, ModelsCommand.class, BenchCommand.class})
+        subcommands = {Main.Ingest.class, Main.Train.class, Main.Evaluate.class, Main.Score.class, ModelsCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
     @Override
     public void run() {
@@ -90,6 +91,31 @@ public final class Main implements Runnable {
             if (model != null) overrides.add("model.path=" + model);
             if (data != null) overrides.add("data.root=" + data);
             EvaluateJob.run(config(), System.out);
+            return 0;
+        }
+    }
+
+    @Command(name = "score", description = "Batch-score images in directories, archives or manifests to Parquet (or CSV).")
+    static final class Score extends JobCommand {
+        @picocli.CommandLine.Option(names = "--model", paramLabel = "ZIP", description = "model zip (sets model.path)")
+        String model;
+
+        @picocli.CommandLine.Option(names = "--input", paramLabel = "URI", description = "what to score (sets score.input)")
+        String input;
+
+        @picocli.CommandLine.Option(names = "--output", paramLabel = "URI", description = "output directory (sets score.output)")
+        String output;
+
+        @picocli.CommandLine.Option(names = "--overwrite", description = "replace an existing output (score.overwrite = true)")
+        boolean overwrite;
+
+        @Override
+        public Integer call() throws Exception {
+            if (model != null) overrides.add("model.path=" + model);
+            if (input != null) overrides.add("score.input=" + input);
+            if (output != null) overrides.add("score.output=" + output);
+            if (overwrite) overrides.add("score.overwrite=true");
+            ScoreJob.run(config(), System.out);
             return 0;
         }
     }

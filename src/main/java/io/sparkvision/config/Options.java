@@ -120,6 +120,22 @@ public final class Options {
     public static final Option<Integer> EVAL_TOP_K = Option.integer("eval.top-k", 5, 1, 1_000,
             "k of the top-k accuracy reported next to top-1");
 
+    // ---- score --------------------------------------------------------------------------------------------
+    public static final Option<String> SCORE_INPUT = Option.string("score.input", "",
+            "URI of what to score: a directory (images and archives, recursively), one .zip/.tar/.tar.gz, or a CSV "
+                    + "manifest whose 'path' column names images relative to it");
+    public static final Option<String> SCORE_OUTPUT = Option.string("score.output", "",
+            "URI of the output directory (Parquet, or CSV with score.format = csv)");
+    public static final Option<String> SCORE_FORMAT = Option.choice("score.format", "parquet", List.of("parquet", "csv"),
+            "output format; csv joins the top-k arrays with '|'");
+    public static final Option<Boolean> SCORE_OVERWRITE = Option.flag("score.overwrite", false,
+            "replace an existing output; without it an existing output is an error");
+    public static final Option<Integer> SCORE_TOP_K = Option.integer("score.top-k", 5, 1, 1_000, "classes reported per image");
+    public static final Option<Integer> SCORE_BATCH = Option.integer("score.batch-size", 64, 1, 65_536,
+            "images per forward pass on an executor");
+    public static final Option<Integer> SCORE_FILES_PER_TASK = Option.integer("score.files-per-task", 1_000, 1, 10_000_000,
+            "loose image files per Spark task (each archive is one task)");
+
     // ---- checkpoints and output ---------------------------------------------------------------------------
     public static final Option<Integer> CHECKPOINT_EVERY = Option.integer("checkpoint.every-epochs", 1, 1, 100_000,
             "write a checkpoint every N epochs (and always after the last)");

@@ -45,13 +45,17 @@ public final class ModelFiles {
     /** Restores a layer stack or a graph, with its updater state, whichever the zip holds. */
     public static Model load(Path zip, Configuration conf) throws IOException {
         if (!HadoopFs.exists(zip, conf)) throw new IllegalArgumentException("model " + zip + " does not exist");
-        byte[] bytes = HadoopFs.readAll(zip, conf);
         try {
-            return isGraph(bytes) ? ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(bytes), true)
-                    : ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(bytes), true);
+            return fromBytes(HadoopFs.readAll(zip, conf));
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException(zip + " is not a model saved by sparkvision or DL4J: " + e.getMessage(), e);
         }
+    }
+
+    /** A model from the bytes of its zip (as broadcast to executors). */
+    public static Model fromBytes(byte[] bytes) throws IOException {
+        return isGraph(bytes) ? ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(bytes), true)
+                : ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(bytes), true);
     }
 
     /** A graph's configuration.json has "vertices"; a layer stack's has "confs". */
