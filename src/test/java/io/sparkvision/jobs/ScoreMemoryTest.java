@@ -1,0 +1,79 @@
+package io.sparkvision.jobs;
+
+import io.sparkvision.TestSpark;
+import io.sparkvision.config.JobConfig;
+import io.sparkvision.data.MnistIdxIngest;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Memory stays flat: a driver + local[2] executor JVM with a 640 MB heap (close to Spark's own minimum) scores an
+ * archive of 100,000 images. A job that held an archive's images or rows in memory would need far more.
+ */
+class ScoreMemoryTest {
+    static final int IMAGES = 100_000;
+
+    @Test
+    void oneHundredThousandImagesInASmallHeap(@TempDir Path work) throws Exception {
+        Path data = work.resolve("data"), run = work.resolve("run");
+        try (JavaSparkContext sc = TestSpark.local(2)) {
+            PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+            MnistIdxIngest.run(sc, TestSpark.mnistTiny(), data.toString(), 2, quiet);
+            TrainJob.run(JobConfig.fromString("data.root = \"" + data + "\"\noutput.dir = \"" + run
+                    + "\"\ntrain { epochs = 1, batch-size-per-worker = 32 }"), sc, quiet);
+        }
+        List<byte[]> digits = new ArrayList<>();
+        try (Stream<Path> s = Files.walk(data.resolve("test"))) {
+            for (Path p : s.filter(p -> p.toString().endsWith(".png")).limit(50).toList()) digits.add(Files.readAllBytes(p));
+        }
+        // Two archives, so both local executor threads work, each with 50,000 real MNIST digits.
+        Files.createDirectories(work.resolve("in"));
+        for (int a = 0; a < 2; a++) {
+            try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new BufferedOutputStream(
+                    Files.newOutputStream(work.resolve("in/part-" + a + ".tar")), 1 << 16))) {
+                for (int i = 0; i < IMAGES / 2; i++) {
+                    byte[] png = digits.get(i % digits.size());
+                    TarArchiveEntry e = new TarArchiveEntry(String.format("img/%06d.png", i));
+                    e.setSize(png.length);
+                    tar.putArchiveEntry(e);
+                    tar.write(png);
+                    tar.closeArchiveEntry();
+                }
+            }
+        }
+        String cp = TestSpark.basedir().resolve("target/classes") + File.pathSeparator
+                + Files.readString(Paths.get(System.getProperty("test.classpath.file"))).trim();
+        List<String> cmd = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(a -> a.startsWith("--add-opens") || a.startsWith("-Dorg.eclipse") || a.startsWith("-Dlog4j2") || a.startsWith("-XX:+Ignore"))
+                .toList());
+        cmd.addAll(List.of("-Xmx640m", "-Dorg.bytedeco.javacpp.maxbytes=1G", "-cp", cp, "io.sparkvision.cli.Main", "score",
+                "--model", run.resolve("model.zip").toString(), "--input", work.resolve("in").toString(),
+                "--output", work.resolve("out").toString(), "--set", "spark.master=local[2]"));
+        Path log = work.resolve("score.log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        assertTrue(p.waitFor(15, TimeUnit.MINUTES), "score did not finish");
+        String output = Files.readString(log);
+        assertEquals(0, p.exitValue(), output);
+        assertTrue(output.contains("100,000 rows (100,000 scored, 0 errors)"), output);
+    }
+}
