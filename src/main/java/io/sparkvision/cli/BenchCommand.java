@@ -10,11 +10,33 @@ import java.util.concurrent.Callable;
 
 /** {@code sparkvision bench ...}: benchmarks that print measured ratios (never run as tests). */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks measured side by side in one run.",
-        subcommands = {BenchCommand.Train.class})
+        subcommands = {BenchCommand.Train.class, BenchCommand.Score.class})
 final class BenchCommand implements Runnable {
     @Override
     public void run() {
         new picocli.CommandLine(this).usage(System.out);
+    }
+
+    @Command(name = "score", mixinStandardHelpOptions = true,
+            description = "The score job's images/s against a pure forward pass over the same decoded images.")
+    static final class Score implements Callable<Integer> {
+        @Option(names = "--model", defaultValue = "lenet5", description = "registry name; default ${DEFAULT-VALUE}")
+        String model;
+
+        @Option(names = "--images", defaultValue = "50000", description = "images to score; default ${DEFAULT-VALUE}")
+        int images;
+
+        @Option(names = "--batch", defaultValue = "64", description = "default ${DEFAULT-VALUE}")
+        int batch;
+
+        @Option(names = "--workers", defaultValue = "2", description = "default ${DEFAULT-VALUE}")
+        int workers;
+
+        @Override
+        public Integer call() throws Exception {
+            new io.sparkvision.bench.ScoreBenchmark(model, images, batch, workers, System.out).run();
+            return 0;
+        }
     }
 
     @Command(name = "train", mixinStandardHelpOptions = true,
