@@ -66,6 +66,11 @@ class ResumeTest {
 
             TrainJob.run(job(data, resumed, 3, false), sc, QUIET);
             stopAfter(resumed, 1);
+            // The stopped run was writing epoch 2's checkpoint: a truncated zip without its commit marker, and a
+            // temporary file. Resume must ignore both and continue from epoch 1.
+            byte[] zip = Files.readAllBytes(resumed.resolve("checkpoints/epoch-0001.zip"));
+            Files.write(resumed.resolve("checkpoints/epoch-0002.zip"), java.util.Arrays.copyOf(zip, zip.length / 3));
+            Files.write(resumed.resolve("checkpoints/._tmp.epoch-0002.json.99"), new byte[] {'{'});
             ByteArrayOutputStream log = new ByteArrayOutputStream();
             TrainJob.run(job(data, resumed, 3, true), sc, new PrintStream(log, true));
 
