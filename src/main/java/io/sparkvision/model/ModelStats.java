@@ -170,14 +170,14 @@ public final class ModelStats {
     public static String format(String model, NetConf conf, List<Row> rows) {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "%s on %s (CxHxW)%n", model, conf.input()));
-        sb.append(String.format(Locale.ROOT, "%-34s %-24s %-14s %14s %16s%n", "layer", "type", "output", "parameters", "multiply-adds"));
+        sb.append(String.format(Locale.ROOT, "%-34s %-26s %-14s %14s %16s%n", "layer", "type", "output", "parameters", "multiply-adds"));
         long p = 0, m = 0;
         for (Row r : rows) {
-            sb.append(String.format(Locale.ROOT, "%-34s %-24s %-14s %,14d %,16d%n", r.name(), r.type(), r.output(), r.params(), r.multiplyAdds()));
+            sb.append(String.format(Locale.ROOT, "%-34s %-26s %-14s %,14d %,16d%n", r.name(), r.type(), r.output(), r.params(), r.multiplyAdds()));
             p += r.params();
             m += r.multiplyAdds();
         }
-        sb.append(String.format(Locale.ROOT, "%-34s %-24s %-14s %,14d %,16d%n", "total", rows.size() + " rows", "", p, m));
+        sb.append(String.format(Locale.ROOT, "%-34s %-26s %-14s %,14d %,16d%n", "total", rows.size() + " rows", "", p, m));
         sb.append("parameters exclude BatchNorm running mean/variance (DL4J stores them as parameters; the papers do not count them)\n");
         return sb.toString();
     }
