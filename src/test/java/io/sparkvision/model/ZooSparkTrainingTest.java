@@ -48,7 +48,7 @@ class ZooSparkTrainingTest {
     }
 
     private static void trainOnSpark(String name, InputShape in) {
-        int batch = 4, batches = 8, classes = 10;
+        int batch = 4, batches = 4, classes = 10; // one averaging round: each worker fits 2 minibatches
         List<DataSet> data = new ArrayList<>();
         Nd4j.getRandom().setSeed(99);
         for (int i = 0; i < batches; i++) {
