@@ -96,6 +96,8 @@ final class ModelsCommand implements Callable<Integer> {
         List<String> names = new ArrayList<>();
         @Option(names = "--input", paramLabel = "CxHxW", description = "input shape (default: ${DEFAULT-VALUE})")
         String input = "3x224x224";
+        @Option(names = "--classes", description = "number of classes (default: ${DEFAULT-VALUE})")
+        int classes = 1000;
         @Option(names = "--runs", description = "timed forward passes; the median is reported (default: ${DEFAULT-VALUE})")
         int runs = 3;
 
@@ -107,7 +109,7 @@ final class ModelsCommand implements Callable<Integer> {
             for (String name : todo) {
                 Architecture a = ModelRegistry.get(name);
                 long t0 = System.nanoTime();
-                Model m = a.build(in, 1000, 1, new Sgd(0.1), 0);
+                Model m = a.build(in, classes, 1, new Sgd(0.1), 0);
                 long build = (System.nanoTime() - t0) / 1_000_000;
                 try {
                     INDArray x = Nd4j.rand(new int[] {1, in.channels(), in.height(), in.width()});
