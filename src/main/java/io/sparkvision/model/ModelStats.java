@@ -17,11 +17,8 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
-import java.util.HashMap;
-import java.util.LinkedHashSet;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -129,39 +126,28 @@ public final class ModelStats {
         return rows;
     }
 
-    /** Vertices in topological order, ties in the order they were added (which is the order of the forward pass). */
+    /**
+     * Vertices in forward order: repeatedly the first vertex, in the order the builder added them, whose inputs are
+     * all computed. For graphs built by this package that is exactly the order of their code (branch by branch);
+     * for any other graph it is still a valid topological order. Quadratic, fine for a few thousand vertices.
+     */
     static List<String> forwardOrder(ComputationGraphConfiguration c) {
         Map<String, List<String>> inputs = c.getVertexInputs();
-        Set<String> done = new LinkedHashSet<>(c.getNetworkInputs());
+        Set<String> done = new HashSet<>(c.getNetworkInputs());
+        List<String> pending = new ArrayList<>(c.getVertices().keySet());
         List<String> order = new ArrayList<>();
-        Map<String, Integer> missing = new HashMap<>();
-        Map<String, List<String>> consumers = new HashMap<>();
-        Deque<String> ready = new ArrayDeque<>();
-        for (String v : c.getVertices().keySet()) {
-            int m = 0;
-            for (String i : inputs.getOrDefault(v, List.of())) {
-                if (!done.contains(i)) {
-                    m++;
-                    consumers.computeIfAbsent(i, k -> new ArrayList<>()).add(v);
+        while (!pending.isEmpty()) {
+            String next = null;
+            for (String v : pending) {
+                if (done.containsAll(inputs.getOrDefault(v, List.of()))) {
+                    next = v;
+                    break;
                 }
             }
-            missing.put(v, m);
-        }
-        // Insertion order (the builder's) is already topological for graphs built by this package; Kahn's
-        // algorithm makes it so for any graph, e.g. one loaded from a file.
-        for (String v : c.getVertices().keySet()) if (missing.get(v) == 0) ready.add(v);
-        Set<String> emitted = new LinkedHashSet<>();
-        List<String> all = new ArrayList<>(c.getVertices().keySet());
-        while (!ready.isEmpty()) {
-            String v = ready.poll();
-            if (!emitted.add(v)) continue;
-            order.add(v);
-            for (String w : consumers.getOrDefault(v, List.of())) {
-                if (missing.merge(w, -1, Integer::sum) == 0) ready.add(w);
-            }
-            if (ready.isEmpty()) {
-                for (String w : all) if (!emitted.contains(w) && missing.get(w) == 0) ready.add(w);
-            }
+            if (next == null) throw new IllegalArgumentException("graph has a cycle or a missing input among " + pending);
+            pending.remove(next);
+            done.add(next);
+            order.add(next);
         }
         return order;
     }

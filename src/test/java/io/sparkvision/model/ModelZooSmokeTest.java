@@ -3,10 +3,12 @@ package io.sparkvision.model;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 
@@ -59,6 +61,27 @@ class ModelZooSmokeTest {
         assertArrayEquals(new long[] {2, 10}, out.shape(), name);
         for (int i = 0; i < 2; i++) assertEquals(1.0, out.getRow(i).sumNumber().doubleValue(), 1e-4, name);
         assertTrue(ModelStats.params(m) > 0);
+    }
+
+    @Test
+    void googLeNetWithAuxiliaryHeadsTrainsAllThreeOutputs() {
+        InputShape in = new GoogLeNet(true).minimumInput();
+        in = new InputShape(3, in.height(), in.width());
+        ComputationGraph g = (ComputationGraph) new GoogLeNet(true).build(in, 10, 7, new Adam(1e-3), 0);
+        try {
+            INDArray x = Nd4j.rand(new int[] {2, 3, in.height(), in.width()});
+            INDArray y = Nd4j.zeros(2, 10);
+            y.putScalar(0, 2, 1.0);
+            y.putScalar(1, 5, 1.0);
+            INDArray aux1 = g.getLayer("aux1.fc2").params().dup();
+            g.fit(new MultiDataSet(new INDArray[] {x}, new INDArray[] {y, y, y}));
+            assertFalse(aux1.equals(g.getLayer("aux1.fc2").params()), "the auxiliary loss trains its head");
+            INDArray[] out = g.output(x);
+            assertEquals(3, out.length);
+            for (INDArray o : out) assertArrayEquals(new long[] {2, 10}, o.shape());
+        } finally {
+            g.close();
+        }
     }
 
     private static INDArray firstLayerParams(Model m) {
