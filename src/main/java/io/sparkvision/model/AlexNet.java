@@ -82,9 +82,11 @@ public final class AlexNet implements Architecture {
             Layer adaptive = Layers.adaptiveAvgPool(name(), "avgpool", size, 6);
             if (adaptive != null) layers.add(adaptive);
         }
-        layers.add(Layers.dense("fc6", 4096, 0.5));
+        // Dropout 0.5 (DL4J: retain 0.5, applied to a layer's input). The 2012 paper drops the OUTPUTS of FC6 and
+        // FC7, i.e. the inputs of FC7 and FC8; torchvision drops the inputs of its first two Linear layers.
+        layers.add(Layers.dense("fc6", 4096, paper2012 ? 1.0 : 0.5));
         layers.add(Layers.dense("fc7", 4096, 0.5));
-        layers.add(Layers.softmax("fc8", classes, 1.0));
+        layers.add(Layers.softmax("fc8", classes, paper2012 ? 0.5 : 1.0));
         NeuralNetConfiguration.ListBuilder list = Layers.base(seed, updater, weightDecay).list();
         for (Layer l : layers) list.layer(l);
         return NetConf.of(in, list.setInputType(inType).build());
