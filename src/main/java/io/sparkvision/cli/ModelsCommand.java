@@ -1,29 +1,137 @@
 package io.sparkvision.cli;
 
+import io.sparkvision.io.ModelFiles;
 import io.sparkvision.model.Architecture;
+import io.sparkvision.model.FilterImage;
+import io.sparkvision.model.InputShape;
 import io.sparkvision.model.ModelRegistry;
+import io.sparkvision.model.ModelStats;
+import io.sparkvision.model.NetConf;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Sgd;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.File;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** {@code sparkvision models}: the architectures of the registry. */
-@Command(name = "models", mixinStandardHelpOptions = true, description = "List the model registry's architectures.")
+/** {@code sparkvision models}: the architectures of the registry; summaries, first-layer filters, forward timing. */
+@Command(name = "models", mixinStandardHelpOptions = true, description = "List the model registry's architectures.",
+        subcommands = {ModelsCommand.Summary.class, ModelsCommand.Filters.class, ModelsCommand.Bench.class})
 final class ModelsCommand implements Callable<Integer> {
     @Option(names = "--classes", description = "number of classes for the parameter count (default: ${DEFAULT-VALUE})")
     int classes = 10;
 
     @Override
     public Integer call() {
-        System.out.printf("%-12s %-10s %12s  %s%n", "name", "input", "parameters", "description");
+        // Counted from the configuration: no weights are allocated, so ResNet-152 and VGG-19 list instantly.
+        System.out.printf("%-12s %-10s %-10s %12s  %s%n", "name", "input", "minimum", "parameters", "description");
         for (String name : ModelRegistry.names()) {
             Architecture a = ModelRegistry.get(name);
-            Model m = a.build(a.defaultInput(), classes, 1, new Sgd(0.1), 0);
-            System.out.printf(Locale.ROOT, "%-12s %-10s %,12d  %s%n", name, a.defaultInput(), m.numParams(), a.description());
+            long params = ModelStats.params(a.configure(a.defaultInput(), classes, 1, new Sgd(0.1), 0));
+            InputShape min = a.minimumInput();
+            System.out.printf(Locale.ROOT, "%-12s %-10s %-10s %,12d  %s%n", name, a.defaultInput(),
+                    min.height() + "x" + min.width(), params, a.description());
         }
+        System.out.println("parameters exclude BatchNorm running statistics; minimum = smallest HxW the model builds for");
         return 0;
+    }
+
+    @Command(name = "summary", mixinStandardHelpOptions = true,
+            description = "One row per layer: output shape (CxHxW, by DL4J's shape propagation), parameters, multiply-adds.")
+    static final class Summary implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "NAME", description = "a registry name, e.g. resnet50")
+        String name;
+        @Option(names = "--input", paramLabel = "CxHxW", description = "input shape (default: the model's own)")
+        String input;
+        @Option(names = "--classes", description = "number of classes (default: ${DEFAULT-VALUE})")
+        int classes = 1000;
+
+        @Override
+        public Integer call() {
+            Architecture a = ModelRegistry.get(name);
+            InputShape in = input == null ? a.defaultInput() : InputShape.parse(input);
+            NetConf conf = a.configure(in, classes, 1, new Sgd(0.1), 0);
+            System.out.print(ModelStats.format(name, conf, ModelStats.summary(conf)));
+            return 0;
+        }
+    }
+
+    @Command(name = "filters", mixinStandardHelpOptions = true,
+            description = "Render a saved model's first convolution kernels as a PNG grid.")
+    static final class Filters implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "CHECKPOINT", description = "a saved model or checkpoint .zip (any Hadoop URI)")
+        String checkpoint;
+        @Option(names = "--out", required = true, paramLabel = "F.png", description = "the PNG to write")
+        File out;
+
+        @Override
+        public Integer call() throws Exception {
+            Model m = ModelFiles.loadAny(new Path(checkpoint), new Configuration());
+            BufferedImage img = FilterImage.render(m);
+            if (out.getAbsoluteFile().getParentFile() != null) out.getAbsoluteFile().getParentFile().mkdirs();
+            ImageIO.write(img, "png", out);
+            System.out.printf(Locale.ROOT, "%s: %dx%d pixels%n", out, img.getWidth(), img.getHeight());
+            return 0;
+        }
+    }
+
+    @Command(name = "bench", mixinStandardHelpOptions = true,
+            description = "Forward time per model, batch 1 on this machine's CPU, after one warm-up pass.")
+    static final class Bench implements Callable<Integer> {
+        @Parameters(arity = "0..*", paramLabel = "NAME", description = "registry names (default: all)")
+        List<String> names = new ArrayList<>();
+        @Option(names = "--input", paramLabel = "CxHxW", description = "input shape (default: ${DEFAULT-VALUE})")
+        String input = "3x224x224";
+        @Option(names = "--classes", description = "number of classes (default: ${DEFAULT-VALUE})")
+        int classes = 1000;
+        @Option(names = "--runs", description = "timed forward passes; the median is reported (default: ${DEFAULT-VALUE})")
+        int runs = 3;
+
+        @Override
+        public Integer call() {
+            InputShape in = InputShape.parse(input);
+            List<String> todo = names.isEmpty() ? ModelRegistry.names() : names;
+            System.out.printf("%-12s %-10s %14s %10s %10s%n", "name", "input", "parameters", "build ms", "forward ms");
+            for (String name : todo) {
+                Architecture a = ModelRegistry.get(name);
+                long t0 = System.nanoTime();
+                Model m = a.build(in, classes, 1, new Sgd(0.1), 0);
+                long build = (System.nanoTime() - t0) / 1_000_000;
+                try {
+                    INDArray x = Nd4j.rand(new int[] {1, in.channels(), in.height(), in.width()});
+                    forward(m, x); // warm-up: workspaces, oneDNN primitives
+                    double[] ms = new double[runs];
+                    for (int r = 0; r < runs; r++) {
+                        long s = System.nanoTime();
+                        forward(m, x);
+                        ms[r] = (System.nanoTime() - s) / 1e6;
+                    }
+                    Arrays.sort(ms);
+                    System.out.printf(Locale.ROOT, "%-12s %-10s %,14d %10d %10.1f%n", name, in, ModelStats.params(m), build, ms[runs / 2]);
+                } finally {
+                    m.close();
+                }
+            }
+            return 0;
+        }
+
+        private static void forward(Model m, INDArray x) {
+            if (m instanceof MultiLayerNetwork mln) mln.output(x);
+            else ((ComputationGraph) m).outputSingle(x);
+        }
     }
 }

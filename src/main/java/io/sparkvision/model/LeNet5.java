@@ -36,8 +36,20 @@ public final class LeNet5 implements Architecture {
         return new InputShape(1, 28, 28);
     }
 
+    /** 12x12: padded C1 keeps 12, S2 gives 6, C3 (5x5) gives 2, S4 gives 1. */
+    @Override
+    public InputShape minimumInput() {
+        return new InputShape(1, 12, 12);
+    }
+
     @Override
     public MultiLayerNetwork build(InputShape in, int classes, long seed, IUpdater updater, double weightDecay) {
+        return (MultiLayerNetwork) configure(in, classes, seed, updater, weightDecay).init();
+    }
+
+    @Override
+    public NetConf configure(InputShape in, int classes, long seed, IUpdater updater, double weightDecay) {
+        requireAtLeast(in);
         NeuralNetConfiguration.Builder b = new NeuralNetConfiguration.Builder()
                 .seed(seed)
                 .updater(updater)
@@ -57,8 +69,6 @@ public final class LeNet5 implements Architecture {
                         .activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER).build())
                 .setInputType(InputType.convolutional(in.height(), in.width(), in.channels()))
                 .build();
-        MultiLayerNetwork net = new MultiLayerNetwork(conf);
-        net.init();
-        return net;
+        return NetConf.of(in, conf);
     }
 }

@@ -12,6 +12,17 @@ public final class ModelRegistry {
 
     static {
         register(new LeNet5());
+        register(AlexNet.paper2012());
+        register(AlexNet.torchvision());
+        for (int depth : new int[] {11, 13, 16, 19}) register(new Vgg(depth, false));
+        for (int depth : new int[] {11, 13, 16, 19}) register(new Vgg(depth, true));
+        for (int depth : new int[] {18, 34, 50, 101, 152}) register(new ResNet(depth));
+        register(new GoogLeNet(false));
+        register(new NiN());
+        register(new DenseNet121());
+        register(new MobileNetV1());
+        register(new MobileNetV2());
+        register(new AllCnnC());
     }
 
     private ModelRegistry() {
