@@ -80,7 +80,7 @@ final class ModelsCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            Model m = ModelFiles.loadAny(new Path(checkpoint), new Configuration());
+            Model m = ModelFiles.load(new Path(checkpoint), new Configuration());
             BufferedImage img = FilterImage.render(m);
             if (out.getAbsoluteFile().getParentFile() != null) out.getAbsoluteFile().getParentFile().mkdirs();
             ImageIO.write(img, "png", out);

@@ -26,7 +26,7 @@ public final class Transfer {
     }
 
     public static Model load(String uri) throws IOException {
-        return ModelFiles.loadAny(new Path(uri), new Configuration());
+        return ModelFiles.load(new Path(uri), new Configuration());
     }
 
     /**

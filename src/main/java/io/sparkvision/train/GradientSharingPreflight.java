@@ -18,9 +18,12 @@ public final class GradientSharingPreflight {
 
     public static void check(JavaSparkContext sc) {
         if (sc.master().startsWith("local[") || sc.master().equals("local")) return; // one JVM: DL4J trains in place
+        // The status tracker lists the driver too; it is the entry at the driver's block manager address.
+        org.apache.spark.storage.BlockManagerId driver = org.apache.spark.SparkEnv.get().blockManager().blockManagerId();
         List<String> hosts = new ArrayList<>();
-        for (SparkExecutorInfo e : sc.sc().statusTracker().getExecutorInfos()) hosts.add(e.host());
-        hosts.remove(sc.getConf().get("spark.driver.host", "")); // the driver's own entry
+        for (SparkExecutorInfo e : sc.sc().statusTracker().getExecutorInfos()) {
+            if (!(e.host().equals(driver.host()) && e.port() == driver.port())) hosts.add(e.host());
+        }
         for (String h : hosts) {
             if (Collections.frequency(hosts, h) > 1) {
                 throw new IllegalArgumentException("gradient sharing needs each executor on its own IP address, but "

@@ -51,7 +51,7 @@ class MainTest {
         assertEquals(0, rc);
         String help = out.toString();
         assertTrue(help.contains("train.averaging-frequency"), help);
-        assertTrue(help.contains("one of sgd, nesterovs, adam"), help);
+        assertTrue(help.contains("train.updater = adam") && help.contains("nesterovs"), help);
     }
 
     @Test

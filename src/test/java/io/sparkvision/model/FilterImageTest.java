@@ -65,7 +65,7 @@ class FilterImageTest {
     @Test
     void greyKernelsForOneChannelAndGraphsLoadToo() throws Exception {
         File lenet = save(ModelRegistry.get("lenet5").build(new InputShape(1, 28, 28), 10, 1, new Sgd(0.1), 0), "lenet");
-        BufferedImage img = FilterImage.render(ModelFiles.loadAny(new Path(lenet.toURI()), new Configuration()));
+        BufferedImage img = FilterImage.render(ModelFiles.load(new Path(lenet.toURI()), new Configuration()));
         int s = FilterImage.scaleFor(5); // 10 px per weight
         // 6 kernels -> 3 columns x 2 rows
         assertEquals(3 * (5 * s + FilterImage.GAP) + FilterImage.GAP, img.getWidth());
@@ -74,7 +74,7 @@ class FilterImageTest {
 
         // a graph (MobileNetV2, the smallest one to save): 32 kernels of 3x3x3 -> 6 columns x 6 rows, 16 px per weight
         File mnv2 = save(ModelRegistry.get("mobilenetv2").build(new InputShape(3, 32, 32), 10, 1, new Sgd(0.1), 0), "mnv2");
-        Model g = ModelFiles.loadAny(new Path(mnv2.toURI()), new Configuration());
+        Model g = ModelFiles.load(new Path(mnv2.toURI()), new Configuration());
         assertInstanceOf(ComputationGraph.class, g);
         BufferedImage r = FilterImage.render(g);
         assertEquals(16, FilterImage.scaleFor(3));
