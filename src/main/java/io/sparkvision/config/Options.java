@@ -50,6 +50,9 @@ public final class Options {
     public static final Option<String> TRAIN_MASTER = Option.choice("train.master", "parameter-averaging",
             List.of("parameter-averaging", "gradient-sharing"),
             "how executors combine their work: averaging parameters every few minibatches, or sharing quantised gradients");
+    public static final Option<String> TRAIN_INIT_MODEL = Option.string("train.init-model", "",
+            "warm start: URI of a saved model (model.zip or checkpoint) whose weights, class index and input shape this "
+                    + "run continues from; empty = fresh weights");
     public static final Option<String> TRAIN_RESUME = Option.choice("train.resume", "none", List.of("none", "latest"),
             "latest = continue from the newest complete checkpoint in output.dir (same epoch, optimiser state and data order)");
     public static final Option<Integer> TRAIN_EPOCHS = Option.integer("train.epochs", 10, 1, 100_000,

@@ -120,6 +120,13 @@ public final class TrainJob {
                 out.printf("resume: no complete checkpoint in %s, starting from scratch%n", checkpoints.dir());
             }
         }
+        if (net == null && !cfg.get(Options.TRAIN_INIT_MODEL).isBlank()) {
+            // Warm start (the nightly retrain, fine-tuning on new data): weights and optimiser state of a saved model.
+            Path init = HadoopFs.path(cfg.get(Options.TRAIN_INIT_MODEL));
+            checkResumable(ModelFiles.metadata(init, hadoop), arch, shape, d, init);
+            net = ModelFiles.load(init, hadoop);
+            out.printf("warm start from %s%n", init);
+        }
         if (net == null) {
             net = arch.build(shape, d.classes().size(), seed, LearningRates.updater(cfg), cfg.get(Options.TRAIN_WEIGHT_DECAY));
         }
@@ -277,9 +284,9 @@ public final class TrainJob {
         if (meta == null) return;
         if (!arch.name().equals(meta.get("architecture")) || !shape.toString().equals(meta.get("input"))
                 || !d.classes().equals(meta.get("classes"))) {
-            throw new IllegalArgumentException("cannot resume from " + dir + ": its checkpoints are " + meta.get("architecture")
+            throw new IllegalArgumentException("cannot continue from " + dir + ": it holds " + meta.get("architecture")
                     + " on " + meta.get("input") + " with classes " + meta.get("classes") + ", this job is " + arch.name()
-                    + " on " + shape + " with " + d.classes().size() + " classes; use another output.dir or train.resume = none");
+                    + " on " + shape + " with " + d.classes().size() + " classes; use a matching model, another output.dir or train.resume = none");
         }
     }
 

@@ -175,6 +175,24 @@ class TrainJobTest {
     }
 
     @Test
+    void warmStartContinuesFromASavedModel() throws IOException {
+        // One more epoch from the trained model at a small rate: the start is the trained model, not fresh weights.
+        Path warm = work.resolve("warm");
+        JobConfig cfg = JobConfig.fromString(String.join("\n",
+                "data.root = \"" + data + "\"", "output.dir = \"" + warm + "\"", "train.init-model = \"" + run.resolve("model.zip") + "\"",
+                "train { epochs = 1, batch-size-per-worker = 16, learning-rate = 0.0001 }"));
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        Map<String, Object> again = TrainJob.run(cfg, sc, new PrintStream(buf, true));
+        assertTrue(buf.toString().contains("warm start from"), buf.toString());
+        assertTrue((Double) again.get("top1Accuracy") > (Double) report.get("top1Accuracy") - 0.05,
+                "warm-started " + again.get("top1Accuracy") + " vs " + report.get("top1Accuracy"));
+        String m = assertThrows(IllegalArgumentException.class, () -> TrainJob.run(JobConfig.fromString(String.join("\n",
+                "data.root = \"" + data + "\"", "output.dir = \"" + work.resolve("warm2") + "\"", "model.name = allcnnc",
+                "train.init-model = \"" + run.resolve("model.zip") + "\"")), sc, new PrintStream(new ByteArrayOutputStream()))).getMessage();
+        assertTrue(m.contains("cannot continue from") && m.contains("lenet5"), m);
+    }
+
+    @Test
     void evaluatingAgainstDifferentClassesIsAClearError() throws IOException {
         Path model = work.resolve("other/model.zip");
         Files.createDirectories(model.getParent());
