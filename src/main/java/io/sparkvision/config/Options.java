@@ -26,9 +26,35 @@ public final class Options {
     public static final Option<String> INGEST_SOURCE = Option.string("ingest.source", "",
             "URI of the source data (file://, hdfs://, s3a://); for mnist-idx a directory holding the four IDX files");
     public static final Option<String> INGEST_FORMAT = Option.choice("ingest.format", "mnist-idx",
-            List.of("mnist-idx"), "layout of ingest.source");
+            List.of("mnist-idx", "image-folder", "manifest"), "layout of ingest.source: mnist-idx (the four IDX files); "
+                    + "image-folder (<split>/<class>/<image>, also inside .zip/.tar/.tar.gz archives, any folders above "
+                    + "the split folder such as dated batches); manifest (a CSV file of path,label[,split] rows, paths "
+                    + "relative to the CSV's folder or full URIs)");
     public static final Option<Integer> INGEST_PARTITIONS = Option.integer("ingest.partitions", 0, 0, 100_000,
-            "Spark partitions for ingest; 0 = the default parallelism x 4");
+            "Spark partitions for ingest; 0 = the default parallelism x 4 (image formats: also at most 1,000 images "
+                    + "per task; each archive is one task)");
+    public static final Option<Integer> INGEST_IMAGE_SIZE = Option.integer("ingest.image-size", 64, 8, 4_096,
+            "image-folder/manifest: output images are N x N pixels");
+    public static final Option<String> INGEST_RESIZE = Option.choice("ingest.resize", "shorter-side-crop",
+            List.of("shorter-side-crop", "keep-aspect"), "image-folder/manifest: shorter-side-crop scales the shorter "
+                    + "side to ingest.image-size and keeps the centre square; keep-aspect scales the longer side and pads "
+                    + "with ingest.background");
+    public static final Option<Integer> INGEST_CHANNELS = Option.integer("ingest.channels", 3, 1, 3,
+            "image-folder/manifest: 3 = RGB (grey images replicated), 1 = grey (colour converted to luminance); 2 is rejected");
+    public static final Option<String> INGEST_BACKGROUND = Option.string("ingest.background", "white",
+            "image-folder/manifest: colour that transparent pixels are flattened onto: white, black, grey or #rrggbb");
+    public static final Option<Long> INGEST_MAX_PIXELS = Option.longInt("ingest.max-image-pixels", 100_000_000L,
+            "image-folder/manifest: images whose header claims more pixels (width x height) are skipped undecoded");
+    public static final Option<Integer> INGEST_MAX_FILE_MB = Option.integer("ingest.max-file-mb", 256, 1, 2_047,
+            "image-folder/manifest: files or archive entries larger than this are skipped unread");
+    public static final Option<String> INGEST_SPLITS = Option.string("ingest.splits", "train,val,test",
+            "image-folder: comma-separated folder names that mark a split; the folder below one is the class");
+    public static final Option<String> INGEST_DEFAULT_SPLIT = Option.string("ingest.default-split", "train",
+            "image-folder: split of class folders with no split folder above them; manifest: split of rows without one");
+    public static final Option<String> INGEST_CLASS_INDEX = Option.string("ingest.class-index", "",
+            "image-folder/manifest: URI of a text file with one class name per line, in label-id order; when set, "
+                    + "images of other classes are an error; empty = the sorted class names of the train split "
+                    + "(an existing dataset's index is always kept, new classes are appended)");
 
     // ---- data ---------------------------------------------------------------------------------------------
     public static final Option<String> DATA_ROOT = Option.string("data.root", "",
