@@ -66,6 +66,28 @@ public final class Options {
     public static final Option<Integer> DATA_LIMIT = Option.integer("data.limit", 0, 0, Integer.MAX_VALUE,
             "use at most this many images of each split; 0 = all (for smoke runs)");
 
+    // ---- augment (training batches only, on the executors; all off by default) ---------------------------------
+    public static final Option<Integer> AUGMENT_CROP_PADDING = Option.integer("augment.random-crop-padding", 0, 0, 1_024,
+            "random crop of the image size after zero-padding each side by N pixels (CIFAR style); 0 = off");
+    public static final Option<Boolean> AUGMENT_RRC = Option.flag("augment.random-resized-crop", false,
+            "random-resized crop (Inception style): a random area and aspect ratio 3/4..4/3, resized back to the image size");
+    public static final Option<Double> AUGMENT_RRC_MIN_SCALE = Option.decimal("augment.random-resized-crop-min-scale", 0.08,
+            0.01, 1, "smallest fraction of the image area a random-resized crop keeps");
+    public static final Option<Boolean> AUGMENT_FLIP = Option.flag("augment.horizontal-flip", false,
+            "mirror half of the images left-right");
+    public static final Option<Double> AUGMENT_BRIGHTNESS = Option.decimal("augment.brightness", 0, 0, 1,
+            "brightness jitter: pixels scaled by a random factor in [1-x, 1+x]; 0 = off");
+    public static final Option<Double> AUGMENT_CONTRAST = Option.decimal("augment.contrast", 0, 0, 1,
+            "contrast jitter: blend with the image's mean grey by a random factor in [1-x, 1+x]; 0 = off");
+    public static final Option<Double> AUGMENT_SATURATION = Option.decimal("augment.saturation", 0, 0, 1,
+            "saturation jitter (RGB only): blend with the grey image by a random factor in [1-x, 1+x]; 0 = off");
+    public static final Option<Double> AUGMENT_PCA_LIGHTING = Option.decimal("augment.pca-lighting", 0, 0, 1,
+            "AlexNet PCA lighting noise (RGB only): std of the per-eigenvector weights (the paper: 0.1); 0 = off");
+    public static final Option<Double> AUGMENT_BLUR_PROBABILITY = Option.decimal("augment.blur-probability", 0, 0, 1,
+            "probability of a Gaussian blur with sigma uniform in [0.1, augment.blur-sigma-max]; 0 = off");
+    public static final Option<Double> AUGMENT_BLUR_SIGMA_MAX = Option.decimal("augment.blur-sigma-max", 2.0, 0.1, 20,
+            "largest Gaussian blur sigma in pixels");
+
     // ---- model --------------------------------------------------------------------------------------------
     public static final Option<String> MODEL_NAME = Option.choice("model.name", "lenet5", ModelRegistry.names(),
             "architecture from the model registry");
