@@ -91,7 +91,7 @@ public final class ImageIngest {
         List<String> classIndex = classIndexUri == null || classIndexUri.isBlank() ? null : readClassIndex(classIndexUri, conf);
         List<Work.Item> items = format.equals("manifest")
                 ? ManifestSource.list(src, conf, s, log)
-                : listFolder(src, conf, s);
+                : listFolder(src, conf, s, out);
         validateClasses(items, trainSplit, classIndex, existing, src);
 
         // 3. Only what is new or changed.
@@ -174,9 +174,11 @@ public final class ImageIngest {
     }
 
     /** Lists a folder tree: every visible file is an image of split/class, or an archive of them. */
-    static List<Work.Item> listFolder(Path root, Configuration conf, IngestSettings s) throws IOException {
+    static List<Work.Item> listFolder(Path root, Configuration conf, IngestSettings s, Path output) throws IOException {
         FileSystem fs = HadoopFs.fs(root, conf);
         Path qualifiedRoot = fs.makeQualified(root);
+        // data.root inside ingest.source must not be ingested as more source on the next run.
+        String outPrefix = HadoopFs.fs(output, conf).makeQualified(output).toString().replaceAll("/+$", "") + "/";
         String rootStr = qualifiedRoot.toUri().getPath().replaceAll("/+$", "");
         List<Work.Item> items = new ArrayList<>();
         Set<String> classDirsWithFiles = new TreeSet<>();
@@ -186,6 +188,7 @@ public final class ImageIngest {
             it = fs.listFiles(qualifiedRoot, true);
             while (it.hasNext()) {
                 LocatedFileStatus f = it.next();
+                if (f.getPath().toString().startsWith(outPrefix)) continue;
                 String rel = f.getPath().toUri().getPath().substring(rootStr.length()).replaceAll("^/+", "");
                 List<String> parts = List.of(rel.split("/"));
                 if (parts.stream().anyMatch(c -> c.startsWith(".") || c.startsWith("_"))) continue; // hidden, _SUCCESS
@@ -210,6 +213,17 @@ public final class ImageIngest {
                     + "; make every folder under it readable by the Spark user (or remove the broken entry)", e);
         } catch (IOException e) {
             throw new IOException("cannot list " + root + ": " + e.getMessage(), e);
+        }
+        // Hadoop's local listing silently drops broken symbolic links: report them instead of losing them.
+        if ("file".equals(qualifiedRoot.toUri().getScheme())) {
+            try (java.util.stream.Stream<java.nio.file.Path> walk = java.nio.file.Files.walk(java.nio.file.Paths.get(qualifiedRoot.toUri()))) {
+                for (java.nio.file.Path p : (Iterable<java.nio.file.Path>) walk::iterator) {
+                    if (java.nio.file.Files.isSymbolicLink(p) && !java.nio.file.Files.exists(p)) {
+                        items.add(new Work.Item(new Path(p.toUri()).toString(), 0, 0, null, "broken symbolic link to "
+                                + java.nio.file.Files.readSymbolicLink(p) + ": restore its target or delete the link", null));
+                    }
+                }
+            }
         }
         // Class folders with no image in them: a class the model could never learn. Name them now.
         List<String> empty = new ArrayList<>();

@@ -123,4 +123,68 @@ class IngestValidationTest {
         Schemas.assertValid("dataset-descriptor.schema.json", Schemas.read(out.resolve("dataset.json")), "dataset.json");
         assertTrue(Files.readString(out.resolve("manifest.csv")).contains(",dog,val"));
     }
+
+    static byte[] zip(java.util.Map<String, byte[]> entries) throws IOException {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        try (java.util.zip.ZipOutputStream z = new java.util.zip.ZipOutputStream(buf)) {
+            for (java.util.Map.Entry<String, byte[]> e : entries.entrySet()) {
+                z.putNextEntry(new java.util.zip.ZipEntry(e.getKey()));
+                z.write(e.getValue());
+                z.closeEntry();
+            }
+        }
+        return buf.toByteArray();
+    }
+
+    @Test
+    void archivesInsideASplitFolderAddClassesWithoutMovingExistingIds(@TempDir Path src) throws IOException {
+        put(src, "train/cat/a.png", png());
+        put(src, "train/dog/b.png", png());
+        Path out = src.resolve("out");
+        assertEquals(java.util.List.of("cat", "dog"),
+                ImageIngest.run(sc, "image-folder", src.toString(), out.toString(), S, "", 1, QUIET).descriptor().classes());
+        java.util.Map<String, byte[]> entries = new java.util.LinkedHashMap<>();
+        entries.put("zebra/z.png", png());
+        entries.put("ant/a.png", png());
+        entries.put("cat/c.png", png());
+        put(src, "train/batch-2.zip", zip(entries));
+        byte[] whole = zip(java.util.Map.of("dog/d.png", png(), "dog/e.png", png()));
+        put(src, "train/broken.zip", java.util.Arrays.copyOf(whole, whole.length - 150));
+        ImageIngest.Result r = ImageIngest.run(sc, "image-folder", src.toString(), out.toString(), S, "", 1, QUIET);
+        assertEquals(java.util.List.of("cat", "dog", "ant", "zebra"), r.descriptor().classes());
+        assertEquals(2L, r.descriptor().classCounts().get("train").get("cat"));
+        assertEquals(2, r.report().unchanged());
+        assertEquals(r.report().read(), r.report().ingested() + r.report().skipped());
+        assertTrue(r.report().skippedItems().stream().anyMatch(k -> k.path().endsWith("broken.zip")
+                && k.reason().contains("archive unreadable")), r.report().skippedItems().toString());
+    }
+
+    @Test
+    void aBrokenSymlinkIsReportedNotLost(@TempDir Path src) throws IOException {
+        put(src, "train/cat/a.png", png());
+        Files.createSymbolicLink(src.resolve("train/cat/b.png"), src.resolve("nowhere.png"));
+        IngestReport r = ImageIngest.run(sc, "image-folder", src.toString(), src.resolve("out").toString(), S, "", 1, QUIET).report();
+        assertEquals(2, r.read());
+        assertEquals(1, r.skipped());
+        assertTrue(r.skippedItems().get(0).path().endsWith("b.png") && r.skippedItems().get(0).reason().contains("broken symbolic link"),
+                r.skippedItems().toString());
+    }
+
+    @Test
+    void anUnreadableClassFolderIsNamed(@TempDir Path src) throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeFalse("root".equals(System.getProperty("user.name")),
+                "root reads every folder regardless of permissions");
+        put(src, "train/cat/a.png", png());
+        put(src, "train/dog/b.png", png());
+        Path dog = src.resolve("train/dog");
+        dog.toFile().setReadable(false, false);
+        dog.toFile().setExecutable(false, false);
+        try {
+            String m = fails(src, src.resolve("out"), "image-folder", "");
+            assertTrue(m.contains("dog") && m.contains("readable"), m);
+        } finally {
+            dog.toFile().setReadable(true, false);
+            dog.toFile().setExecutable(true, false);
+        }
+    }
 }
