@@ -4,6 +4,7 @@ import javax.imageio.ImageIO;
 import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
@@ -34,7 +35,8 @@ public final class Decoder {
 
     public static Pixels decode(byte[] bytes, IngestSettings s) throws SkippedImage {
         if (bytes.length == 0) throw new SkippedImage("zero-byte file: re-copy it from the original source or delete it");
-        try (ImageInputStream iis = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+        // In-memory stream: ImageIO.createImageInputStream would copy every image to a temp file (its default cache).
+        try (ImageInputStream iis = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(iis);
             if (!readers.hasNext()) {
                 throw new SkippedImage("not an image: no JPEG/PNG/GIF/BMP decoder recognises its first bytes ("
