@@ -10,7 +10,7 @@ import java.util.concurrent.Callable;
 
 /** {@code sparkvision bench ...}: benchmarks that print measured ratios (never run as tests). */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks measured side by side in one run.",
-        subcommands = {BenchCommand.Train.class, BenchCommand.Score.class})
+        subcommands = {BenchCommand.Train.class, BenchCommand.Score.class, BenchCommand.Ingest.class})
 final class BenchCommand implements Runnable {
     @Override
     public void run() {
@@ -73,6 +73,31 @@ final class BenchCommand implements Runnable {
                     : name.startsWith("resnet") ? new InputShape(3, 64, 64) : ModelRegistry.get(name).defaultInput();
             new TrainBenchmark(name, shape, batch, workers, seconds, averagingFrequency, System.out)
                     .run(forwardMacs(name, shape));
+            return 0;
+        }
+    }
+
+    @Command(name = "ingest", mixinStandardHelpOptions = true,
+            description = "Decode+resize the same images with the product's decoder, a plain ImageIO loop and Spark's image source; prints images/s and ratios.")
+    static final class Ingest implements Callable<Integer> {
+        @Option(names = "--input", required = true, description = "local folder of .jpg/.png/.gif/.bmp files (searched recursively)")
+        java.nio.file.Path input;
+
+        @Option(names = "--size", defaultValue = "64", description = "output side in pixels (default ${DEFAULT-VALUE})")
+        int size;
+
+        @Option(names = "--limit", defaultValue = "0", description = "use at most N files; 0 = all")
+        int limit;
+
+        @Option(names = "--threads", defaultValue = "2", description = "Spark local[N] threads for the image source (default ${DEFAULT-VALUE})")
+        int threads;
+
+        @Option(names = "--no-spark", description = "skip Spark's image source")
+        boolean noSpark;
+
+        @Override
+        public Integer call() throws Exception {
+            io.sparkvision.bench.IngestBench.run(input, size, limit, threads, !noSpark, System.out);
             return 0;
         }
     }

@@ -26,9 +26,35 @@ public final class Options {
     public static final Option<String> INGEST_SOURCE = Option.string("ingest.source", "",
             "URI of the source data (file://, hdfs://, s3a://); for mnist-idx a directory holding the four IDX files");
     public static final Option<String> INGEST_FORMAT = Option.choice("ingest.format", "mnist-idx",
-            List.of("mnist-idx"), "layout of ingest.source");
+            List.of("mnist-idx", "image-folder", "manifest"), "layout of ingest.source: mnist-idx (the four IDX files); "
+                    + "image-folder (<split>/<class>/<image>, also inside .zip/.tar/.tar.gz archives, any folders above "
+                    + "the split folder such as dated batches); manifest (a CSV file of path,label[,split] rows, paths "
+                    + "relative to the CSV's folder or full URIs)");
     public static final Option<Integer> INGEST_PARTITIONS = Option.integer("ingest.partitions", 0, 0, 100_000,
-            "Spark partitions for ingest; 0 = the default parallelism x 4");
+            "Spark partitions for ingest; 0 = the default parallelism x 4 (image formats: also at most 1,000 images "
+                    + "per task; each archive is one task)");
+    public static final Option<Integer> INGEST_IMAGE_SIZE = Option.integer("ingest.image-size", 64, 8, 4_096,
+            "image-folder/manifest: output images are N x N pixels");
+    public static final Option<String> INGEST_RESIZE = Option.choice("ingest.resize", "shorter-side-crop",
+            List.of("shorter-side-crop", "keep-aspect"), "image-folder/manifest: shorter-side-crop scales the shorter "
+                    + "side to ingest.image-size and keeps the centre square; keep-aspect scales the longer side and pads "
+                    + "with ingest.background");
+    public static final Option<Integer> INGEST_CHANNELS = Option.integer("ingest.channels", 3, 1, 3,
+            "image-folder/manifest: 3 = RGB (grey images replicated), 1 = grey (colour converted to luminance); 2 is rejected");
+    public static final Option<String> INGEST_BACKGROUND = Option.string("ingest.background", "white",
+            "image-folder/manifest: colour that transparent pixels are flattened onto: white, black, grey or #rrggbb");
+    public static final Option<Long> INGEST_MAX_PIXELS = Option.longInt("ingest.max-image-pixels", 100_000_000L,
+            "image-folder/manifest: images whose header claims more pixels (width x height) are skipped undecoded");
+    public static final Option<Integer> INGEST_MAX_FILE_MB = Option.integer("ingest.max-file-mb", 256, 1, 2_047,
+            "image-folder/manifest: files or archive entries larger than this are skipped unread");
+    public static final Option<String> INGEST_SPLITS = Option.string("ingest.splits", "train,val,test",
+            "image-folder: comma-separated folder names that mark a split; the folder below one is the class");
+    public static final Option<String> INGEST_DEFAULT_SPLIT = Option.string("ingest.default-split", "train",
+            "image-folder: split of class folders with no split folder above them; manifest: split of rows without one");
+    public static final Option<String> INGEST_CLASS_INDEX = Option.string("ingest.class-index", "",
+            "image-folder/manifest: URI of a text file with one class name per line, in label-id order; when set, "
+                    + "images of other classes are an error; empty = the sorted class names of the train split "
+                    + "(an existing dataset's index is always kept, new classes are appended)");
 
     // ---- data ---------------------------------------------------------------------------------------------
     public static final Option<String> DATA_ROOT = Option.string("data.root", "",
@@ -39,6 +65,28 @@ public final class Options {
             "split of the manifest used by the evaluator");
     public static final Option<Integer> DATA_LIMIT = Option.integer("data.limit", 0, 0, Integer.MAX_VALUE,
             "use at most this many images of each split; 0 = all (for smoke runs)");
+
+    // ---- augment (training batches only, on the executors; all off by default) ---------------------------------
+    public static final Option<Integer> AUGMENT_CROP_PADDING = Option.integer("augment.random-crop-padding", 0, 0, 1_024,
+            "random crop of the image size after zero-padding each side by N pixels (CIFAR style); 0 = off");
+    public static final Option<Boolean> AUGMENT_RRC = Option.flag("augment.random-resized-crop", false,
+            "random-resized crop (Inception style): a random area and aspect ratio 3/4..4/3, resized back to the image size");
+    public static final Option<Double> AUGMENT_RRC_MIN_SCALE = Option.decimal("augment.random-resized-crop-min-scale", 0.08,
+            0.01, 1, "smallest fraction of the image area a random-resized crop keeps");
+    public static final Option<Boolean> AUGMENT_FLIP = Option.flag("augment.horizontal-flip", false,
+            "mirror half of the images left-right");
+    public static final Option<Double> AUGMENT_BRIGHTNESS = Option.decimal("augment.brightness", 0, 0, 1,
+            "brightness jitter: pixels scaled by a random factor in [1-x, 1+x]; 0 = off");
+    public static final Option<Double> AUGMENT_CONTRAST = Option.decimal("augment.contrast", 0, 0, 1,
+            "contrast jitter: blend with the image's mean grey by a random factor in [1-x, 1+x]; 0 = off");
+    public static final Option<Double> AUGMENT_SATURATION = Option.decimal("augment.saturation", 0, 0, 1,
+            "saturation jitter (RGB only): blend with the grey image by a random factor in [1-x, 1+x]; 0 = off");
+    public static final Option<Double> AUGMENT_PCA_LIGHTING = Option.decimal("augment.pca-lighting", 0, 0, 1,
+            "AlexNet PCA lighting noise (RGB only): std of the per-eigenvector weights (the paper: 0.1); 0 = off");
+    public static final Option<Double> AUGMENT_BLUR_PROBABILITY = Option.decimal("augment.blur-probability", 0, 0, 1,
+            "probability of a Gaussian blur with sigma uniform in [0.1, augment.blur-sigma-max]; 0 = off");
+    public static final Option<Double> AUGMENT_BLUR_SIGMA_MAX = Option.decimal("augment.blur-sigma-max", 2.0, 0.1, 20,
+            "largest Gaussian blur sigma in pixels");
 
     // ---- model --------------------------------------------------------------------------------------------
     public static final Option<String> MODEL_NAME = Option.choice("model.name", "lenet5", ModelRegistry.names(),

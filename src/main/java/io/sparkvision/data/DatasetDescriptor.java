@@ -1,6 +1,7 @@
 package io.sparkvision.data;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 import java.util.List;
@@ -10,8 +11,10 @@ import java.util.Map;
  * {@code dataset.json}, written last by an ingest (so its presence means the dataset is complete) and read by
  * every later job: the class index (position = label id), image geometry, counts, normalisation statistics and
  * where the data came from. Schema: data-schemas/dataset-descriptor.schema.json.
+ * The last three fields are absent in datasets written before image ingest (read back as null).
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public record DatasetDescriptor(
         @JsonProperty("formatVersion") int formatVersion,
         @JsonProperty("name") String name,
@@ -27,7 +30,10 @@ public record DatasetDescriptor(
         @JsonProperty("contentHash") String contentHash,
         @JsonProperty("manifest") String manifest,
         @JsonProperty("manifestHash") String manifestHash,
-        @JsonProperty("ingestedAt") String ingestedAt) {
+        @JsonProperty("ingestedAt") String ingestedAt,
+        @JsonProperty("ingestFormat") String ingestFormat,
+        @JsonProperty("sources") String sources,
+        @JsonProperty("ingestReport") String ingestReport) {
 
     public static final String FILE_NAME = "dataset.json";
     public static final String MANIFEST = "manifest.csv";

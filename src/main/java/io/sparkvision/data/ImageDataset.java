@@ -1,5 +1,7 @@
 package io.sparkvision.data;
 
+import io.sparkvision.augment.AugmentSettings;
+import io.sparkvision.augment.Augmenter;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.io.SerializableHadoopConf;
 import io.sparkvision.model.InputShape;
@@ -21,20 +23,35 @@ import java.util.Random;
  * One split of an ingested dataset as a Spark RDD of decoded examples. The manifest is the source of truth:
  * executors read and decode the files it lists; a label missing from the class index fails the load with
  * the file's path.
+ *
+ * <p>With augmentation on (augment.* keys, see {@link AugmentSettings}), examples are kept un-normalised in [0, 1];
+ * {@link #epochBatches} augments then normalises each training example on the executors, with randomness drawn
+ * from (seed, epoch, partition, position), so reruns see identical batches. {@link #batches} (evaluation) only
+ * normalises: the ingested image is already the centre crop.
  */
 public final class ImageDataset {
     private final DatasetDescriptor descriptor;
     private final JavaRDD<Example> examples;
     private final long count;
+    private final AugmentSettings augment;
 
-    private ImageDataset(DatasetDescriptor descriptor, JavaRDD<Example> examples, long count) {
+    private ImageDataset(DatasetDescriptor descriptor, JavaRDD<Example> examples, long count, AugmentSettings augment) {
         this.descriptor = descriptor;
         this.examples = examples;
         this.count = count;
+        this.augment = augment;
     }
 
-    /** Decodes {@code split} once and keeps it in executor memory for the epochs to come. */
+    /**
+     * Decodes {@code split} once and keeps it in executor memory for the epochs to come. Augmentation settings come
+     * from the Spark configuration (spark.sparkvision.augment.*; all off unless the job set them).
+     */
     public static ImageDataset load(JavaSparkContext sc, String root, DatasetDescriptor d, String split, int partitions, int limit) {
+        return load(sc, root, d, split, partitions, limit, AugmentSettings.of(sc.getConf()));
+    }
+
+    public static ImageDataset load(JavaSparkContext sc, String root, DatasetDescriptor d, String split, int partitions,
+                                    int limit, AugmentSettings augment) {
         if (d.count(split) == 0) {
             throw new IllegalArgumentException("dataset " + root + " has no '" + split + "' split; it has " + d.splits().keySet());
         }
@@ -42,7 +59,9 @@ public final class ImageDataset {
         String manifest = new Path(rootUri, d.manifest()).toString();
         InputShape shape = new InputShape(d.channels(), d.height(), d.width());
         List<String> classes = d.classes();
-        double[] mean = d.mean(), std = d.std();
+        // Augmented data is normalised after augmentation (colour jitter needs [0, 1] pixels), so decode raw.
+        double[] mean = augment.enabled() ? new double[] {0} : d.mean();
+        double[] std = augment.enabled() ? new double[] {1} : d.std();
         SerializableHadoopConf conf = new SerializableHadoopConf(sc.hadoopConfiguration());
 
         JavaRDD<String> rows = sc.textFile(manifest)
@@ -72,7 +91,7 @@ public final class ImageDataset {
             return out.iterator();
         }).persist(StorageLevel.MEMORY_ONLY());
         long count = examples.count();
-        return new ImageDataset(d, examples, count);
+        return new ImageDataset(d, examples, count, augment);
     }
 
     public long count() {
@@ -94,18 +113,61 @@ public final class ImageDataset {
     public JavaRDD<DataSet> epochBatches(long seed, int epoch, int batchSize) {
         InputShape shape = shape();
         int classes = descriptor.classes().size();
+        AugmentSettings aug = augment;
+        double[] mean = descriptor.mean(), std = descriptor.std();
         return examples.mapPartitionsWithIndex((idx, it) -> {
             List<Example> all = new ArrayList<>();
             it.forEachRemaining(all::add);
-            Collections.shuffle(all, new Random(seed * 1_000_003L + epoch * 7919L + idx));
+            long partSeed = seed * 1_000_003L + epoch * 7919L + idx;
+            Collections.shuffle(all, new Random(partSeed));
+            if (aug.enabled()) {
+                for (int i = 0; i < all.size(); i++) {
+                    // One generator per example: the result does not depend on how examples are batched.
+                    Random rnd = new Random(partSeed * 31L + i);
+                    Example e = all.get(i);
+                    float[] px = Augmenter.apply(e.pixels(), shape.channels(), shape.height(), shape.width(), aug, rnd);
+                    all.set(i, new Example(normalise(px, shape, mean, std), e.label()));
+                }
+            }
             return Batches.batch(all.iterator(), batchSize, shape, classes);
         }, true);
+    }
+
+    /** A static factory, so the Spark closure does not capture this (unserialisable) dataset. */
+    private static java.util.Iterator<Example> normalising(java.util.Iterator<Example> it, InputShape shape, double[] mean, double[] std) {
+        return new java.util.Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return it.hasNext();
+            }
+
+            @Override
+            public Example next() {
+                Example e = it.next();
+                return new Example(normalise(e.pixels(), shape, mean, std), e.label());
+            }
+        };
+    }
+
+    static float[] normalise(float[] px, InputShape shape, double[] mean, double[] std) {
+        float[] out = px.clone();
+        int hw = shape.height() * shape.width();
+        for (int c = 0; c < shape.channels(); c++) {
+            float m = (float) mean[Math.min(c, mean.length - 1)];
+            float s = (float) Math.max(1e-6, std[Math.min(c, std.length - 1)]);
+            for (int i = c * hw; i < (c + 1) * hw; i++) out[i] = (out[i] - m) / s;
+        }
+        return out;
     }
 
     /** Minibatches in a fixed order, for evaluation. */
     public JavaRDD<DataSet> batches(int batchSize) {
         InputShape shape = shape();
         int classes = descriptor.classes().size();
+        if (augment.enabled()) {
+            double[] mean = descriptor.mean(), std = descriptor.std();
+            return examples.mapPartitions(it -> Batches.batch(normalising(it, shape, mean, std), batchSize, shape, classes));
+        }
         return examples.mapPartitions(it -> Batches.batch(it, batchSize, shape, classes));
     }
 

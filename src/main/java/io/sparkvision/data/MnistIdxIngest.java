@@ -174,7 +174,7 @@ public final class MnistIdxIngest {
         double std = Math.sqrt(Math.max(0, sumSq / pixels - mean * mean));
         DatasetDescriptor d = new DatasetDescriptor(1, "mnist", CLASSES, 1, rows, cols, splits, classCounts,
                 new double[] {mean}, new double[] {std}, source, contentHash, DatasetDescriptor.MANIFEST,
-                Hashing.sha256(manifestBytes), Instant.now().toString());
+                Hashing.sha256(manifestBytes), Instant.now().toString(), "mnist-idx", null, null);
         // The descriptor goes last: its presence marks a complete dataset.
         HadoopFs.writeStringAtomically(descriptorPath, Json.pretty(d), conf);
         double secs = (System.nanoTime() - t0) / 1e9;

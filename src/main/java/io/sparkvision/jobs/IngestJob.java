@@ -3,6 +3,8 @@ package io.sparkvision.jobs;
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.config.Options;
 import io.sparkvision.data.MnistIdxIngest;
+import io.sparkvision.ingest.ImageIngest;
+import io.sparkvision.ingest.IngestSettings;
 import io.sparkvision.util.SparkContexts;
 import org.apache.spark.api.java.JavaSparkContext;
 
@@ -17,6 +19,9 @@ public final class IngestJob {
     public static void validate(JobConfig cfg) {
         cfg.require(Options.INGEST_SOURCE, "the ingest job reads from there");
         cfg.require(Options.DATA_ROOT, "the ingest job writes the dataset there");
+        cfg.check(cfg.get(Options.INGEST_CHANNELS) != 2, Options.INGEST_CHANNELS, "must be 1 (grey) or 3 (RGB)");
+        cfg.check(cfg.get(Options.INGEST_MAX_PIXELS) > 0, Options.INGEST_MAX_PIXELS, "must be positive");
+        if (!cfg.get(Options.INGEST_FORMAT).equals("mnist-idx")) IngestSettings.of(cfg); // colour, splits
     }
 
     public static MnistIdxIngest.Result run(JobConfig cfg, PrintStream out) throws IOException {
@@ -28,7 +33,13 @@ public final class IngestJob {
 
     public static MnistIdxIngest.Result run(JobConfig cfg, JavaSparkContext sc, PrintStream out) throws IOException {
         validate(cfg);
-        // ingest.format has one value so far (mnist-idx); image folders and manifests come with the ingest work.
+        String format = cfg.get(Options.INGEST_FORMAT);
+        if (!format.equals("mnist-idx")) {
+            ImageIngest.Result r = ImageIngest.run(sc, format, cfg.get(Options.INGEST_SOURCE), cfg.get(Options.DATA_ROOT),
+                    IngestSettings.of(cfg), cfg.get(Options.INGEST_CLASS_INDEX), cfg.get(Options.INGEST_PARTITIONS), out);
+            return new MnistIdxIngest.Result(r.descriptor(), r.nothingNew(), r.report() == null ? 0 : r.report().ingested(),
+                    r.seconds());
+        }
         return MnistIdxIngest.run(sc, cfg.get(Options.INGEST_SOURCE), cfg.get(Options.DATA_ROOT),
                 cfg.get(Options.INGEST_PARTITIONS), out);
     }

@@ -1,0 +1,361 @@
+package io.sparkvision.ingest;
+
+import io.sparkvision.data.DatasetDescriptor;
+import io.sparkvision.io.HadoopFs;
+import io.sparkvision.io.SerializableHadoopConf;
+import io.sparkvision.util.Hashing;
+import io.sparkvision.util.Json;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocatedFileStatus;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.spark.api.java.JavaSparkContext;
+
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+
+/**
+ * Ingests class-folder trees ({@code image-folder}, archives included) and CSV manifests ({@code manifest}) into the
+ * product's dataset layout: {@code <split>/<class>/<name>.png}, manifest.csv, dataset.json, plus sources.jsonl
+ * (what was ingested, so a re-run only reads what is new) and ingest-report.json (what was skipped and why).
+ * Listing and validation run on the driver before any Spark work; decoding runs on the executors.
+ */
+public final class ImageIngest {
+    public static final String SOURCES = "sources.jsonl";
+    private static final int MAX_FILES_PER_TASK = 1000;
+
+    private ImageIngest() {
+    }
+
+    /** What an ingest run did. */
+    public record Result(DatasetDescriptor descriptor, IngestReport report, boolean nothingNew, double seconds) {
+    }
+
+    public static Result run(JavaSparkContext sc, String format, String source, String output, IngestSettings s,
+                             String classIndexUri, int partitions, PrintStream log) throws IOException {
+        long t0 = System.nanoTime();
+        String startedAt = Instant.now().toString();
+        Configuration conf = sc.hadoopConfiguration();
+        rejectCredentialsIn(source, "ingest.source");
+        rejectCredentialsIn(output, "data.root");
+        Path src = HadoopFs.path(source);
+        Path out = HadoopFs.path(output);
+        if (!HadoopFs.exists(src, conf)) {
+            throw new IllegalArgumentException("ingest.source " + src + " does not exist; point ingest.source at the "
+                    + (format.equals("manifest") ? "manifest CSV file" : "folder holding <split>/<class>/ images"));
+        }
+        String trainSplit = s.splits().get(0);
+
+        // 1. What was ingested before.
+        Path descriptorPath = new Path(out, DatasetDescriptor.FILE_NAME);
+        DatasetDescriptor existing = null;
+        Map<String, Outcome> state = new TreeMap<>();
+        if (HadoopFs.exists(descriptorPath, conf)) {
+            existing = Json.read(HadoopFs.readString(descriptorPath, conf), DatasetDescriptor.class);
+            if (!src.toString().equals(existing.source()) || existing.sources() == null) {
+                throw new IllegalArgumentException(output + " already holds a different dataset (from " + existing.source()
+                        + "); choose another data.root or delete it");
+            }
+            if (existing.channels() != s.channels() || existing.height() != s.size()) {
+                throw new IllegalArgumentException(output + " holds " + existing.channels() + "-channel "
+                        + existing.width() + "x" + existing.height() + " images; this ingest would add " + s.channels()
+                        + "-channel " + s.size() + "x" + s.size() + " ones. Use the same ingest.image-size and "
+                        + "ingest.channels, or another data.root");
+            }
+            Path sp = new Path(out, existing.sources());
+            for (String line : HadoopFs.readString(sp, conf).split("\n")) {
+                if (!line.isBlank()) {
+                    Outcome o = Json.read(line, Outcome.class);
+                    state.put(o.source(), o);
+                }
+            }
+        }
+
+        // 2. List and validate, before any heavy work.
+        List<String> classIndex = classIndexUri == null || classIndexUri.isBlank() ? null : readClassIndex(classIndexUri, conf);
+        List<Work.Item> items = format.equals("manifest")
+                ? ManifestSource.list(src, conf, s, log)
+                : listFolder(src, conf, s, out);
+        validateClasses(items, trainSplit, classIndex, existing, src);
+
+        // 3. Only what is new or changed.
+        List<Work.Item> todo = new ArrayList<>();
+        for (Work.Item it : items) {
+            Outcome before = state.get(it.uri());
+            if (before == null || before.size() != it.size() || before.mtime() != it.mtime()) todo.add(it);
+        }
+        long unchanged = items.size() - todo.size();
+        if (todo.isEmpty() && existing != null) {
+            log.printf("ingest: all %,d source files of %s were ingested before; nothing to do%n", items.size(), src);
+            return new Result(existing, null, true, (System.nanoTime() - t0) / 1e9);
+        }
+        if (items.isEmpty()) {
+            throw new IllegalArgumentException("ingest.source " + src + " holds no images: expected " + (format.equals("manifest")
+                    ? "rows path,label[,split]" : "<split>/<class>/<image> files or .zip/.tar/.tar.gz archives of them"));
+        }
+
+        List<Work> works = plan(todo, partitions > 0 ? partitions : sc.defaultParallelism() * 4);
+        log.printf("ingest: %,d new or changed source files of %,d listed (%,d unchanged) from %s -> %s in %d tasks%n",
+                todo.size(), items.size(), unchanged, src, out, works.size());
+        SerializableHadoopConf shc = new SerializableHadoopConf(conf);
+        String outUri = out.toString();
+        List<Outcome> results = new ArrayList<>(sc.parallelize(works, works.size())
+                .flatMap(w -> IngestTask.run(w, outUri, s, shc.get()).iterator())
+                .collect());
+
+        // 4. Archive entries are only seen by executors: check their classes now, as the listing did for files.
+        Set<String> trainClasses = new TreeSet<>();
+        if (existing != null) trainClasses.addAll(existing.classes());
+        for (Outcome o : state.values()) if (o.ok() && trainSplit.equals(o.split())) trainClasses.add(o.label());
+        for (Outcome o : results) if (o.ok() && trainSplit.equals(o.split())) trainClasses.add(o.label());
+        Set<String> allowed = classIndex != null ? new LinkedHashSet<>(classIndex) : trainClasses;
+        FileSystem fs = HadoopFs.fs(out, conf);
+        for (int i = 0; i < results.size(); i++) {
+            Outcome o = results.get(i);
+            if (o.ok() && !allowed.contains(o.label())) {
+                fs.delete(new Path(out, o.path()), false);
+                results.set(i, o.asSkipped("class '" + o.label() + "' is not in the class index " + (classIndex != null
+                        ? "(ingest.class-index)" : "(no '" + trainSplit + "' images of it)") + "; add it there or remove the image"));
+            }
+        }
+
+        // 5. Merge with what was there and write: images are already in place; sources, manifest, descriptor last.
+        for (Outcome o : results) state.put(o.source(), o);
+        StringBuilder sources = new StringBuilder();
+        for (Outcome o : state.values()) sources.append(Json.line(o)).append('\n');
+        HadoopFs.writeStringAtomically(new Path(out, SOURCES), sources.toString(), conf);
+
+        List<String> classes = classIndex(classIndex, existing, trainClasses);
+        DatasetDescriptor d = describe(format, state.values(), classes, s, src.toString(), conf, out);
+        IngestReport report = report(format, src, out, startedAt, t0, items.size(), unchanged, results);
+        HadoopFs.writeStringAtomically(new Path(out, IngestReport.FILE_NAME), Json.pretty(report), conf);
+        // The descriptor goes last: its presence marks a complete dataset.
+        HadoopFs.writeStringAtomically(descriptorPath, Json.pretty(d), conf);
+        log.printf("ingest: read %,d images: %,d ingested, %,d skipped (see %s) in %.1f s%n", report.read(),
+                report.ingested(), report.skipped(), new Path(out, IngestReport.FILE_NAME), report.seconds());
+        return new Result(d, report, false, report.seconds());
+    }
+
+    static void rejectCredentialsIn(String uri, String key) {
+        if (uri.matches("^[A-Za-z][A-Za-z0-9+.-]*://[^/]*@.*")) {
+            throw new IllegalArgumentException(key + " has credentials in its URI; they would be written to logs and "
+                    + "reports. Remove them and set fs.s3a.access.key / fs.s3a.secret.key (spark.hadoop.* in "
+                    + "conf/spark-defaults.conf) or use an AWS credentials provider");
+        }
+    }
+
+    static List<String> readClassIndex(String uri, Configuration conf) throws IOException {
+        Path p = HadoopFs.path(uri);
+        if (!HadoopFs.exists(p, conf)) {
+            throw new IllegalArgumentException("ingest.class-index " + p + " does not exist; give a text file with one class per line");
+        }
+        List<String> out = new ArrayList<>();
+        for (String line : HadoopFs.readString(p, conf).split("\n")) if (!line.isBlank()) out.add(line.trim());
+        if (new LinkedHashSet<>(out).size() != out.size()) {
+            throw new IllegalArgumentException("ingest.class-index " + p + " lists a class twice; each class once, in label-id order");
+        }
+        return out;
+    }
+
+    /** Lists a folder tree: every visible file is an image of split/class, or an archive of them. */
+    static List<Work.Item> listFolder(Path root, Configuration conf, IngestSettings s, Path output) throws IOException {
+        FileSystem fs = HadoopFs.fs(root, conf);
+        Path qualifiedRoot = fs.makeQualified(root);
+        // data.root inside ingest.source must not be ingested as more source on the next run.
+        String outPrefix = HadoopFs.fs(output, conf).makeQualified(output).toString().replaceAll("/+$", "") + "/";
+        String rootStr = qualifiedRoot.toUri().getPath().replaceAll("/+$", "");
+        List<Work.Item> items = new ArrayList<>();
+        Set<String> classDirsWithFiles = new TreeSet<>();
+        Set<String> splitDirs = new TreeSet<>();
+        RemoteIterator<LocatedFileStatus> it;
+        try {
+            it = fs.listFiles(qualifiedRoot, true);
+            while (it.hasNext()) {
+                LocatedFileStatus f = it.next();
+                if (f.getPath().toString().startsWith(outPrefix)) continue;
+                String rel = f.getPath().toUri().getPath().substring(rootStr.length()).replaceAll("^/+", "");
+                List<String> parts = List.of(rel.split("/"));
+                if (parts.stream().anyMatch(c -> c.startsWith(".") || c.startsWith("_"))) continue; // hidden, _SUCCESS
+                List<String> dirs = parts.subList(0, parts.size() - 1);
+                String uri = f.getPath().toString();
+                if (IngestTask.isArchive(parts.get(parts.size() - 1))) {
+                    items.add(new Work.Item(uri, f.getLen(), f.getModificationTime(), null, null, List.copyOf(dirs)));
+                    continue;
+                }
+                String[] sc = Layout.splitAndClass(dirs, s);
+                // With no class, the reason rides in the label slot and the task reports the file as skipped.
+                items.add(new Work.Item(uri, f.getLen(), f.getModificationTime(), sc[0], sc[1], null));
+                if (sc[0] != null) {
+                    int i = dirs.indexOf(sc[0]);
+                    String classDir = i >= 0 ? String.join("/", dirs.subList(0, i + 2)) : String.join("/", dirs);
+                    classDirsWithFiles.add(classDir);
+                    if (i >= 0) splitDirs.add(String.join("/", dirs.subList(0, i + 1)));
+                }
+            }
+        } catch (FileNotFoundException | org.apache.hadoop.security.AccessControlException e) {
+            throw new IllegalArgumentException("cannot list " + root + ": " + e.getMessage()
+                    + "; make every folder under it readable by the Spark user (or remove the broken entry)", e);
+        } catch (IOException e) {
+            throw new IOException("cannot list " + root + ": " + e.getMessage(), e);
+        }
+        // Hadoop's local listing silently drops broken symbolic links: report them instead of losing them.
+        if ("file".equals(qualifiedRoot.toUri().getScheme())) {
+            try (java.util.stream.Stream<java.nio.file.Path> walk = java.nio.file.Files.walk(java.nio.file.Paths.get(qualifiedRoot.toUri()))) {
+                for (java.nio.file.Path p : (Iterable<java.nio.file.Path>) walk::iterator) {
+                    if (java.nio.file.Files.isSymbolicLink(p) && !java.nio.file.Files.exists(p)) {
+                        items.add(new Work.Item(new Path(p.toUri()).toString(), 0, 0, null, "broken symbolic link to "
+                                + java.nio.file.Files.readSymbolicLink(p) + ": restore its target or delete the link", null));
+                    }
+                }
+            }
+        }
+        // Class folders with no image in them: a class the model could never learn. Name them now.
+        List<String> empty = new ArrayList<>();
+        for (String split : splitDirs) {
+            for (FileStatus st : fs.listStatus(new Path(qualifiedRoot, split))) {
+                String name = st.getPath().getName();
+                if (st.isDirectory() && !name.startsWith(".") && !name.startsWith("_")
+                        && !classDirsWithFiles.contains(split + "/" + name)) {
+                    empty.add(new Path(qualifiedRoot, split + "/" + name).toString());
+                }
+            }
+        }
+        if (!empty.isEmpty()) {
+            throw new IllegalArgumentException("empty class folder(s) " + empty + ": add images to them or delete them");
+        }
+        items.sort(Comparator.comparing(Work.Item::uri));
+        return items;
+    }
+
+    /** Non-train splits may only have classes of the train split (or of the given class index). */
+    static void validateClasses(List<Work.Item> items, String trainSplit, List<String> classIndex,
+                                DatasetDescriptor existing, Path src) {
+        Map<String, Set<String>> bySplit = new TreeMap<>();
+        for (Work.Item it : items) {
+            if (it.split() != null && it.label() != null) bySplit.computeIfAbsent(it.split(), k -> new TreeSet<>()).add(it.label());
+        }
+        if (classIndex != null) {
+            Set<String> bad = new TreeSet<>();
+            for (Set<String> cs : bySplit.values()) for (String c : cs) if (!classIndex.contains(c)) bad.add(c);
+            if (!bad.isEmpty()) {
+                String example = items.stream().filter(i -> bad.contains(i.label())).map(Work.Item::uri).findFirst().orElse("");
+                throw new IllegalArgumentException("classes " + bad + " of " + src + " are not in ingest.class-index (e.g. "
+                        + example + "); add them to the index file or fix the labels");
+            }
+            return;
+        }
+        Set<String> train = new TreeSet<>(bySplit.getOrDefault(trainSplit, Set.of()));
+        if (existing != null) train.addAll(existing.classes());
+        for (Map.Entry<String, Set<String>> e : bySplit.entrySet()) {
+            if (e.getKey().equals(trainSplit)) continue;
+            Set<String> extra = new TreeSet<>(e.getValue());
+            extra.removeAll(train);
+            if (!extra.isEmpty()) {
+                throw new IllegalArgumentException("split '" + e.getKey() + "' of " + src + " has classes " + extra
+                        + " that the '" + trainSplit + "' split does not have: the model could never predict them. Add "
+                        + trainSplit + " images of them, remove them from '" + e.getKey() + "', or set ingest.class-index");
+            }
+        }
+    }
+
+    /** Files in batches of at most 1,000 (a failed task redoes little); each archive alone. */
+    static List<Work> plan(List<Work.Item> todo, int partitions) {
+        List<Work.Item> files = todo.stream().filter(i -> i.prefix() == null).collect(Collectors.toList());
+        List<Work> works = new ArrayList<>();
+        int tasks = Math.max(1, Math.max(Math.min(partitions, files.size()), (files.size() + MAX_FILES_PER_TASK - 1) / MAX_FILES_PER_TASK));
+        for (int t = 0; t < tasks && !files.isEmpty(); t++) {
+            int from = (int) ((long) files.size() * t / tasks), to = (int) ((long) files.size() * (t + 1) / tasks);
+            if (to > from) works.add(Work.ofFiles(files.subList(from, to)));
+        }
+        for (Work.Item a : todo) if (a.prefix() != null) works.add(Work.ofArchive(a));
+        return works;
+    }
+
+    /** The persisted index first (ids never move), then the given index or the new train classes, sorted. */
+    static List<String> classIndex(List<String> given, DatasetDescriptor existing, Set<String> trainClasses) {
+        List<String> classes = new ArrayList<>(existing == null ? List.of() : existing.classes());
+        if (given != null) {
+            if (!given.subList(0, Math.min(given.size(), classes.size())).equals(classes)) {
+                throw new IllegalArgumentException("ingest.class-index does not start with the dataset's existing class index "
+                        + classes + ": label ids would change. Keep the existing order and append new classes");
+            }
+            return List.copyOf(given);
+        }
+        for (String c : new TreeSet<>(trainClasses)) if (!classes.contains(c)) classes.add(c);
+        return classes;
+    }
+
+    static DatasetDescriptor describe(String format, Iterable<Outcome> all, List<String> classes, IngestSettings s,
+                                      String source, Configuration conf, Path out) throws IOException {
+        int ch = s.channels();
+        String trainSplit = s.splits().get(0);
+        double[] sum = new double[2 * ch];
+        long pixels = 0;
+        Comparator<String> splitOrder = Comparator.comparingInt((String x) -> s.splits().contains(x)
+                ? s.splits().indexOf(x) : Integer.MAX_VALUE).thenComparing(x -> x);
+        Map<String, Long> splits = new TreeMap<>(splitOrder);
+        Map<String, Map<String, Long>> classCounts = new TreeMap<>(splitOrder);
+        List<String> rows = new ArrayList<>();
+        MessageDigest md = Hashing.sha256();
+        for (Outcome o : all) {
+            if (!o.ok()) continue;
+            rows.add(o.split() + "\u0000" + o.path() + "," + o.label() + "," + o.split());
+            splits.merge(o.split(), 1L, Long::sum);
+            Map<String, Long> perClass = classCounts.computeIfAbsent(o.split(), k -> {
+                Map<String, Long> m = new LinkedHashMap<>();
+                for (String c : classes) m.put(c, 0L);
+                return m;
+            });
+            perClass.merge(o.label(), 1L, Long::sum);
+            md.update((o.source() + " " + o.sha256() + "\n").getBytes(StandardCharsets.UTF_8));
+            if (trainSplit.equals(o.split()) && o.sums() != null) {
+                for (int i = 0; i < sum.length; i++) sum[i] += o.sums()[i];
+                pixels += o.pixels();
+            }
+        }
+        rows.sort(Comparator.naturalOrder());
+        StringBuilder manifest = new StringBuilder("path,label,split\n");
+        for (String r : rows) manifest.append(r.substring(r.indexOf('\u0000') + 1)).append('\n');
+        byte[] manifestBytes = manifest.toString().getBytes(StandardCharsets.UTF_8);
+        HadoopFs.writeAtomically(new Path(out, DatasetDescriptor.MANIFEST), conf, o -> o.write(manifestBytes));
+        double[] mean = new double[ch], std = new double[ch];
+        for (int c = 0; c < ch; c++) {
+            mean[c] = pixels == 0 ? 0 : sum[c] / pixels;
+            std[c] = pixels == 0 ? 1 : Math.sqrt(Math.max(0, sum[ch + c] / pixels - mean[c] * mean[c]));
+        }
+        String name = new Path(source).getName();
+        return new DatasetDescriptor(1, name.isEmpty() ? "images" : name, classes, ch, s.size(), s.size(), splits,
+                classCounts, mean, std, source, Hashing.hex(md), DatasetDescriptor.MANIFEST, Hashing.sha256(manifestBytes),
+                Instant.now().toString(), format, SOURCES, IngestReport.FILE_NAME);
+    }
+
+    static IngestReport report(String format, Path src, Path out, String startedAt, long t0, long listed, long unchanged,
+                               List<Outcome> results) {
+        List<IngestReport.Skip> skips = new ArrayList<>();
+        long ingested = 0;
+        for (Outcome o : results) {
+            if (o.archive()) continue;
+            if (o.reason() != null) skips.add(new IngestReport.Skip(o.source(), o.reason()));
+            else ingested++;
+        }
+        skips.sort(Comparator.comparing(IngestReport.Skip::path));
+        return new IngestReport(1, format, src.toString(), out.toString(), startedAt, Instant.now().toString(),
+                (System.nanoTime() - t0) / 1e9, listed, unchanged, ingested + skips.size(), ingested, skips.size(), skips, List.of());
+    }
+}

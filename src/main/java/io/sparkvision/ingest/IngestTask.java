@@ -1,0 +1,137 @@
+package io.sparkvision.ingest;
+
+import io.sparkvision.io.HadoopFs;
+import io.sparkvision.util.Hashing;
+import org.apache.commons.compress.archivers.ArchiveEntry;
+import org.apache.commons.compress.archivers.ArchiveInputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.archivers.zip.ZipArchiveInputStream;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Executor side of the image ingest: read, decode, resize, write PNG under {@code <split>/<class>/}. A bad image
+ * never fails the task: it comes back as a skipped {@link Outcome}; only the output side (cannot write) fails it.
+ */
+public final class IngestTask {
+    private IngestTask() {
+    }
+
+    public static boolean isArchive(String name) {
+        String n = name.toLowerCase(Locale.ROOT);
+        return n.endsWith(".zip") || n.endsWith(".tar") || n.endsWith(".tar.gz") || n.endsWith(".tgz");
+    }
+
+    public static List<Outcome> run(Work w, String outUri, IngestSettings s, Configuration conf) throws IOException {
+        List<Outcome> out = new ArrayList<>();
+        if (w.archive() != null) {
+            archive(w.archive(), outUri, s, conf, out);
+            return out;
+        }
+        for (Work.Item f : w.files()) {
+            if (f.split() == null) { // the listing found no class for it; the reason travels in label
+                out.add(Outcome.skipped(f.uri(), f.size(), f.mtime(), null, null, null, f.label()));
+                continue;
+            }
+            if (f.size() > s.maxBytes()) {
+                out.add(Outcome.skipped(f.uri(), f.size(), f.mtime(), null, f.label(), f.split(), "file of " + f.size()
+                        + " bytes is above ingest.max-file-mb; not read"));
+                continue;
+            }
+            byte[] bytes;
+            try {
+                bytes = HadoopFs.readAll(new Path(f.uri()), conf);
+            } catch (IOException | RuntimeException e) {
+                out.add(Outcome.skipped(f.uri(), f.size(), f.mtime(), null, f.label(), f.split(),
+                        "unreadable: " + e.getMessage() + "; check its permissions"));
+                continue;
+            }
+            out.add(image(f.uri(), f.size(), f.mtime(), f.split(), f.label(), bytes, outUri, s, conf));
+        }
+        return out;
+    }
+
+    static Outcome image(String source, long size, long mtime, String split, String label, byte[] bytes, String outUri,
+                         IngestSettings s, Configuration conf) throws IOException {
+        String sha = Hashing.sha256(bytes);
+        Pixels p;
+        try {
+            p = Decoder.decode(bytes, s);
+        } catch (SkippedImage e) {
+            return Outcome.skipped(source, size, mtime, sha, label, split, e.getMessage());
+        }
+        String rel = split + "/" + label + "/" + outputName(source);
+        HadoopFs.write(new Path(new Path(outUri), rel), p.png(), conf);
+        return new Outcome(source, size, mtime, false, sha, rel, label, split, (long) p.width() * p.height(), p.sums(), null);
+    }
+
+    /** The source's file name, made safe, plus a hash of its full URI: two dated folders may both hold "0001.jpg". */
+    static String outputName(String source) {
+        String name = source.substring(source.lastIndexOf('/') + 1);
+        int dot = name.lastIndexOf('.');
+        String stem = (dot > 0 ? name.substring(0, dot) : name).replaceAll("[^A-Za-z0-9._-]", "_");
+        if (stem.length() > 80) stem = stem.substring(0, 80);
+        String h = HexFormat.of().formatHex(Hashing.sha256().digest(source.getBytes(StandardCharsets.UTF_8))).substring(0, 10);
+        return stem + "-" + h + ".png";
+    }
+
+    private static void archive(Work.Item a, String outUri, IngestSettings s, Configuration conf, List<Outcome> out) {
+        out.add(Outcome.archiveRecord(a.uri(), a.size(), a.mtime()));
+        int entries = 0;
+        try (InputStream raw = new BufferedInputStream(HadoopFs.open(new Path(a.uri()), conf), 1 << 16);
+             ArchiveInputStream in = open(a.uri(), raw)) {
+            ArchiveEntry e;
+            while ((e = in.getNextEntry()) != null) {
+                if (e.isDirectory()) continue;
+                String name = e.getName();
+                String source = a.uri() + "!/" + name;
+                List<String> parts = new ArrayList<>(Arrays.asList(name.replace('\\', '/').split("/")));
+                String file = parts.isEmpty() ? "" : parts.get(parts.size() - 1);
+                if (file.startsWith(".") || file.startsWith("_") || name.endsWith("/")) continue;
+                entries++;
+                if (name.startsWith("/") || name.contains("\\") || parts.contains("..") || name.matches("^[A-Za-z]:.*")) {
+                    out.add(Outcome.skipped(source, a.size(), a.mtime(), null, null, null,
+                            "unsafe archive entry name (absolute or with ../): not extracted; rebuild the archive with "
+                                    + "relative <class>/<file> entries"));
+                    continue;
+                }
+                List<String> dirs = new ArrayList<>(a.prefix());
+                dirs.addAll(parts.subList(0, parts.size() - 1));
+                String[] sc = Layout.splitAndClass(dirs, s);
+                if (sc[0] == null) {
+                    out.add(Outcome.skipped(source, a.size(), a.mtime(), null, null, null, sc[1]));
+                    continue;
+                }
+                if (e.getSize() > s.maxBytes()) {
+                    out.add(Outcome.skipped(source, a.size(), a.mtime(), null, sc[1], sc[0], "entry of " + e.getSize()
+                            + " bytes is above ingest.max-file-mb; not read"));
+                    continue;
+                }
+                byte[] bytes = in.readNBytes((int) Math.min(s.maxBytes() + 1, Integer.MAX_VALUE - 16));
+                out.add(image(source, a.size(), a.mtime(), sc[0], sc[1], bytes, outUri, s, conf));
+            }
+        } catch (IOException | RuntimeException ex) {
+            // Entries before the damage are kept; the archive itself is reported so nothing goes missing silently.
+            out.add(Outcome.skipped(a.uri(), a.size(), a.mtime(), null, null, null, "archive unreadable after "
+                    + entries + " entries: " + ex.getMessage() + "; re-create or re-copy it"));
+        }
+    }
+
+    private static ArchiveInputStream open(String uri, InputStream in) throws IOException {
+        String n = uri.toLowerCase(Locale.ROOT);
+        if (n.endsWith(".zip")) return new ZipArchiveInputStream(in);
+        if (n.endsWith(".tar")) return new TarArchiveInputStream(in);
+        return new TarArchiveInputStream(new GzipCompressorInputStream(in));
+    }
+}

@@ -1,0 +1,27 @@
+package io.sparkvision.ingest;
+
+import java.util.List;
+
+/**
+ * Where split and class come from in a folder tree: the first folder named like a split (ingest.splits) marks
+ * the split and the folder right below it is the class, so {@code train/n01440764/x.JPEG} and
+ * {@code 2026-11-01/train/cat/x.jpg} both work. With no split folder, the innermost folder is the class and the
+ * split is ingest.default-split ({@code cat/x.jpg}).
+ */
+public final class Layout {
+    private Layout() {
+    }
+
+    /** {split, class}, or {null, reason} when the folders give no class. {@code dirs} excludes the file name. */
+    public static String[] splitAndClass(List<String> dirs, IngestSettings s) {
+        for (int i = 0; i < dirs.size(); i++) {
+            if (s.splits().contains(dirs.get(i))) {
+                if (i + 1 < dirs.size()) return new String[] {dirs.get(i), dirs.get(i + 1)};
+                return new String[] {null, "directly in split folder '" + dirs.get(i) + "', not in a class folder: move it to "
+                        + dirs.get(i) + "/<class>/"};
+            }
+        }
+        if (dirs.isEmpty()) return new String[] {null, "not in a class folder: move it to <split>/<class>/"};
+        return new String[] {s.defaultSplit(), dirs.get(dirs.size() - 1)};
+    }
+}
