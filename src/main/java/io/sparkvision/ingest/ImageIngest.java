@@ -201,11 +201,13 @@ public final class ImageIngest {
                 String[] sc = Layout.splitAndClass(dirs, s);
                 // With no class, the reason rides in the label slot and the task reports the file as skipped.
                 items.add(new Work.Item(uri, f.getLen(), f.getModificationTime(), sc[0], sc[1], null));
-                if (sc[0] != null) {
-                    int i = dirs.indexOf(sc[0]);
-                    String classDir = i >= 0 ? String.join("/", dirs.subList(0, i + 2)) : String.join("/", dirs);
-                    classDirsWithFiles.add(classDir);
-                    if (i >= 0) splitDirs.add(String.join("/", dirs.subList(0, i + 1)));
+                // Folders that hold a file (even one skipped later) are not empty class folders.
+                for (int i = 0; i < dirs.size(); i++) {
+                    if (s.splits().contains(dirs.get(i))) {
+                        splitDirs.add(String.join("/", dirs.subList(0, i + 1)));
+                        if (i + 1 < dirs.size()) classDirsWithFiles.add(String.join("/", dirs.subList(0, i + 2)));
+                        break;
+                    }
                 }
             }
         } catch (FileNotFoundException | org.apache.hadoop.security.AccessControlException e) {

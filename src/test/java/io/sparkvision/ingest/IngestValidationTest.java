@@ -160,6 +160,15 @@ class IngestValidationTest {
     }
 
     @Test
+    void aClassFolderWithACommaIsSkippedNotMisfiled(@TempDir Path src) throws IOException {
+        put(src, "train/cat/a.png", png());
+        put(src, "train/cats,dogs/b.png", png());
+        IngestReport r = ImageIngest.run(sc, "image-folder", src.toString(), src.resolve("out").toString(), S, "", 1, QUIET).report();
+        assertEquals(1, r.skipped());
+        assertTrue(r.skippedItems().get(0).reason().contains("comma"), r.skippedItems().toString());
+    }
+
+    @Test
     void aBrokenSymlinkIsReportedNotLost(@TempDir Path src) throws IOException {
         put(src, "train/cat/a.png", png());
         Files.createSymbolicLink(src.resolve("train/cat/b.png"), src.resolve("nowhere.png"));
