@@ -90,7 +90,7 @@ public final class ImageIngest {
         // 2. List and validate, before any heavy work.
         List<String> classIndex = classIndexUri == null || classIndexUri.isBlank() ? null : readClassIndex(classIndexUri, conf);
         List<Work.Item> items = format.equals("manifest")
-                ? ManifestSource.list(src, conf, s, log)
+                ? ManifestSource.list(sc, src, conf, s, log)
                 : listFolder(src, conf, s, out);
         validateClasses(items, trainSplit, classIndex, existing, src);
 
