@@ -28,7 +28,8 @@ public final class Options {
     public static final Option<String> INGEST_FORMAT = Option.choice("ingest.format", "mnist-idx",
             List.of("mnist-idx", "image-folder", "manifest"), "layout of ingest.source: mnist-idx (the four IDX files); "
                     + "image-folder (<split>/<class>/<image>, also inside .zip/.tar/.tar.gz archives, any folders above "
-                    + "the split folder such as dated batches); manifest (a CSV file of path,label[,split] rows, paths "
+                    + "the split folder such as dated batches); manifest (a CSV file of path,label[,split] rows, or a *.parquet "
+                    + "file/folder with those columns; paths "
                     + "relative to the CSV's folder or full URIs)");
     public static final Option<Integer> INGEST_PARTITIONS = Option.integer("ingest.partitions", 0, 0, 100_000,
             "Spark partitions for ingest; 0 = the default parallelism x 4 (image formats: also at most 1,000 images "

@@ -90,7 +90,7 @@ public final class ImageIngest {
         // 2. List and validate, before any heavy work.
         List<String> classIndex = classIndexUri == null || classIndexUri.isBlank() ? null : readClassIndex(classIndexUri, conf);
         List<Work.Item> items = format.equals("manifest")
-                ? ManifestSource.list(src, conf, s, log)
+                ? ManifestSource.list(sc, src, conf, s, log)
                 : listFolder(src, conf, s, out);
         validateClasses(items, trainSplit, classIndex, existing, src);
 
@@ -201,11 +201,13 @@ public final class ImageIngest {
                 String[] sc = Layout.splitAndClass(dirs, s);
                 // With no class, the reason rides in the label slot and the task reports the file as skipped.
                 items.add(new Work.Item(uri, f.getLen(), f.getModificationTime(), sc[0], sc[1], null));
-                if (sc[0] != null) {
-                    int i = dirs.indexOf(sc[0]);
-                    String classDir = i >= 0 ? String.join("/", dirs.subList(0, i + 2)) : String.join("/", dirs);
-                    classDirsWithFiles.add(classDir);
-                    if (i >= 0) splitDirs.add(String.join("/", dirs.subList(0, i + 1)));
+                // Folders that hold a file (even one skipped later) are not empty class folders.
+                for (int i = 0; i < dirs.size(); i++) {
+                    if (s.splits().contains(dirs.get(i))) {
+                        splitDirs.add(String.join("/", dirs.subList(0, i + 1)));
+                        if (i + 1 < dirs.size()) classDirsWithFiles.add(String.join("/", dirs.subList(0, i + 2)));
+                        break;
+                    }
                 }
             }
         } catch (FileNotFoundException | org.apache.hadoop.security.AccessControlException e) {

@@ -14,6 +14,15 @@ public final class Layout {
 
     /** {split, class}, or {null, reason} when the folders give no class. {@code dirs} excludes the file name. */
     public static String[] splitAndClass(List<String> dirs, IngestSettings s) {
+        String[] sc = find(dirs, s);
+        // manifest.csv has no quoting: a comma in a class or split name would shift its columns.
+        if (sc[0] != null && (sc[0].contains(",") || sc[1].contains(","))) {
+            return new String[] {null, "class or split folder '" + sc[0] + "/" + sc[1] + "' contains a comma; rename the folder"};
+        }
+        return sc;
+    }
+
+    private static String[] find(List<String> dirs, IngestSettings s) {
         for (int i = 0; i < dirs.size(); i++) {
             if (s.splits().contains(dirs.get(i))) {
                 if (i + 1 < dirs.size()) return new String[] {dirs.get(i), dirs.get(i + 1)};

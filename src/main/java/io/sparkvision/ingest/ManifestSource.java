@@ -7,6 +7,11 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -19,7 +24,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A CSV manifest: {@code path,label[,split]} rows (a header row starting with {@code path} is optional); paths are
+ * A CSV manifest (or a Parquet one, named *.parquet, with columns path, label[, split]): {@code path,label[,split]} rows (a header row starting with {@code path} is optional); paths are
  * relative to the CSV's folder or full URIs. The folder is listed once (one listing instead of a metadata call per
  * image, which matters on S3); rows whose file is missing are reported as skipped. Malformed rows fail the ingest
  * before any Spark work, naming the line.
@@ -28,9 +33,11 @@ final class ManifestSource {
     private ManifestSource() {
     }
 
-    static List<Work.Item> list(Path csv, Configuration conf, IngestSettings s, PrintStream log) throws IOException {
+    static List<Work.Item> list(JavaSparkContext sc, Path source, Configuration conf, IngestSettings s, PrintStream log) throws IOException {
+        Path csv = new Path(source.toString().replaceAll("/+$", "")); // a local folder's URI ends with '/'
         FileSystem fs = HadoopFs.fs(csv, conf);
-        if (fs.getFileStatus(csv).isDirectory()) {
+        boolean parquet = csv.getName().toLowerCase(java.util.Locale.ROOT).endsWith(".parquet");
+        if (fs.getFileStatus(csv).isDirectory() && !parquet) {
             throw new IllegalArgumentException("ingest.format = manifest but ingest.source " + csv + " is a folder; point it "
                     + "at the CSV file, or use ingest.format = image-folder");
         }
@@ -43,23 +50,15 @@ final class ManifestSource {
         }
         List<Work.Item> items = new ArrayList<>();
         Set<String> seen = new HashSet<>();
-        String[] lines = HadoopFs.readString(csv, conf).split("\r?\n");
-        for (int n = 0; n < lines.length; n++) {
-            String line = lines[n].strip();
-            if (line.isEmpty() || line.startsWith("#") || (n == 0 && line.toLowerCase().startsWith("path,"))) continue;
-            String[] f = line.split(",", -1);
-            String where = csv + " line " + (n + 1);
-            if (f.length < 2 || f.length > 3 || f[0].isBlank() || f[1].isBlank()) {
-                throw new IllegalArgumentException(where + ": '" + line + "' is not path,label[,split]; fix the row "
-                        + "(paths and labels must not contain commas)");
-            }
-            String label = f[1].strip();
-            String split = f.length == 3 && !f[2].isBlank() ? f[2].strip() : s.defaultSplit();
+        for (String[] f : parquet ? parquetRows(sc, csv) : csvRows(csv, conf)) {
+            String where = f[0];
+            String label = f[2].strip();
+            String split = f[3] != null && !f[3].isBlank() ? f[3].strip() : s.defaultSplit();
             if (label.equals(".") || label.equals("..") || label.contains("/") || split.contains("/") || split.equals("..")) {
                 throw new IllegalArgumentException(where + ": label '" + label + "' / split '" + split
                         + "' cannot be a folder name; use plain names");
             }
-            String rel = f[0].strip();
+            String rel = f[1].strip();
             Path p = rel.contains("://") ? new Path(rel) : new Path(dir, rel);
             String uri = fs.makeQualified(p).toString();
             if (!seen.add(uri)) throw new IllegalArgumentException(where + ": " + rel + " is listed twice; keep one row per image");
@@ -80,5 +79,49 @@ final class ManifestSource {
         }
         log.printf("ingest: manifest %s lists %,d images%n", csv, items.size());
         return items;
+    }
+
+    /** {where, path, label, split or null} per data row of a CSV manifest; malformed rows fail naming the line. */
+    static List<String[]> csvRows(Path csv, Configuration conf) throws IOException {
+        List<String[]> rows = new ArrayList<>();
+        String[] lines = HadoopFs.readString(csv, conf).split("\r?\n");
+        for (int n = 0; n < lines.length; n++) {
+            String line = lines[n].strip();
+            if (line.isEmpty() || line.startsWith("#") || (n == 0 && line.toLowerCase().startsWith("path,"))) continue;
+            String[] f = line.split(",", -1);
+            String where = csv + " line " + (n + 1);
+            if (f.length < 2 || f.length > 3 || f[0].isBlank() || f[1].isBlank()) {
+                throw new IllegalArgumentException(where + ": '" + line + "' is not path,label[,split]; fix the row "
+                        + "(paths and labels must not contain commas)");
+            }
+            rows.add(new String[] {where, f[0], f[1], f.length == 3 ? f[2] : null});
+        }
+        return rows;
+    }
+
+    /** The same from a Parquet manifest (file or folder ending .parquet) with string columns path, label[, split]. */
+    static List<String[]> parquetRows(JavaSparkContext sc, Path file) {
+        Dataset<Row> df = SparkSession.builder().sparkContext(sc.sc()).getOrCreate().read().parquet(file.toString());
+        List<String> cols = List.of(df.columns());
+        if (!cols.contains("path") || !cols.contains("label")) {
+            throw new IllegalArgumentException(file + " has columns " + cols + "; a Parquet manifest needs string columns "
+                    + "path and label (and optionally split)");
+        }
+        boolean hasSplit = cols.contains("split");
+        List<String[]> rows = new ArrayList<>();
+        int n = 0;
+        for (Row r : df.select(hasSplit ? new Column[] {df.col("path"), df.col("label"), df.col("split")}
+                : new Column[] {df.col("path"), df.col("label")}).collectAsList()) {
+            n++;
+            String where = file + " row " + n;
+            String path = r.isNullAt(0) ? "" : String.valueOf(r.get(0));
+            String label = r.isNullAt(1) ? "" : String.valueOf(r.get(1));
+            if (path.isBlank() || label.isBlank() || path.contains(",") || label.contains(",")) {
+                throw new IllegalArgumentException(where + ": path '" + path + "', label '" + label + "': both must be "
+                        + "non-empty and free of commas; fix the row");
+            }
+            rows.add(new String[] {where, path, label, hasSplit && !r.isNullAt(2) ? String.valueOf(r.get(2)) : null});
+        }
+        return rows;
     }
 }

@@ -160,6 +160,35 @@ class IngestValidationTest {
     }
 
     @Test
+    void aParquetManifestIsReadLikeTheCsvOne(@TempDir Path src) throws IOException {
+        put(src, "img/a.png", png());
+        put(src, "img/b.png", png());
+        put(src, "img/c.png", png());
+        org.apache.spark.sql.SparkSession spark = org.apache.spark.sql.SparkSession.builder().sparkContext(sc.sc()).getOrCreate();
+        org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
+                .add("path", "string").add("label", "string").add("split", "string");
+        java.util.List<org.apache.spark.sql.Row> rows = java.util.List.of(
+                org.apache.spark.sql.RowFactory.create("img/a.png", "cat", "train"),
+                org.apache.spark.sql.RowFactory.create("img/b.png", "dog", "train"),
+                org.apache.spark.sql.RowFactory.create("img/c.png", "dog", null));
+        spark.createDataFrame(rows, schema).coalesce(1).write().parquet(src.resolve("labels.parquet").toString());
+        ImageIngest.Result r = ImageIngest.run(sc, "manifest", src.resolve("labels.parquet").toString(),
+                src.resolve("out").toString(), S, "", 1, QUIET);
+        assertEquals(java.util.List.of("cat", "dog"), r.descriptor().classes());
+        assertEquals(3, r.report().ingested());
+        assertEquals(3L, r.descriptor().splits().get("train")); // a null split takes ingest.default-split
+    }
+
+    @Test
+    void aClassFolderWithACommaIsSkippedNotMisfiled(@TempDir Path src) throws IOException {
+        put(src, "train/cat/a.png", png());
+        put(src, "train/cats,dogs/b.png", png());
+        IngestReport r = ImageIngest.run(sc, "image-folder", src.toString(), src.resolve("out").toString(), S, "", 1, QUIET).report();
+        assertEquals(1, r.skipped());
+        assertTrue(r.skippedItems().get(0).reason().contains("comma"), r.skippedItems().toString());
+    }
+
+    @Test
     void aBrokenSymlinkIsReportedNotLost(@TempDir Path src) throws IOException {
         put(src, "train/cat/a.png", png());
         Files.createSymbolicLink(src.resolve("train/cat/b.png"), src.resolve("nowhere.png"));
