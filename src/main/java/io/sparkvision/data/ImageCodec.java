@@ -17,7 +17,8 @@ public final class ImageCodec {
     }
 
     public static float[] decode(byte[] bytes, String path, InputShape shape, double[] mean, double[] std) throws IOException {
-        BufferedImage img = ImageIO.read(new ByteArrayInputStream(bytes));
+        // An in-memory stream: ImageIO.read(InputStream) would buffer every image through a temp file.
+        BufferedImage img = ImageIO.read(new javax.imageio.stream.MemoryCacheImageInputStream(new ByteArrayInputStream(bytes)));
         if (img == null) throw new IOException(path + ": not a decodable image (" + bytes.length + " bytes)");
         if (img.getWidth() != shape.width() || img.getHeight() != shape.height()) {
             throw new IOException(path + ": image is " + img.getWidth() + "x" + img.getHeight() + ", the dataset expects "

@@ -8,9 +8,7 @@ import io.sparkvision.util.Json;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.spark.api.java.JavaSparkContext;
 
 import java.io.FileNotFoundException;
@@ -183,24 +181,13 @@ public final class ImageIngest {
         List<Work.Item> items = new ArrayList<>();
         Set<String> classDirsWithFiles = new TreeSet<>();
         Set<String> splitDirs = new TreeSet<>();
-        RemoteIterator<LocatedFileStatus> it;
         try {
-            it = fs.listFiles(qualifiedRoot, true);
-            while (it.hasNext()) {
-                LocatedFileStatus f = it.next();
-                if (f.getPath().toString().startsWith(outPrefix)) continue;
-                String rel = f.getPath().toUri().getPath().substring(rootStr.length()).replaceAll("^/+", "");
+            for (Listing.File f : Listing.files(qualifiedRoot, conf)) {
+                if (f.uri().startsWith(outPrefix)) continue;
+                String rel = new Path(f.uri()).toUri().getPath().substring(rootStr.length()).replaceAll("^/+", "");
                 List<String> parts = List.of(rel.split("/"));
                 if (parts.stream().anyMatch(c -> c.startsWith(".") || c.startsWith("_"))) continue; // hidden, _SUCCESS
                 List<String> dirs = parts.subList(0, parts.size() - 1);
-                String uri = f.getPath().toString();
-                if (IngestTask.isArchive(parts.get(parts.size() - 1))) {
-                    items.add(new Work.Item(uri, f.getLen(), f.getModificationTime(), null, null, List.copyOf(dirs)));
-                    continue;
-                }
-                String[] sc = Layout.splitAndClass(dirs, s);
-                // With no class, the reason rides in the label slot and the task reports the file as skipped.
-                items.add(new Work.Item(uri, f.getLen(), f.getModificationTime(), sc[0], sc[1], null));
                 // Folders that hold a file (even one skipped later) are not empty class folders.
                 for (int i = 0; i < dirs.size(); i++) {
                     if (s.splits().contains(dirs.get(i))) {
@@ -209,23 +196,24 @@ public final class ImageIngest {
                         break;
                     }
                 }
+                if (f.brokenLink() != null) {
+                    items.add(new Work.Item(f.uri(), 0, 0, null, "broken symbolic link to " + f.brokenLink()
+                            + ": restore its target or delete the link", null));
+                    continue;
+                }
+                if (IngestTask.isArchive(parts.get(parts.size() - 1))) {
+                    items.add(new Work.Item(f.uri(), f.size(), f.mtime(), null, null, List.copyOf(dirs)));
+                    continue;
+                }
+                String[] sc = Layout.splitAndClass(dirs, s);
+                // With no class, the reason rides in the label slot and the task reports the file as skipped.
+                items.add(new Work.Item(f.uri(), f.size(), f.mtime(), sc[0], sc[1], null));
             }
-        } catch (FileNotFoundException | org.apache.hadoop.security.AccessControlException e) {
+        } catch (FileNotFoundException | java.nio.file.AccessDeniedException | org.apache.hadoop.security.AccessControlException e) {
             throw new IllegalArgumentException("cannot list " + root + ": " + e.getMessage()
                     + "; make every folder under it readable by the Spark user (or remove the broken entry)", e);
         } catch (IOException e) {
             throw new IOException("cannot list " + root + ": " + e.getMessage(), e);
-        }
-        // Hadoop's local listing silently drops broken symbolic links: report them instead of losing them.
-        if ("file".equals(qualifiedRoot.toUri().getScheme())) {
-            try (java.util.stream.Stream<java.nio.file.Path> walk = java.nio.file.Files.walk(java.nio.file.Paths.get(qualifiedRoot.toUri()))) {
-                for (java.nio.file.Path p : (Iterable<java.nio.file.Path>) walk::iterator) {
-                    if (java.nio.file.Files.isSymbolicLink(p) && !java.nio.file.Files.exists(p)) {
-                        items.add(new Work.Item(new Path(p.toUri()).toString(), 0, 0, null, "broken symbolic link to "
-                                + java.nio.file.Files.readSymbolicLink(p) + ": restore its target or delete the link", null));
-                    }
-                }
-            }
         }
         // Class folders with no image in them: a class the model could never learn. Name them now.
         List<String> empty = new ArrayList<>();

@@ -4,9 +4,7 @@ import io.sparkvision.io.HadoopFs;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -43,10 +41,8 @@ final class ManifestSource {
         }
         Path dir = fs.makeQualified(csv).getParent();
         Map<String, FileStatus> listed = new HashMap<>();
-        RemoteIterator<LocatedFileStatus> it = fs.listFiles(dir, true);
-        while (it.hasNext()) {
-            LocatedFileStatus f = it.next();
-            listed.put(f.getPath().toString(), f);
+        for (Listing.File f : Listing.files(dir, conf)) {
+            if (f.brokenLink() == null) listed.put(f.uri(), new FileStatus(f.size(), false, 1, 0, f.mtime(), new Path(f.uri())));
         }
         List<Work.Item> items = new ArrayList<>();
         Set<String> seen = new HashSet<>();

@@ -1,6 +1,8 @@
 package io.sparkvision.ingest;
 
 import javax.imageio.ImageIO;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
 import java.io.ByteArrayOutputStream;
@@ -24,7 +26,14 @@ public record Pixels(int width, int height, int channels, byte[] data) {
             }
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream(width * height * channels / 2 + 256);
-        ImageIO.write(img, "png", out);
+        // An in-memory stream: ImageIO.write(img, fmt, OutputStream) buffers through a temp file per image.
+        ImageWriter w = ImageIO.getImageWritersByFormatName("png").next();
+        try (MemoryCacheImageOutputStream ios = new MemoryCacheImageOutputStream(out)) {
+            w.setOutput(ios);
+            w.write(img);
+        } finally {
+            w.dispose();
+        }
         return out.toByteArray();
     }
 
