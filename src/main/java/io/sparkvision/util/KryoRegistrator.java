@@ -43,10 +43,25 @@ public class KryoRegistrator extends Nd4jRegistrator {
         @Override
         public void write(Kryo kryo, Output output, Record record) {
             try {
-                for (RecordComponent c : components) kryo.writeClassAndObject(output, c.getAccessor().invoke(record));
+                for (RecordComponent c : components) kryo.writeClassAndObject(output, mutableCopy(c.getAccessor().invoke(record)));
             } catch (ReflectiveOperationException e) {
                 throw new IllegalStateException(e);
             }
+        }
+
+        /**
+         * JDK immutable collections (List.of, Stream.toList, Map.of) cannot be rebuilt by Kryo, which creates an empty
+         * instance and adds to it: they travel as their mutable equivalents.
+         */
+        static Object mutableCopy(Object v) {
+            if (v == null || v.getClass().getName().startsWith("java.util.") && !v.getClass().getName().contains("Immutable")
+                    && !v.getClass().getName().contains("$")) {
+                return v;
+            }
+            if (v instanceof java.util.List<?> l) return new java.util.ArrayList<>(l);
+            if (v instanceof java.util.Set<?> set) return new java.util.LinkedHashSet<>(set);
+            if (v instanceof java.util.Map<?, ?> m) return new java.util.LinkedHashMap<>(m);
+            return v;
         }
 
         @Override
