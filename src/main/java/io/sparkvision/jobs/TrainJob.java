@@ -90,8 +90,11 @@ public final class TrainJob {
 
         // 1. Data: decode both splits on the executors once; the evaluator's batches live on the driver.
         long t0 = System.nanoTime();
-        ImageDataset train = ImageDataset.load(sc, root, d, cfg.get(Options.DATA_TRAIN_SPLIT), workers, cfg.get(Options.DATA_LIMIT));
-        ImageDataset test = ImageDataset.load(sc, root, d, cfg.get(Options.DATA_TEST_SPLIT), workers, cfg.get(Options.DATA_LIMIT));
+        // Augmentation comes from this job's config (whoever created the Spark context); the test split never has any.
+        ImageDataset train = ImageDataset.load(sc, root, d, cfg.get(Options.DATA_TRAIN_SPLIT), workers, cfg.get(Options.DATA_LIMIT),
+                io.sparkvision.augment.AugmentSettings.of(cfg));
+        ImageDataset test = ImageDataset.load(sc, root, d, cfg.get(Options.DATA_TEST_SPLIT), workers, cfg.get(Options.DATA_LIMIT),
+                io.sparkvision.augment.AugmentSettings.OFF);
         boolean onCluster = "cluster".equals(cfg.get(Options.EVAL_WHERE));
         DriverEvaluator evaluator = null;
         if (!onCluster) {
