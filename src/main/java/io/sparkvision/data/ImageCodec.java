@@ -24,6 +24,11 @@ public final class ImageCodec {
             throw new IOException(path + ": image is " + img.getWidth() + "x" + img.getHeight() + ", the dataset expects "
                     + shape.width() + "x" + shape.height() + "; re-run ingest to resize it");
         }
+        return toTensor(img, shape, mean, std);
+    }
+
+    /** An image already at {@code shape}'s size as normalised CHW floats (direct raster copy for 8-bit grey). */
+    public static float[] toTensor(BufferedImage img, InputShape shape, double[] mean, double[] std) {
         int hw = shape.height() * shape.width();
         float[] out = new float[shape.channels() * hw];
         if (img.getType() == BufferedImage.TYPE_BYTE_GRAY && shape.channels() == 1) {

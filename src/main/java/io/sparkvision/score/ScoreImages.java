@@ -26,31 +26,13 @@ final class ScoreImages {
     static float[] prepare(byte[] bytes, InputShape shape, double[] mean, double[] std) throws IOException {
         BufferedImage img = decode(bytes);
         if (img.getWidth() != shape.width() || img.getHeight() != shape.height()) img = cropAndResize(img, shape);
-        int hw = shape.height() * shape.width();
-        int[] argb = img.getRGB(0, 0, shape.width(), shape.height(), null, 0, shape.width());
-        float[] out = new float[shape.channels() * hw];
-        for (int i = 0; i < hw; i++) {
-            int p = argb[i];
-            int r = (p >> 16) & 0xff, g = (p >> 8) & 0xff, b = p & 0xff;
-            if (shape.channels() == 1) {
-                out[i] = (0.299f * r + 0.587f * g + 0.114f * b) / 255f;
-            } else {
-                out[i] = r / 255f;
-                out[hw + i] = g / 255f;
-                out[2 * hw + i] = b / 255f;
-            }
-        }
-        for (int c = 0; c < shape.channels(); c++) {
-            float m = (float) mean[Math.min(c, mean.length - 1)];
-            float s = (float) Math.max(1e-6, std[Math.min(c, std.length - 1)]);
-            for (int i = c * hw; i < (c + 1) * hw; i++) out[i] = (out[i] - m) / s;
-        }
-        return out;
+        return io.sparkvision.data.ImageCodec.toTensor(img, shape, mean, std);
     }
 
     private static BufferedImage decode(byte[] bytes) throws IOException {
         if (bytes.length == 0) throw new IOException("empty file");
-        try (ImageInputStream iis = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+        // In memory: ImageIO.createImageInputStream may buffer through a temp file per image.
+        try (ImageInputStream iis = new javax.imageio.stream.MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(iis);
             if (!readers.hasNext()) throw new IOException("not an image (no decoder recognises it)");
             ImageReader reader = readers.next();
