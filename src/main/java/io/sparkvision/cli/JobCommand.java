@@ -15,6 +15,9 @@ abstract class JobCommand implements Callable<Integer> {
             description = "HOCON job file (see jobs/); keys not set there take their defaults")
     File jobFile;
 
+    @Option(names = {"-c", "--config"}, paramLabel = "JOB_FILE", description = "the job file (same as the positional JOB_FILE)")
+    File configFile;
+
     @Option(names = {"-s", "--set"}, paramLabel = "KEY=VALUE",
             description = "override one key of the job file, e.g. --set train.epochs=3 (repeatable)")
     List<String> overrides = new ArrayList<>();
@@ -23,6 +26,10 @@ abstract class JobCommand implements Callable<Integer> {
     boolean help;
 
     JobConfig config() {
-        return JobConfig.load(jobFile, overrides);
+        if (jobFile != null && configFile != null && !jobFile.equals(configFile)) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                    "two job files given (" + jobFile + " and --config " + configFile + "); pass one");
+        }
+        return JobConfig.load(configFile != null ? configFile : jobFile, overrides);
     }
 }

@@ -5,6 +5,8 @@ import io.sparkvision.config.Option;
 import io.sparkvision.config.Options;
 import io.sparkvision.jobs.EvaluateJob;
 import io.sparkvision.jobs.IngestJob;
+import io.sparkvision.jobs.RetrainJob;
+import io.sparkvision.retrain.RegistryLock;
 import io.sparkvision.jobs.ScoreJob;
 import io.sparkvision.jobs.TrainJob;
 import io.sparkvision.util.Provenance;
@@ -16,7 +18,7 @@ import java.util.Locale;
 /** {@code sparkvision <job> [JOB_FILE] [--set key=value ...]}: the product's command line. */
 @Command(name = "sparkvision", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Train, evaluate and apply convolutional networks on Apache Spark.",
-        subcommands = {Main.Ingest.class, Main.Train.class, Main.Evaluate.class, Main.Score.class, ModelsCommand.class, BenchCommand.class})
+        subcommands = {Main.Ingest.class, Main.Train.class, Main.Evaluate.class, Main.Score.class, Main.Retrain.class, ModelsCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
     @Override
     public void run() {
@@ -31,6 +33,11 @@ public final class Main implements Runnable {
     public static int execute(String... args) {
         CommandLine cli = new CommandLine(new Main()).setUsageHelpWidth(120);
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof RegistryLock.Busy) {
+                // EX_TEMPFAIL: not a broken job, another run is at work; schedulers can tell the two apart.
+                cmd.getErr().println("error: " + e.getMessage());
+                return 75;
+            }
             if (e instanceof ConfigError || e instanceof IllegalArgumentException) {
                 cmd.getErr().println("error: " + e.getMessage());
                 return 2;
@@ -116,6 +123,24 @@ public final class Main implements Runnable {
             if (output != null) overrides.add("score.output=" + output);
             if (overwrite) overrides.add("score.overwrite=true");
             ScoreJob.run(config(), System.out);
+            return 0;
+        }
+    }
+
+    @Command(name = "retrain", description = "The nightly job: ingest new partitions, warm-start, train, evaluate on the "
+            + "holdout, promote only a model that is not worse, record the decision.")
+    static final class Retrain extends JobCommand {
+        @picocli.CommandLine.Option(names = "--date", paramLabel = "YYYY-MM-DD", description = "the night to train (sets retrain.date; default today)")
+        String date;
+
+        @picocli.CommandLine.Option(names = "--force", description = "retrain a night that was already decided, or a window with nothing new")
+        boolean force;
+
+        @Override
+        public Integer call() throws Exception {
+            if (date != null) overrides.add("retrain.date=" + date);
+            RetrainJob.Result r = RetrainJob.run(config(), force, System.out);
+            System.out.println("retrain: " + r.night() + " " + r.outcome());
             return 0;
         }
     }

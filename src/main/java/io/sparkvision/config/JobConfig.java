@@ -135,4 +135,16 @@ public final class JobConfig {
         return origin;
     }
 
+    /**
+     * This configuration with some keys replaced: how a job that runs other jobs (the nightly retrain runs train and
+     * evaluate) hands them their inputs and outputs while everything else the user set still applies.
+     */
+    public JobConfig with(Map<String, ?> replacements) {
+        Config replaced = config;
+        for (Map.Entry<String, ?> e : replacements.entrySet()) {
+            replaced = replaced.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
+        }
+        return new JobConfig(replaced, origin);
+    }
+
 }

@@ -188,6 +188,30 @@ public final class Options {
     public static final Option<Integer> SCORE_FILES_PER_TASK = Option.integer("score.files-per-task", 1_000, 1, 10_000_000,
             "loose image files per Spark task (each archive is one task)");
 
+    // ---- retrain (the nightly job) ------------------------------------------------------------------------
+    public static final Option<String> RETRAIN_SOURCE = Option.string("retrain.source", "",
+            "URI of the landing area: date=YYYY-MM-DD/<class>/<image> partitions (archives inside them too); only "
+                    + "images not ingested before are read");
+    public static final Option<String> RETRAIN_REGISTRY = Option.string("retrain.registry", "",
+            "URI of the model registry: candidates/<id>/ (model, report, provenance), the 'current' pointer, "
+                    + "history.jsonl, the lock and the nightly dataset (data/)");
+    public static final Option<String> RETRAIN_HOLDOUT = Option.string("retrain.holdout", "",
+            "URI of an ingested dataset (see the ingest job) whose split retrain.holdout-split is the fixed holdout; its "
+                    + "class index is the production class index");
+    public static final Option<String> RETRAIN_HOLDOUT_SPLIT = Option.string("retrain.holdout-split", "test",
+            "split of retrain.holdout both the current and the candidate model are evaluated on");
+    public static final Option<String> RETRAIN_DATE = Option.string("retrain.date", "",
+            "the night being trained, YYYY-MM-DD; empty = today (this machine's time zone). Partitions dated later are ignored");
+    public static final Option<Integer> RETRAIN_WINDOW_DAYS = Option.integer("retrain.window-days", 7, 0, 100_000,
+            "train on the partitions of the last N days up to retrain.date; 0 = every partition");
+    public static final Option<Double> RETRAIN_TOLERANCE = Option.decimal("retrain.tolerance", 0.005, 0, 1,
+            "promote the candidate unless its holdout top-1 is more than this below the current model's (0.005 = half a point)");
+    public static final Option<Double> RETRAIN_MIN_TOP1 = Option.decimal("retrain.min-top1", 0, 0, 1,
+            "a candidate below this holdout top-1 is never promoted (guards the first night, when there is no current model)");
+    public static final Option<Integer> RETRAIN_LOCK_STALE_MINUTES = Option.integer("retrain.lock-stale-minutes", 15, 1, 100_000,
+            "a lock whose holder has not refreshed it for this long is stale and is taken over (a holder refreshes it every "
+                    + "minute; a lock of a dead process on this host is taken over at once)");
+
     // ---- checkpoints and output ---------------------------------------------------------------------------
     public static final Option<Integer> CHECKPOINT_EVERY = Option.integer("checkpoint.every-epochs", 1, 1, 100_000,
             "write a checkpoint every N epochs (and always after the last)");

@@ -68,7 +68,6 @@ public final class ImageDataset {
                 .filter(line -> !line.startsWith("path,") && line.endsWith("," + split));
         if (limit > 0) rows = rows.zipWithIndex().filter(t -> t._2() < limit).map(t -> t._1());
         JavaRDD<Example> examples = rows.repartition(partitions).mapPartitions(it -> {
-            FileSystem fs = HadoopFs.fs(new Path(rootUri), conf.get());
             List<Example> out = new ArrayList<>();
             while (it.hasNext()) {
                 String[] f = it.next().split(",");
@@ -80,6 +79,8 @@ public final class ImageDataset {
                 }
                 try {
                     byte[] bytes;
+                    // Per path: a retrain window lists images of two datasets, possibly on two file systems.
+                    FileSystem fs = HadoopFs.fs(p, conf.get());
                     try (var in = fs.open(p)) {
                         bytes = in.readAllBytes();
                     }

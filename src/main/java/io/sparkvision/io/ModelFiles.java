@@ -42,8 +42,26 @@ public final class ModelFiles {
         HadoopFs.writeStringAtomically(metadataPath(zip), Json.pretty(meta), conf);
     }
 
-    /** Restores a layer stack or a graph, with its updater state, whichever the zip holds. */
+    /**
+     * A model registry directory (one with a {@code current} pointer, see the retrain job) stands for its production
+     * model, so scoring jobs can say {@code --model hdfs://.../registry} and follow promotions; any other path is
+     * itself.
+     */
+    @SuppressWarnings("unchecked")
+    public static Path resolve(Path zipOrRegistry, Configuration conf) throws IOException {
+        if (zipOrRegistry.getName().endsWith(".zip")) return zipOrRegistry;
+        Path pointer = new Path(zipOrRegistry, "current");
+        if (!HadoopFs.exists(pointer, conf) || !HadoopFs.fs(zipOrRegistry, conf).getFileStatus(zipOrRegistry).isDirectory()) {
+            return zipOrRegistry;
+        }
+        Object model = Json.read(HadoopFs.readString(pointer, conf), Map.class).get("model");
+        if (model == null) throw new IllegalArgumentException(pointer + " names no model; it is not a sparkvision registry pointer");
+        return HadoopFs.path(String.valueOf(model));
+    }
+
+    /** Restores a layer stack or a graph, with its updater state, whichever the zip holds (or a registry's current model). */
     public static Model load(Path zip, Configuration conf) throws IOException {
+        zip = resolve(zip, conf);
         if (!HadoopFs.exists(zip, conf)) throw new IllegalArgumentException("model " + zip + " does not exist");
         try {
             return fromBytes(HadoopFs.readAll(zip, conf));
@@ -74,7 +92,7 @@ public final class ModelFiles {
     /** The metadata saved with a model, or null for a bare DL4J zip. */
     @SuppressWarnings("unchecked")
     public static Map<String, Object> metadata(Path zip, Configuration conf) throws IOException {
-        Path meta = metadataPath(zip);
+        Path meta = metadataPath(resolve(zip, conf));
         if (!HadoopFs.exists(meta, conf)) return null;
         return Json.read(HadoopFs.readString(meta, conf), Map.class);
     }

@@ -1,0 +1,162 @@
+package io.sparkvision.retrain;
+
+import io.sparkvision.data.DatasetDescriptor;
+import io.sparkvision.ingest.ImageIngest;
+import io.sparkvision.ingest.Outcome;
+import io.sparkvision.io.HadoopFs;
+import io.sparkvision.util.Hashing;
+import io.sparkvision.util.Json;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * One night's training data as a dataset of its own: the images of the nightly dataset whose landing partition
+ * ({@code date=YYYY-MM-DD}) falls in the window, as split {@code train}, plus the fixed holdout as split
+ * {@code holdout}. It is written into the candidate's {@code data/} folder as dataset.json + manifest.csv whose
+ * paths are absolute URIs (the images stay where they are), so the train and evaluate jobs read it like any other
+ * dataset, and the candidate records exactly which images trained it.
+ */
+public final class TrainingWindow {
+    public static final String TRAIN = "train";
+    public static final String HOLDOUT = "holdout";
+    private static final Pattern DATE = Pattern.compile("/date=(\\d{4}-\\d{2}-\\d{2})(?:/|!/)");
+
+    /** What the window holds. {@code contentHash} covers the training images only (not the holdout). */
+    public record Summary(LocalDate from, LocalDate to, List<String> partitions, long images, long undated,
+                          long holdoutImages, String contentHash, DatasetDescriptor descriptor) {
+        public Map<String, Object> json() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("from", from == null ? null : from.toString());
+            m.put("to", to.toString());
+            m.put("partitions", partitions);
+            m.put("images", images);
+            m.put("holdoutImages", holdoutImages);
+            m.put("contentHash", contentHash);
+            return m;
+        }
+    }
+
+    private TrainingWindow() {
+    }
+
+    /** The partition date in a source URI ({@code .../date=2026-11-02/cat/x.jpg}), or null if it has none. */
+    static LocalDate dateOf(String sourceUri) {
+        Matcher m = DATE.matcher(sourceUri);
+        LocalDate found = null;
+        while (m.find()) {
+            try {
+                found = LocalDate.parse(m.group(1)); // the innermost date= folder wins
+            } catch (java.time.format.DateTimeParseException e) {
+                return null;
+            }
+        }
+        return found;
+    }
+
+    /** Partitions dated (night - days, night]; days = 0 means every partition up to the night. */
+    static boolean inWindow(LocalDate date, LocalDate night, int days) {
+        return date != null && !date.isAfter(night) && (days == 0 || date.isAfter(night.minusDays(days)));
+    }
+
+    /**
+     * Writes {@code out}/dataset.json and manifest.csv for the window.
+     *
+     * @param nightly        the nightly dataset (ingested from the landing area)
+     * @param holdout        the holdout dataset's root; its {@code holdoutSplit} becomes split {@code holdout}
+     * @param mean           normalisation the candidate uses (the production lineage's, so a warm start sees the same inputs)
+     */
+    public static Summary write(Path nightlyRoot, DatasetDescriptor nightly, String trainSplit, Path holdoutRoot,
+                                DatasetDescriptor holdout, String holdoutSplit, LocalDate night, int days,
+                                double[] mean, double[] std, Path out, Configuration conf) throws IOException {
+        List<String> rows = new ArrayList<>();
+        TreeSet<String> partitions = new TreeSet<>();
+        Map<String, Long> perClass = new LinkedHashMap<>();
+        for (String c : holdout.classes()) perClass.put(c, 0L);
+        MessageDigest md = Hashing.sha256();
+        long undated = 0;
+        Path sources = new Path(nightlyRoot, nightly.sources() == null ? ImageIngest.SOURCES : nightly.sources());
+        List<Outcome> outcomes = new ArrayList<>();
+        for (String line : HadoopFs.readString(sources, conf).split("\n")) {
+            if (!line.isBlank()) outcomes.add(Json.read(line, Outcome.class));
+        }
+        outcomes.sort(java.util.Comparator.comparing(Outcome::source));
+        for (Outcome o : outcomes) {
+            if (!o.ok() || !trainSplit.equals(o.split())) continue;
+            LocalDate date = dateOf(o.source());
+            if (date == null) {
+                undated++;
+                continue;
+            }
+            if (!inWindow(date, night, days)) continue;
+            partitions.add("date=" + date);
+            rows.add(absolute(nightlyRoot, o.path()) + "," + o.label() + "," + TRAIN);
+            perClass.merge(o.label(), 1L, Long::sum);
+            md.update((o.source() + " " + o.sha256() + "\n").getBytes(StandardCharsets.UTF_8));
+        }
+        long images = rows.size();
+        String contentHash = Hashing.hex(md);
+
+        // The holdout, by absolute URI too.
+        Map<String, Long> holdoutPerClass = new LinkedHashMap<>();
+        for (String c : holdout.classes()) holdoutPerClass.put(c, 0L);
+        long holdoutImages = 0;
+        for (String line : HadoopFs.readString(new Path(holdoutRoot, holdout.manifest()), conf).split("\n")) {
+            String[] f = line.split(",");
+            if (line.startsWith("path,") || f.length < 3 || !f[2].equals(holdoutSplit)) continue;
+            rows.add(absolute(holdoutRoot, f[0]) + "," + f[1] + "," + HOLDOUT);
+            holdoutPerClass.merge(f[1], 1L, Long::sum);
+            holdoutImages++;
+        }
+
+        StringBuilder manifest = new StringBuilder("path,label,split\n");
+        for (String r : rows) manifest.append(r).append('\n');
+        byte[] manifestBytes = manifest.toString().getBytes(StandardCharsets.UTF_8);
+        HadoopFs.writeAtomically(new Path(out, DatasetDescriptor.MANIFEST), conf, o -> o.write(manifestBytes));
+        Map<String, Long> splits = new LinkedHashMap<>();
+        splits.put(TRAIN, images);
+        splits.put(HOLDOUT, holdoutImages);
+        Map<String, Map<String, Long>> classCounts = new TreeMap<>();
+        classCounts.put(TRAIN, perClass);
+        classCounts.put(HOLDOUT, holdoutPerClass);
+        LocalDate from = days == 0 ? null : night.minusDays(days - 1L);
+        DatasetDescriptor d = new DatasetDescriptor(1, "window " + (from == null ? "" : from + " ") + "to " + night,
+                holdout.classes(), holdout.channels(), holdout.height(), holdout.width(), splits, classCounts, mean, std,
+                nightly.source(), contentHash, DatasetDescriptor.MANIFEST, Hashing.sha256(manifestBytes),
+                Instant.now().toString(), "retrain-window", null, null);
+        HadoopFs.writeStringAtomically(new Path(out, DatasetDescriptor.FILE_NAME), Json.pretty(d), conf);
+        return new Summary(from, night, List.copyOf(partitions), images, undated, holdoutImages, contentHash, d);
+    }
+
+    /** The training rows of a window written by {@link #write} (empty if there is none). */
+    public static java.util.Set<String> trainRows(Path windowDir, Configuration conf) throws IOException {
+        Path manifest = new Path(windowDir, DatasetDescriptor.MANIFEST);
+        java.util.Set<String> rows = new java.util.HashSet<>();
+        if (!HadoopFs.exists(manifest, conf)) return rows;
+        for (String line : HadoopFs.readString(manifest, conf).split("\n")) if (line.endsWith("," + TRAIN)) rows.add(line);
+        return rows;
+    }
+
+    /** The manifest has no quoting; a comma in a URI would shift its columns. */
+    private static String absolute(Path root, String relative) {
+        String uri = new Path(root, relative).toString();
+        if (uri.contains(",")) {
+            throw new IllegalArgumentException("image path " + uri + " contains a comma; move the registry or holdout to a "
+                    + "path without commas");
+        }
+        return uri;
+    }
+}
