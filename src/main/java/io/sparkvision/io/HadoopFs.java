@@ -107,6 +107,20 @@ public final class HadoopFs {
      */
     public static void writeAtomically(Path target, Configuration conf, Writer writer) throws IOException {
         FileSystem fs = fs(target, conf);
+        if (isObjectStore(target)) {
+            // An object store makes an object visible in one step when its upload completes, and its "rename" is a
+            // copy after a delete, a moment with no object at all: writing in place is the atomic way there.
+            FSDataOutputStream out = fs.create(target, true);
+            try {
+                writer.writeTo(out);
+            } catch (IOException | RuntimeException e) {
+                // Closing would upload the partial bytes: abort the upload, the old object stays.
+                out.abort();
+                throw e;
+            }
+            out.close();
+            return;
+        }
         Path tmp = new Path(target.getParent(), "._tmp." + target.getName() + "." + System.nanoTime());
         try {
             try (OutputStream out = create(tmp, conf)) {
@@ -121,6 +135,12 @@ public final class HadoopFs {
         }
     }
 
+    /** S3 and its kin: no directories, no atomic rename; a completed upload is atomic. */
+    public static boolean isObjectStore(Path p) {
+        String scheme = p.toUri().getScheme();
+        return scheme != null && java.util.Set.of("s3a", "s3", "s3n", "gs", "oss", "cosn", "obs").contains(scheme);
+    }
+
     public static void writeStringAtomically(Path target, String text, Configuration conf) throws IOException {
         writeAtomically(target, conf, out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
     }
@@ -133,7 +153,8 @@ public final class HadoopFs {
             FileContext fc = FileContext.getFileContext(fs.getUri(), conf);
             fc.rename(src, dst, Options.Rename.OVERWRITE);
         } else {
-            // Object stores: the caller commits with a marker object written last (see CheckpointStore).
+            // Other file systems without an atomic overwrite: the caller commits with a marker written last
+            // (see CheckpointStore).
             fs.delete(dst, false);
             if (!fs.rename(src, dst)) throw new IOException("could not rename " + src + " to " + dst);
         }
