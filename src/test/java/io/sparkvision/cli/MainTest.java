@@ -24,6 +24,15 @@ class MainTest extends CapturedOutput {
     }
 
     @Test
+    void retrainTakesItsJobFileByConfigAndNamesABadDate() {
+        int rc = Main.execute("retrain", "--config", "jobs/nightly-retrain.conf", "--date", "2026-13-01");
+        assertEquals(2, rc);
+        assertTrue(err.toString().contains("retrain.date = 2026-13-01: expected YYYY-MM-DD"), err.toString());
+        assertTrue(err.toString().contains("jobs/nightly-retrain.conf"), err.toString());
+        assertTrue(org.apache.spark.SparkContext$.MODULE$.getActive().isEmpty(), "no Spark context was started");
+    }
+
+    @Test
     void helpListsEveryJobKey() {
         int rc = Main.execute("train", "--help");
         assertEquals(0, rc);
