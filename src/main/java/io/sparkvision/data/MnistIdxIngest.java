@@ -189,10 +189,12 @@ public final class MnistIdxIngest {
         byte[] pixels = new byte[s.count() * px];
         byte[] labels = new byte[s.count()];
         try {
-            try (FSDataInputStream in = fs.open(new Path(s.images()))) {
+            // The source and the output may be on different file systems (local IDX files -> hdfs://).
+            Path images = new Path(s.images()), labelFile = new Path(s.labels());
+            try (FSDataInputStream in = HadoopFs.fs(images, conf).open(images)) {
                 in.readFully((long) s.headerImages() + (long) s.start() * px, pixels);
             }
-            try (FSDataInputStream in = fs.open(new Path(s.labels()))) {
+            try (FSDataInputStream in = HadoopFs.fs(labelFile, conf).open(labelFile)) {
                 in.readFully(8L + s.start(), labels);
             }
             List<String> rows = new ArrayList<>(s.count());

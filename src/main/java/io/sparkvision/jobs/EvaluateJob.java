@@ -55,7 +55,8 @@ public final class EvaluateJob {
         validate(cfg);
         String startedAt = Instant.now().toString();
         Configuration hadoop = sc.hadoopConfiguration();
-        Path modelPath = HadoopFs.path(cfg.get(Options.MODEL_PATH));
+        // A model registry directory means its current production model, resolved once for the whole job.
+        Path modelPath = ModelFiles.resolve(HadoopFs.path(cfg.get(Options.MODEL_PATH)), hadoop);
         String root = cfg.get(Options.DATA_ROOT);
         String split = cfg.get(Options.DATA_TEST_SPLIT);
         DatasetDescriptor d = Datasets.readDescriptor(root, hadoop);

@@ -84,7 +84,8 @@ public final class ScoreJob {
             throw new IllegalArgumentException("score output " + output + " already exists; pass --overwrite "
                     + "(score.overwrite = true) to replace it, or choose another score.output");
         }
-        Path modelPath = HadoopFs.path(cfg.get(Options.MODEL_PATH));
+        // A model registry directory means its current production model, resolved once for the whole job.
+        Path modelPath = ModelFiles.resolve(HadoopFs.path(cfg.get(Options.MODEL_PATH)), hadoop);
         Model model = ModelFiles.load(modelPath, hadoop);
         Map<String, Object> meta = ModelFiles.metadata(modelPath, hadoop);
         if (meta == null || ModelFiles.classes(meta) == null) {

@@ -26,11 +26,11 @@ import java.util.concurrent.TimeUnit;
  * The three stores the ingest runs against, each a real server on 127.0.0.1: the local file system, HDFS
  * (MiniDFSCluster in this JVM) and S3 (s3proxy in a child JVM, its own fat jar kept off the test classpath).
  */
-final class Stores {
-    static final String S3_ACCESS = "sparkvision-test-access";
-    static final String S3_SECRET = "sv-secret-4f1c9b7e-never-print-me";
+public final class Stores {
+    public static final String S3_ACCESS = "sparkvision-test-access";
+    public static final String S3_SECRET = "sv-secret-4f1c9b7e-never-print-me";
 
-    interface Store extends AutoCloseable {
+    public interface Store extends AutoCloseable {
         String root();
 
         void put(String rel, byte[] bytes) throws IOException;
@@ -43,7 +43,7 @@ final class Stores {
         }
     }
 
-    static Store local(File dir) {
+    public static Store local(File dir) {
         return new Store() {
             public String root() {
                 return dir.toURI().toString().replaceAll("/$", "");
@@ -60,7 +60,7 @@ final class Stores {
         };
     }
 
-    static Store hdfs(File baseDir) throws IOException {
+    public static Store hdfs(File baseDir) throws IOException {
         Configuration conf = new Configuration();
         smallFileSettings(conf);
         conf.set("dfs.namenode.http-address", "127.0.0.1:0");
@@ -99,7 +99,7 @@ final class Stores {
         conf.setInt("dfs.replication", 1);
     }
 
-    static Store s3(File baseDir) throws Exception {
+    public static Store s3(File baseDir) throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
