@@ -33,7 +33,7 @@ import java.util.regex.Pattern;
 public final class TrainingWindow {
     public static final String TRAIN = "train";
     public static final String HOLDOUT = "holdout";
-    private static final Pattern DATE = Pattern.compile("/date=(\\d{4}-\\d{2}-\\d{2})(?:/|!/)");
+    private static final Pattern DATE = Pattern.compile("/date=(\\d{4}-\\d{2}-\\d{2})(?=/|!/)");
 
     /** What the window holds. {@code contentHash} covers the training images only (not the holdout). */
     public record Summary(LocalDate from, LocalDate to, List<String> partitions, long images, long undated,
