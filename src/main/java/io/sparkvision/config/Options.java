@@ -192,6 +192,9 @@ public final class Options {
     public static final Option<String> RETRAIN_SOURCE = Option.string("retrain.source", "",
             "URI of the landing area: date=YYYY-MM-DD/<class>/<image> partitions (archives inside them too); only "
                     + "images not ingested before are read");
+    public static final Option<String> RETRAIN_FORMAT = Option.choice("retrain.format", "image-folder",
+            List.of("image-folder", "manifest"), "what a landing partition holds: image-folder = date=YYYY-MM-DD/<class>/<image>; "
+                    + "manifest = date=YYYY-MM-DD/*.csv with rows path,label (paths relative to the CSV or full URIs)");
     public static final Option<String> RETRAIN_REGISTRY = Option.string("retrain.registry", "",
             "URI of the model registry: candidates/<id>/ (model, report, provenance), the 'current' pointer, "
                     + "history.jsonl, the lock and the nightly dataset (data/)");

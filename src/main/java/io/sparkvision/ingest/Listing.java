@@ -22,15 +22,15 @@ import java.util.stream.Stream;
  * versus milliseconds), and it silently drops broken symbolic links, which are returned here so they can be
  * reported. Other file systems (HDFS, S3) use Hadoop's listing, one request per page on S3.
  */
-final class Listing {
+public final class Listing {
     private Listing() {
     }
 
     /** A listed file; {@code brokenLink} is the missing target of a dangling symbolic link, else null. */
-    record File(String uri, long size, long mtime, String brokenLink) {
+    public record File(String uri, long size, long mtime, String brokenLink) {
     }
 
-    static List<File> files(Path qualifiedRoot, Configuration conf) throws IOException {
+    public static List<File> files(Path qualifiedRoot, Configuration conf) throws IOException {
         List<File> out = new ArrayList<>();
         if ("file".equals(qualifiedRoot.toUri().getScheme())) {
             try (Stream<java.nio.file.Path> walk = Files.walk(Paths.get(qualifiedRoot.toUri()))) {

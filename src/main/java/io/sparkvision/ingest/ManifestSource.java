@@ -27,7 +27,7 @@ import java.util.Set;
  * image, which matters on S3); rows whose file is missing are reported as skipped. Malformed rows fail the ingest
  * before any Spark work, naming the line.
  */
-final class ManifestSource {
+public final class ManifestSource {
     private ManifestSource() {
     }
 
@@ -55,11 +55,13 @@ final class ManifestSource {
                         + "' cannot be a folder name; use plain names");
             }
             String rel = f[1].strip();
-            Path p = rel.contains("://") ? new Path(rel) : new Path(dir, rel);
+            // A full URI has a scheme (hdfs://nn/x, s3a://b/x, and file:/x, which has no "//").
+            boolean full = rel.contains("://") || rel.startsWith("file:");
+            Path p = full ? new Path(rel) : new Path(dir, rel);
             String uri = fs.makeQualified(p).toString();
             if (!seen.add(uri)) throw new IllegalArgumentException(where + ": " + rel + " is listed twice; keep one row per image");
             FileStatus st = listed.get(uri);
-            if (st == null && rel.contains("://")) {
+            if (st == null && full) {
                 try {
                     st = HadoopFs.fs(p, conf).getFileStatus(p);
                 } catch (FileNotFoundException e) {
@@ -78,7 +80,7 @@ final class ManifestSource {
     }
 
     /** {where, path, label, split or null} per data row of a CSV manifest; malformed rows fail naming the line. */
-    static List<String[]> csvRows(Path csv, Configuration conf) throws IOException {
+    public static List<String[]> csvRows(Path csv, Configuration conf) throws IOException {
         List<String[]> rows = new ArrayList<>();
         String[] lines = HadoopFs.readString(csv, conf).split("\r?\n");
         for (int n = 0; n < lines.length; n++) {

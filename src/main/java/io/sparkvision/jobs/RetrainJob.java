@@ -8,6 +8,7 @@ import io.sparkvision.ingest.ImageIngest;
 import io.sparkvision.ingest.IngestSettings;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.io.ModelFiles;
+import io.sparkvision.retrain.LandingManifests;
 import io.sparkvision.retrain.Promotion;
 import io.sparkvision.retrain.Registry;
 import io.sparkvision.retrain.RegistryLock;
@@ -134,7 +135,15 @@ public final class RetrainJob {
         // 4. Ingest what is new; classes outside the production class index are skipped and listed.
         Path classIndex = new Path(registry.root(), CLASS_INDEX);
         HadoopFs.writeStringAtomically(classIndex, String.join("\n", holdout.classes()) + "\n", conf);
-        ImageIngest.Result ingested = ImageIngest.run(sc, "image-folder", cfg.get(Options.RETRAIN_SOURCE),
+        String source = cfg.get(Options.RETRAIN_SOURCE);
+        Map<String, LocalDate> dates = null; // image-folder: the date is in each image's path
+        if ("manifest".equals(cfg.get(Options.RETRAIN_FORMAT))) {
+            LandingManifests.Combined combined = LandingManifests.combine(HadoopFs.path(source), registry.root(), conf);
+            out.printf("retrain: %d partition manifest(s) list %,d images%n", combined.manifests(), combined.dates().size());
+            source = combined.manifest().toString();
+            dates = combined.dates();
+        }
+        ImageIngest.Result ingested = ImageIngest.run(sc, cfg.get(Options.RETRAIN_FORMAT), source,
                 registry.data().toString(), ingest, classIndex.toString(), cfg.get(Options.INGEST_PARTITIONS), out);
         long newImages = ingested.report() == null ? 0 : ingested.report().ingested();
 
@@ -154,7 +163,7 @@ public final class RetrainJob {
         Path windowDir = new Path(candidateDir, "data");
         int days = cfg.get(Options.RETRAIN_WINDOW_DAYS);
         TrainingWindow.Summary window = TrainingWindow.write(registry.data(), ingested.descriptor(),
-                ingest.defaultSplit(), HadoopFs.path(holdoutUri), holdout, holdoutSplit, night, days, mean, std, windowDir, conf);
+                ingest.defaultSplit(), HadoopFs.path(holdoutUri), holdout, holdoutSplit, night, days, dates, mean, std, windowDir, conf);
         if (window.undated() > 0) {
             out.printf("retrain: %,d ingested images are outside date=YYYY-MM-DD partitions and never train%n", window.undated());
         }

@@ -77,11 +77,12 @@ public final class TrainingWindow {
      *
      * @param nightly        the nightly dataset (ingested from the landing area)
      * @param holdout        the holdout dataset's root; its {@code holdoutSplit} becomes split {@code holdout}
+     * @param dates          partition date of each source URI (manifest landing), or null to read it from the URI
      * @param mean           normalisation the candidate uses (the production lineage's, so a warm start sees the same inputs)
      */
     public static Summary write(Path nightlyRoot, DatasetDescriptor nightly, String trainSplit, Path holdoutRoot,
                                 DatasetDescriptor holdout, String holdoutSplit, LocalDate night, int days,
-                                double[] mean, double[] std, Path out, Configuration conf) throws IOException {
+                                Map<String, LocalDate> dates, double[] mean, double[] std, Path out, Configuration conf) throws IOException {
         List<String> rows = new ArrayList<>();
         TreeSet<String> partitions = new TreeSet<>();
         Map<String, Long> perClass = new LinkedHashMap<>();
@@ -96,7 +97,7 @@ public final class TrainingWindow {
         outcomes.sort(java.util.Comparator.comparing(Outcome::source));
         for (Outcome o : outcomes) {
             if (!o.ok() || !trainSplit.equals(o.split())) continue;
-            LocalDate date = dateOf(o.source());
+            LocalDate date = dates != null ? dates.get(o.source()) : dateOf(o.source());
             if (date == null) {
                 undated++;
                 continue;

@@ -170,4 +170,44 @@ class RetrainJobTest {
         assertEquals("no-new-data", n4.outcome());
         assertEquals(3, reg.history().size());
     }
+
+    @Test
+    void manifestPartitionsDateTheImagesTheyList() throws Exception {
+        Path landingM = work.resolve("landing-manifests");
+        Path registryM = work.resolve("registry-manifests");
+        // Night 1's manifest names images in a shared pool by full URI; night 2's sit beside it, by relative path.
+        StringBuilder night1 = new StringBuilder("path,label\n");
+        for (Path p : trainPngs.subList(0, 1000).stream().filter(p -> trainPngs.indexOf(p) % 5 == 0).toList()) {
+            night1.append(p.toUri()).append(',').append(p.getParent().getFileName()).append('\n');
+        }
+        Files.createDirectories(landingM.resolve("date=2026-11-01"));
+        Files.writeString(landingM.resolve("date=2026-11-01/labels.csv"), night1);
+
+        java.util.function.Function<String, JobConfig> cfg = night -> JobConfig.fromString(String.join("\n",
+                "retrain { source = \"" + landingM + "\", registry = \"" + registryM + "\", holdout = \"" + digits + "\"",
+                "  format = manifest, date = \"" + night + "\", window-days = 2 }",
+                "ingest { image-size = 28, channels = 1 }",
+                "train { epochs = 2, batch-size-per-worker = 16, learning-rate = 0.003 }"));
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        RetrainJob.Result n1 = RetrainJob.run(cfg.apply("2026-11-01"), sc, false, new PrintStream(log, true));
+        assertEquals("promoted", n1.outcome(), log.toString());
+        assertEquals(200, Schemas.read(registryM.resolve("candidates/2026-11-01/candidate.json")).at("/window/images").asLong(),
+                "night 1 holds only the images its own manifest listed");
+        // Night 2's partition lands after night 1 ran.
+        StringBuilder night2 = new StringBuilder();
+        Files.createDirectories(landingM.resolve("date=2026-11-02/imgs"));
+        for (int i = 1; i < 1000; i += 5) {
+            Path p = trainPngs.get(i);
+            String name = p.getParent().getFileName() + "-" + p.getFileName();
+            Files.copy(p, landingM.resolve("date=2026-11-02/imgs/" + name));
+            night2.append("imgs/").append(name).append(',').append(p.getParent().getFileName()).append('\n');
+        }
+        Files.writeString(landingM.resolve("date=2026-11-02/more.csv"), night2);
+        RetrainJob.Result n2 = RetrainJob.run(cfg.apply("2026-11-02"), sc, false, new PrintStream(log, true));
+        assertTrue(List.of("promoted", "rejected").contains(n2.outcome()), log.toString());
+        JsonNode record = Schemas.read(registryM.resolve("candidates/2026-11-02/candidate.json"));
+        assertEquals(400, record.at("/window/images").asLong(), log.toString());
+        assertEquals(200, record.at("/ingest/newImages").asLong(), "only night 2's images were decoded");
+        assertEquals("[\"date=2026-11-01\",\"date=2026-11-02\"]", record.at("/window/partitions").toString());
+    }
 }
