@@ -150,7 +150,7 @@ public final class ImageIngest {
         return new Result(d, report, false, report.seconds());
     }
 
-    static void rejectCredentialsIn(String uri, String key) {
+    public static void rejectCredentialsIn(String uri, String key) {
         if (uri.matches("^[A-Za-z][A-Za-z0-9+.-]*://[^/]*@.*")) {
             throw new IllegalArgumentException(key + " has credentials in its URI; they would be written to logs and "
                     + "reports. Remove them and set fs.s3a.access.key / fs.s3a.secret.key (spark.hadoop.* in "

@@ -61,6 +61,9 @@ public final class RetrainJob {
         cfg.require(Options.RETRAIN_SOURCE, "the nightly retrain ingests new partitions from there");
         cfg.require(Options.RETRAIN_REGISTRY, "candidates, the current pointer and the history live there");
         cfg.require(Options.RETRAIN_HOLDOUT, "candidates are compared with the current model on that fixed holdout");
+        for (var key : List.of(Options.RETRAIN_SOURCE, Options.RETRAIN_REGISTRY, Options.RETRAIN_HOLDOUT)) {
+            ImageIngest.rejectCredentialsIn(cfg.get(key), key.key()); // URIs end up in logs, history and reports
+        }
         night(cfg);
         IngestSettings.of(cfg);
     }
