@@ -38,6 +38,12 @@ public record DatasetDescriptor(
     public static final String FILE_NAME = "dataset.json";
     public static final String MANIFEST = "manifest.csv";
 
+    /** This dataset as a model trained with other statistics must see it: normalised with the model's mean and std. */
+    public DatasetDescriptor withNormalisation(double[] mean, double[] std) {
+        return new DatasetDescriptor(formatVersion, name, classes, channels, height, width, splits, classCounts, mean, std,
+                source, contentHash, manifest, manifestHash, ingestedAt, ingestFormat, sources, ingestReport);
+    }
+
     public int classIndex(String className) {
         return classes.indexOf(className);
     }

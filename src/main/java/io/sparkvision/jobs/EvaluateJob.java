@@ -63,6 +63,10 @@ public final class EvaluateJob {
         Model net = ModelFiles.load(modelPath, hadoop);
         Map<String, Object> meta = ModelFiles.metadata(modelPath, hadoop);
         checkCompatible(modelPath, net, meta, d, root);
+        if (meta != null && meta.get("mean") instanceof List<?> mean && meta.get("std") instanceof List<?> std) {
+            // Inputs are normalised as the model was trained, not with this dataset's own statistics.
+            d = d.withNormalisation(doubles(mean), doubles(std));
+        }
 
         int workers = sc.defaultParallelism();
         ImageDataset data = ImageDataset.load(sc, root, d, split, workers, cfg.get(Options.DATA_LIMIT));
@@ -112,6 +116,12 @@ public final class EvaluateJob {
             throw new IllegalArgumentException("model " + modelPath + " was trained on classes " + abbreviate(modelClasses)
                     + " but dataset " + root + " has " + abbreviate(d.classes()) + "; the class index must match");
         }
+    }
+
+    private static double[] doubles(List<?> l) {
+        double[] d = new double[l.size()];
+        for (int i = 0; i < d.length; i++) d[i] = ((Number) l.get(i)).doubleValue();
+        return d;
     }
 
     private static String abbreviate(List<String> l) {

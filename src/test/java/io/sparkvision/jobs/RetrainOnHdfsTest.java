@@ -89,6 +89,14 @@ class RetrainOnHdfsTest {
         assertTrue(HadoopFs.exists(new Path(registry + "/candidates/2026-11-01/candidate.json"), conf));
         assertFalse(HadoopFs.exists(new Path(registry + "/lock"), conf), "released");
 
+        // The evaluate job on HDFS, given the registry: the promoted model on the holdout, normalised as it was
+        // trained, gives exactly the top-1 the retrain decided on.
+        JobConfig eval = JobConfig.fromString(String.join("\n", "model.path = \"" + registry + "\"",
+                "data { root = \"" + root + "/holdout\", test-split = test }", "output.dir = \"" + root + "/eval\""));
+        Map<String, Object> report = EvaluateJob.run(eval, sc, quiet);
+        assertEquals(night.candidateTop1(), ((Number) report.get("top1Accuracy")).doubleValue(), 1e-12);
+        assertTrue(HadoopFs.exists(new Path(root + "/eval/report.html"), conf));
+
         ByteArrayOutputStream again = new ByteArrayOutputStream();
         assertEquals("already-decided", RetrainJob.run(cfg, sc, false, new PrintStream(again, true)).outcome());
         assertEquals(1, reg.history().size());

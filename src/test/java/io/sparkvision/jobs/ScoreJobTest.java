@@ -136,6 +136,48 @@ class ScoreJobTest {
         }
     }
 
+    /**
+     * The same archives and files on HDFS (MiniDFSCluster) and S3 (s3proxy), scored with the output written there:
+     * the same rows and the same predictions as on the local file system, and the S3 secret never in the output.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"hdfs", "s3a"})
+    void scoresArchivesOnHdfsAndS3LikeLocalFiles(String scheme) throws Exception {
+        java.io.File dir = work.resolve("store-" + scheme).toFile();
+        try (io.sparkvision.ingest.Stores.Store store = scheme.equals("hdfs") ? io.sparkvision.ingest.Stores.hdfs(dir)
+                : io.sparkvision.ingest.Stores.s3(dir)) {
+            store.configure(sc.hadoopConfiguration());
+            try (Stream<Path> files = Files.walk(input)) {
+                for (Path p : files.filter(Files::isRegularFile).toList()) {
+                    store.put("batch/" + input.relativize(p).toString().replace('\\', '/'), Files.readAllBytes(p));
+                }
+            }
+            Path local = work.resolve("out-for-" + scheme);
+            assertEquals(65, ScoreJob.run(job(local, ""), sc, QUIET));
+            ByteArrayOutputStream log = new ByteArrayOutputStream();
+            String out = store.root() + "/scored";
+            JobConfig remote = JobConfig.fromString("model.path = \"" + model + "\"\nscore.input = \"" + store.root()
+                    + "/batch\"\nscore.output = \"" + out + "\"");
+            assertEquals(65, ScoreJob.run(remote, sc, new PrintStream(log, true)));
+            SparkSession spark = SparkSession.builder().sparkContext(sc.sc()).getOrCreate();
+            assertEquals(top1ByName(spark.read().parquet(local.toString()).collectAsList()),
+                    top1ByName(spark.read().parquet(out).collectAsList()));
+            assertFalse(log.toString().contains(io.sparkvision.ingest.Stores.S3_SECRET), "the S3 secret is never logged");
+        }
+    }
+
+    /** entry file name (archive entries keep their folders) -> top-1 name or the error's first words. */
+    static java.util.Map<String, String> top1ByName(List<Row> rows) {
+        java.util.Map<String, String> m = new java.util.TreeMap<>();
+        for (Row r : rows) {
+            String entry = r.getAs("entry");
+            String key = entry.contains("://") || entry.startsWith("file:") ? entry.substring(entry.lastIndexOf('/') + 1) : entry;
+            String error = r.getAs("error");
+            m.put(key, error != null ? "error" : String.valueOf(r.getList(r.fieldIndex("top_k_names")).get(0)));
+        }
+        return m;
+    }
+
     @Test
     void missingKeysFailBeforeSpark() {
         assertThrows(ConfigError.class, () -> ScoreJob.validate(JobConfig.fromString("model.path = x")));
