@@ -136,16 +136,19 @@ public final class Stores {
                 .withPathStyleAccessEnabled(true)
                 .withCredentials(new AWSStaticCredentialsProvider(new BasicAWSCredentials(S3_ACCESS, S3_SECRET)))
                 .build();
-        s3.createBucket("images");
+        // A bucket per server: Hadoop caches one S3A client per bucket for the JVM, and a client of an earlier test's
+        // (stopped) server must never be handed to this one.
+        String bucket = "images-" + port;
+        s3.createBucket(bucket);
         return new Store() {
             public String root() {
-                return "s3a://images/data";
+                return "s3a://" + bucket + "/data";
             }
 
             public void put(String rel, byte[] bytes) {
                 ObjectMetadata md = new ObjectMetadata();
                 md.setContentLength(bytes.length);
-                s3.putObject("images", "data/" + rel, new ByteArrayInputStream(bytes), md);
+                s3.putObject(bucket, "data/" + rel, new ByteArrayInputStream(bytes), md);
             }
 
             public void configure(Configuration c) {
