@@ -32,6 +32,9 @@ final class BenchCommand implements Runnable {
         @Option(names = "--images", defaultValue = "50000", description = "images to score; default ${DEFAULT-VALUE}")
         int images;
 
+        @Option(names = "--input", description = "CxHxW of the images; default: the model's own (resnet18: 3x224x224)")
+        String input;
+
         @Option(names = "--batch", defaultValue = "64", description = "default ${DEFAULT-VALUE}")
         int batch;
 
@@ -40,7 +43,8 @@ final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            new io.sparkvision.bench.ScoreBenchmark(model, images, batch, workers, System.out).run();
+            new io.sparkvision.bench.ScoreBenchmark(model, input == null ? null : io.sparkvision.model.InputShape.parse(input),
+                    images, batch, workers, System.out).run();
             return 0;
         }
     }
