@@ -9,6 +9,7 @@ import io.sparkvision.evaluate.EvalResult;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.io.ModelFiles;
 import io.sparkvision.report.RunReport;
+import io.sparkvision.util.Json;
 import io.sparkvision.util.Provenance;
 import io.sparkvision.util.SparkContexts;
 import org.apache.hadoop.conf.Configuration;
@@ -65,7 +66,7 @@ public final class EvaluateJob {
         checkCompatible(modelPath, net, meta, d, root);
         if (meta != null && meta.get("mean") instanceof List<?> mean && meta.get("std") instanceof List<?> std) {
             // Inputs are normalised as the model was trained, not with this dataset's own statistics.
-            d = d.withNormalisation(doubles(mean), doubles(std));
+            d = d.withNormalisation(Json.doubles(mean), Json.doubles(std));
         }
 
         int workers = sc.defaultParallelism();
@@ -118,11 +119,6 @@ public final class EvaluateJob {
         }
     }
 
-    private static double[] doubles(List<?> l) {
-        double[] d = new double[l.size()];
-        for (int i = 0; i < d.length; i++) d[i] = ((Number) l.get(i)).doubleValue();
-        return d;
-    }
 
     private static String abbreviate(List<String> l) {
         return l.size() <= 12 ? l.toString() : l.subList(0, 12) + "... (" + l.size() + ")";

@@ -157,8 +157,8 @@ public final class RetrainJob {
         if (currentModel != null) {
             Map<String, Object> meta = ModelFiles.metadata(currentModel, conf);
             if (meta != null && meta.get("mean") != null) {
-                mean = doubles(meta.get("mean"));
-                std = doubles(meta.get("std"));
+                mean = Json.doubles(meta.get("mean"));
+                std = Json.doubles(meta.get("std"));
             }
         }
         String id = registry.newCandidateId(night.toString(), rerun);
@@ -314,12 +314,6 @@ public final class RetrainJob {
         return o == null ? null : ((Number) o).doubleValue();
     }
 
-    private static double[] doubles(Object o) {
-        List<?> l = (List<?>) o;
-        double[] d = new double[l.size()];
-        for (int i = 0; i < d.length; i++) d[i] = ((Number) l.get(i)).doubleValue();
-        return d;
-    }
 
     private static String hostName() {
         try {

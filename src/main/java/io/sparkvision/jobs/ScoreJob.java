@@ -9,6 +9,7 @@ import io.sparkvision.model.InputShape;
 import io.sparkvision.model.Models;
 import io.sparkvision.score.ImageEntries;
 import io.sparkvision.score.Scorer;
+import io.sparkvision.util.Json;
 import io.sparkvision.util.Hashing;
 import io.sparkvision.util.SparkContexts;
 import org.apache.hadoop.conf.Configuration;
@@ -99,7 +100,7 @@ public final class ScoreJob {
         byte[] modelBytes = HadoopFs.readAll(modelPath, hadoop);
         InputShape shape = InputShape.parse((String) meta.get("input"));
         Scorer scorer = new Scorer(String.valueOf(meta.get("architecture")), Hashing.sha256(modelBytes), shape,
-                doubles(meta.get("mean")), doubles(meta.get("std")), classes, cfg.get(Options.SCORE_TOP_K), cfg.get(Options.SCORE_BATCH));
+                Json.doubles(meta.get("mean")), Json.doubles(meta.get("std")), classes, cfg.get(Options.SCORE_TOP_K), cfg.get(Options.SCORE_BATCH));
 
         List<Scorer.Unit> units = units(HadoopFs.path(cfg.get(Options.SCORE_INPUT)), hadoop, cfg.get(Options.SCORE_FILES_PER_TASK));
         out.printf("score: %d task(s) from %s with %s (%s)%n", units.size(), cfg.get(Options.SCORE_INPUT), modelPath.getName(),
@@ -190,10 +191,4 @@ public final class ScoreJob {
         return out;
     }
 
-    private static double[] doubles(Object o) {
-        List<Number> l = (List<Number>) o;
-        double[] d = new double[l.size()];
-        for (int i = 0; i < d.length; i++) d[i] = l.get(i).doubleValue();
-        return d;
-    }
 }

@@ -37,4 +37,12 @@ public final class Json {
             throw new UncheckedIOException(e);
         }
     }
+
+    /** A JSON array of numbers (as read into a List) as doubles, e.g. a model's mean and std. */
+    public static double[] doubles(Object list) {
+        java.util.List<?> l = (java.util.List<?>) list;
+        double[] d = new double[l.size()];
+        for (int i = 0; i < d.length; i++) d[i] = ((Number) l.get(i)).doubleValue();
+        return d;
+    }
 }
