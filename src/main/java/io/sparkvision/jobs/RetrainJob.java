@@ -165,8 +165,13 @@ public final class RetrainJob {
         Path candidateDir = registry.candidate(id);
         Path windowDir = new Path(candidateDir, "data");
         int days = cfg.get(Options.RETRAIN_WINDOW_DAYS);
-        TrainingWindow.Summary window = TrainingWindow.write(registry.data(), ingested.descriptor(),
-                ingest.defaultSplit(), HadoopFs.path(holdoutUri), holdout, holdoutSplit, night, days, dates, mean, std, windowDir, conf);
+        java.util.Set<String> holdoutHashes = TrainingWindow.holdoutHashes(sc, HadoopFs.path(holdoutUri), holdout, holdoutSplit);
+        TrainingWindow.Summary window = TrainingWindow.write(registry.data(), ingested.descriptor(), ingest.defaultSplit(),
+                HadoopFs.path(holdoutUri), holdout, holdoutSplit, night, days, dates, holdoutHashes, mean, std, windowDir, conf);
+        if (window.holdoutCopies() > 0) {
+            out.printf("retrain: %,d landing images in the window are identical to holdout images and do not train%n",
+                    window.holdoutCopies());
+        }
         if (window.undated() > 0) {
             out.printf("retrain: %,d ingested images are outside date=YYYY-MM-DD partitions and never train%n", window.undated());
         }

@@ -37,13 +37,14 @@ public final class TrainingWindow {
 
     /** What the window holds. {@code contentHash} covers the training images only (not the holdout). */
     public record Summary(LocalDate from, LocalDate to, List<String> partitions, long images, long undated,
-                          long holdoutImages, String contentHash, DatasetDescriptor descriptor) {
+                          long holdoutCopies, long holdoutImages, String contentHash, DatasetDescriptor descriptor) {
         public Map<String, Object> json() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("from", from == null ? null : from.toString());
             m.put("to", to.toString());
             m.put("partitions", partitions);
             m.put("images", images);
+            m.put("holdoutCopiesExcluded", holdoutCopies);
             m.put("holdoutImages", holdoutImages);
             m.put("contentHash", contentHash);
             return m;
@@ -77,18 +78,19 @@ public final class TrainingWindow {
      *
      * @param nightly        the nightly dataset (ingested from the landing area)
      * @param holdout        the holdout dataset's root; its {@code holdoutSplit} becomes split {@code holdout}
+     * @param holdoutHashes  sha256 of every holdout image: a landing image identical to one never trains
      * @param dates          partition date of each source URI (manifest landing), or null to read it from the URI
      * @param mean           normalisation the candidate uses (the production lineage's, so a warm start sees the same inputs)
      */
     public static Summary write(Path nightlyRoot, DatasetDescriptor nightly, String trainSplit, Path holdoutRoot,
                                 DatasetDescriptor holdout, String holdoutSplit, LocalDate night, int days,
-                                Map<String, LocalDate> dates, double[] mean, double[] std, Path out, Configuration conf) throws IOException {
+                                Map<String, LocalDate> dates, java.util.Set<String> holdoutHashes, double[] mean, double[] std, Path out, Configuration conf) throws IOException {
         List<String> rows = new ArrayList<>();
         TreeSet<String> partitions = new TreeSet<>();
         Map<String, Long> perClass = new LinkedHashMap<>();
         for (String c : holdout.classes()) perClass.put(c, 0L);
         MessageDigest md = Hashing.sha256();
-        long undated = 0;
+        long undated = 0, holdoutCopies = 0;
         Path sources = new Path(nightlyRoot, nightly.sources() == null ? ImageIngest.SOURCES : nightly.sources());
         List<Outcome> outcomes = new ArrayList<>();
         for (String line : HadoopFs.readString(sources, conf).split("\n")) {
@@ -103,6 +105,10 @@ public final class TrainingWindow {
                 continue;
             }
             if (!inWindow(date, night, days)) continue;
+            if (holdoutHashes.contains(o.sha256())) {
+                holdoutCopies++; // training on a holdout image would flatter the candidate in the very comparison
+                continue;
+            }
             partitions.add("date=" + date);
             rows.add(absolute(nightlyRoot, o.path()) + "," + o.label() + "," + TRAIN);
             perClass.merge(o.label(), 1L, Long::sum);
@@ -139,7 +145,34 @@ public final class TrainingWindow {
                 nightly.source(), contentHash, DatasetDescriptor.MANIFEST, Hashing.sha256(manifestBytes),
                 Instant.now().toString(), "retrain-window", null, null);
         HadoopFs.writeStringAtomically(new Path(out, DatasetDescriptor.FILE_NAME), Json.pretty(d), conf);
-        return new Summary(from, night, List.copyOf(partitions), images, undated, holdoutImages, contentHash, d);
+        return new Summary(from, night, List.copyOf(partitions), images, undated, holdoutCopies, holdoutImages, contentHash, d);
+    }
+
+    /**
+     * The sha256 of every image of the holdout split, as the ingest hashes sources: from the holdout's sources.jsonl
+     * when it has one (hashes of the original files), else computed on the executors from its ingested images.
+     */
+    public static java.util.Set<String> holdoutHashes(org.apache.spark.api.java.JavaSparkContext sc, Path root,
+                                                     DatasetDescriptor holdout, String split) throws IOException {
+        Configuration conf = sc.hadoopConfiguration();
+        java.util.Set<String> hashes = new java.util.HashSet<>();
+        if (holdout.sources() != null && HadoopFs.exists(new Path(root, holdout.sources()), conf)) {
+            for (String line : HadoopFs.readString(new Path(root, holdout.sources()), conf).split("\n")) {
+                if (line.isBlank()) continue;
+                Outcome o = Json.read(line, Outcome.class);
+                if (o.ok() && split.equals(o.split())) hashes.add(o.sha256());
+            }
+            return hashes;
+        }
+        String rootUri = root.toString();
+        io.sparkvision.io.SerializableHadoopConf shc = new io.sparkvision.io.SerializableHadoopConf(conf);
+        hashes.addAll(sc.textFile(new Path(root, holdout.manifest()).toString())
+                .filter(line -> line.endsWith("," + split) && !line.startsWith("path,"))
+                .map(line -> {
+                    Path p = new Path(rootUri, line.substring(0, line.indexOf(',')));
+                    return Hashing.sha256(HadoopFs.readAll(p, shc.get()));
+                }).collect());
+        return hashes;
     }
 
     /** The training rows of a window written by {@link #write} (empty if there is none). */

@@ -93,13 +93,21 @@ class RetrainJobTest {
     void threeNightsPromoteTwiceThenRejectCorruptedLabels() throws Exception {
         Registry reg = new Registry(io.sparkvision.io.HadoopFs.path(registry.toString()), sc.hadoopConfiguration());
 
-        // Night 1: 300 digits, no current model: trained from scratch and promoted.
+        // Night 1: 300 digits, no current model: trained from scratch and promoted. 20 holdout digits land too and are
+        // kept out of training: a candidate must never be scored on images it learned.
         land("2026-11-01", 0, 300, 0);
+        try (Stream<Path> s = Files.walk(digits.resolve("test"))) {
+            for (Path p : s.filter(f -> f.toString().endsWith(".png")).sorted().limit(20).toList()) {
+                Files.copy(p, landing.resolve("date=2026-11-01").resolve(p.getParent().getFileName()).resolve("holdout-" + p.getFileName()));
+            }
+        }
         ByteArrayOutputStream log1 = new ByteArrayOutputStream();
         RetrainJob.Result n1 = night("2026-11-01", log1);
         assertEquals("promoted", n1.outcome(), log1.toString());
         assertNull(n1.currentTop1());
         assertTrue(log1.toString().contains("from scratch"), log1.toString());
+        assertTrue(log1.toString().contains("20 landing images in the window are identical to holdout images"), log1.toString());
+        assertEquals(300, Schemas.read(registry.resolve("candidates/2026-11-01/candidate.json")).at("/window/images").asLong());
         assertEquals("2026-11-01", reg.current().orElseThrow().get("candidate"));
 
         // Night 2: 600 more digits; the window (2 days) holds 900, warm-started from night 1: better, promoted.
