@@ -1,5 +1,6 @@
 package io.sparkvision.ingest;
 
+import io.sparkvision.data.DecodeChecks;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
@@ -68,11 +69,16 @@ public final class Decoder {
                 try {
                     img = reader.read(0, param);
                 } catch (IOException | RuntimeException e) {
-                    throw new SkippedImage("corrupt or truncated " + reader.getFormatName() + ": " + e);
+                    String unsupported = DecodeChecks.unsupportedJpeg(bytes);
+                    throw new SkippedImage(unsupported != null ? unsupported
+                            : "corrupt or truncated " + reader.getFormatName() + ": " + e);
                 }
                 // A truncated JPEG decodes "successfully" with grey rows and a warning: that is not a usable image.
-                if (!warnings.isEmpty()) {
-                    throw new SkippedImage("corrupt or truncated " + reader.getFormatName() + ": " + warnings.get(0));
+                // Other warnings (CMYK without an ICC profile, adjusted profiles, a missing end marker) leave the
+                // pixels complete: never a reason to lose an image.
+                String damage = DecodeChecks.damage(warnings);
+                if (damage != null) {
+                    throw new SkippedImage("corrupt or truncated " + reader.getFormatName() + ": " + damage);
                 }
                 Pixels p = toPixels(img, s.background());
                 p = channels(p, s.channels());

@@ -1,5 +1,6 @@
 package io.sparkvision.score;
 
+import io.sparkvision.data.DecodeChecks;
 import io.sparkvision.model.InputShape;
 
 import javax.imageio.ImageIO;
@@ -10,7 +11,9 @@ import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 
 /**
  * Turns arbitrary image bytes into what a trained model expects: centre crop to the model's aspect, resize,
@@ -56,14 +59,33 @@ final class ScoreImages {
                 if (pixels > MAX_PIXELS) {
                     throw new IOException("header claims " + reader.getWidth(0) + "x" + reader.getHeight(0) + " pixels; refused");
                 }
-                BufferedImage img = reader.read(0);
+                // A reused reader keeps its listeners: start each image with only this image's.
+                reader.removeAllIIOReadWarningListeners();
+                List<String> warnings = new ArrayList<>();
+                reader.addIIOReadWarningListener((src, msg) -> warnings.add(msg));
+                BufferedImage img;
+                try {
+                    img = reader.read(0);
+                } catch (IOException | RuntimeException e) {
+                    String unsupported = DecodeChecks.unsupportedJpeg(bytes);
+                    if (unsupported != null) throw new IOException(unsupported, e);
+                    throw e;
+                }
                 if (img == null) throw new IOException("decoder returned no image");
+                // Grey-filled rows of a truncated JPEG would be scored as if they were the image; benign warnings
+                // (CMYK without an ICC profile, a missing end marker) are not errors.
+                String damage = DecodeChecks.damage(warnings);
+                if (damage != null) throw new IOException("corrupt or truncated image: " + damage);
                 return img;
             } catch (RuntimeException e) {
                 throw new IOException("corrupt image: " + e.getMessage(), e);
             } finally {
-                if (shared) reader.setInput(null);
-                else reader.dispose();
+                if (shared) {
+                    reader.setInput(null);
+                    reader.removeAllIIOReadWarningListeners();
+                } else {
+                    reader.dispose();
+                }
             }
         }
     }

@@ -99,12 +99,6 @@ class DecoderTest {
     }
 
     @Test
-    void cmykJpegDecodes() throws Exception {
-        Pixels p = Decoder.decode(Hostile.cmykJpeg(32, 32), RGB16);
-        assertEquals(3, p.channels());
-    }
-
-    @Test
     void brokenInputsAreSkippedWithAReason() throws IOException {
         byte[] png = Hostile.encode(Hostile.halves(64, 64, BufferedImage.TYPE_3BYTE_BGR), "png");
         byte[] jpeg = Hostile.encode(Hostile.halves(64, 64, BufferedImage.TYPE_3BYTE_BGR), "jpeg");

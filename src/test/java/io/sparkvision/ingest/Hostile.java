@@ -1,11 +1,7 @@
 package io.sparkvision.ingest;
 
-import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
-import javax.imageio.ImageWriter;
 import java.awt.image.BufferedImage;
-import java.awt.image.Raster;
-import java.awt.image.WritableRaster;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -67,20 +63,5 @@ final class Hostile {
         System.arraycopy(a, 0, out, 2, a.length);
         System.arraycopy(jpeg, 2, out, 2 + a.length, jpeg.length - 2);
         return out;
-    }
-
-    /** An Adobe CMYK JPEG written from a 4-band raster (the JDK's writer stores raw 4-channel data). */
-    static byte[] cmykJpeg(int w, int h) throws IOException {
-        WritableRaster r = Raster.createInterleavedRaster(java.awt.image.DataBuffer.TYPE_BYTE, w, h, 4, null);
-        for (int y = 0; y < h; y++) for (int x = 0; x < w; x++) r.setPixel(x, y, new int[] {0, 255, 255, 0}); // red in CMYK
-        ImageWriter wr = ImageIO.getImageWritersByFormatName("jpeg").next();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (var ios = ImageIO.createImageOutputStream(out)) {
-            wr.setOutput(ios);
-            wr.write(null, new IIOImage(r, null, null), null);
-        } finally {
-            wr.dispose();
-        }
-        return out.toByteArray();
     }
 }
