@@ -46,7 +46,14 @@ public final class JobConfig {
             }
         }
         Config merged = base;
-        for (String override : overrides) merged = parseOverride(override).withFallback(merged);
+        for (String override : overrides) {
+            Config o = parseOverride(override);
+            String key = override.substring(0, override.indexOf('=')).trim();
+            // An option's value is replaced whole: an object value (ingest.split-fractions) must not merge with the
+            // job file's, or {train = 0.9, test = 0.1} over {train = 0.8, val = 0.1, test = 0.1} would keep val.
+            boolean option = Options.all().stream().anyMatch(opt -> opt.key().equals(key));
+            merged = option && o.hasPath(key) ? merged.withValue(key, o.getValue(key)) : o.withFallback(merged);
+        }
         if (!overrides.isEmpty()) origin = origin + " + --set";
         return new JobConfig(merged, origin);
     }

@@ -2,17 +2,25 @@ package io.sparkvision.config;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigList;
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * One typed job option: its key, default, description and what values it accepts.
  * Reading it from a {@link Config} either yields a valid value or throws a {@link ConfigError} naming the key.
  */
 public final class Option<T> {
-    public enum Kind { INT, LONG, DOUBLE, BOOLEAN, STRING, CHOICE }
+    public enum Kind { INT, LONG, DOUBLE, BOOLEAN, STRING, CHOICE, STRING_LIST, FRACTIONS }
 
     private final String key;
     private final Kind kind;
@@ -65,6 +73,19 @@ public final class Option<T> {
         return new Option<>(key, Kind.CHOICE, def, description, 0, 0, List.copyOf(choices));
     }
 
+    /** A list of non-empty strings, e.g. {@code ["T-shirt/top", "Trouser"]}; the default is the empty list. */
+    public static Option<List<String>> stringList(String key, String description) {
+        return new Option<>(key, Kind.STRING_LIST, List.of(), description, 0, 0, List.of());
+    }
+
+    /**
+     * Names with fractions in [0, 1], e.g. {@code { train = 0.8, test = 0.2 }}, read into a map sorted by name; the
+     * default is the empty map. Whether they must add up to 1 is the user's check.
+     */
+    public static Option<Map<String, Double>> fractions(String key, String description) {
+        return new Option<>(key, Kind.FRACTIONS, Map.of(), description, 0, 1, List.of());
+    }
+
     /** The same option, marked as a credential: never printed in provenance, reports or logs. */
     public Option<T> secret() {
         return new Option<>(key, kind, defaultValue, description, min, max, choices, true);
@@ -90,6 +111,10 @@ public final class Option<T> {
                 return "true or false";
             case CHOICE:
                 return "one of " + String.join(", ", choices);
+            case STRING_LIST:
+                return "a list of strings, e.g. [a, b]";
+            case FRACTIONS:
+                return "an object of names and numbers from 0 to 1, e.g. { train = 0.8, test = 0.2 }";
             default:
                 return "a string";
         }
@@ -102,6 +127,7 @@ public final class Option<T> {
     @SuppressWarnings("unchecked")
     T read(Config config, String origin) {
         if (!config.hasPath(key)) return defaultValue;
+        if (kind == Kind.STRING_LIST || kind == Kind.FRACTIONS) return (T) readCollection(config, origin);
         if (config.getValue(key).valueType() == ConfigValueType.OBJECT || config.getValue(key).valueType() == ConfigValueType.LIST) {
             throw bad(origin, config.getValue(key).render(), "expected " + accepted() + ", got a " + config.getValue(key).valueType().name().toLowerCase(Locale.ROOT));
         }
@@ -133,6 +159,37 @@ public final class Option<T> {
         } catch (ConfigException.WrongType e) {
             throw bad(origin, raw, "expected " + accepted());
         }
+    }
+
+    private Object readCollection(Config config, String origin) {
+        ConfigValue v = config.getValue(key);
+        String raw = v.render(ConfigRenderOptions.concise());
+        if (kind == Kind.STRING_LIST) {
+            if (v.valueType() != ConfigValueType.LIST) throw bad(origin, raw, "expected " + accepted());
+            List<String> out = new ArrayList<>();
+            for (ConfigValue item : (ConfigList) v) {
+                if (item.valueType() == ConfigValueType.LIST || item.valueType() == ConfigValueType.OBJECT
+                        || item.unwrapped() == null || String.valueOf(item.unwrapped()).isBlank()) {
+                    throw bad(origin, raw, "every item must be a non-empty string; got " + item.render(ConfigRenderOptions.concise()));
+                }
+                out.add(String.valueOf(item.unwrapped()).strip());
+            }
+            return List.copyOf(out);
+        }
+        if (v.valueType() != ConfigValueType.OBJECT) throw bad(origin, raw, "expected " + accepted());
+        Map<String, Double> out = new TreeMap<>();
+        for (Map.Entry<String, ConfigValue> e : ((ConfigObject) v).entrySet()) {
+            Object n = e.getValue().unwrapped();
+            double d;
+            try {
+                d = n instanceof Number ? ((Number) n).doubleValue() : Double.parseDouble(String.valueOf(n).strip());
+            } catch (NumberFormatException ex) {
+                throw bad(origin, raw, "'" + e.getKey() + "' must be a number from 0 to 1");
+            }
+            if (Double.isNaN(d) || d < min || d > max) throw bad(origin, raw, "'" + e.getKey() + "' must be a number from 0 to 1");
+            out.put(e.getKey(), d);
+        }
+        return Collections.unmodifiableMap(out);
     }
 
     private ConfigError bad(String origin, String raw, String why) {

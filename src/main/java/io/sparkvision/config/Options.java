@@ -57,6 +57,16 @@ public final class Options {
                     + "images of other classes are an error; empty = the sorted class names of the train split "
                     + "(an existing dataset's index is always kept, new classes are appended)");
 
+    public static final Option<List<String>> INGEST_CLASS_NAMES = Option.stringList("ingest.class-names",
+            "mnist-idx: class names in label order (label 0 first), e.g. Fashion-MNIST's [T-shirt/top, Trouser, Pullover, "
+                    + "Dress, Coat, Sandal, Shirt, Sneaker, Bag, Ankle boot]; exactly one per label value; dataset.json's class "
+                    + "index, reports and scores then use them; empty = the label numbers 0, 1, ...");
+    public static final Option<java.util.Map<String, Double>> INGEST_SPLIT_FRACTIONS = Option.fractions("ingest.split-fractions",
+            "image-folder/manifest: splits for images with no split folder (or manifest rows with no split), e.g. "
+                    + "{ train = 0.8, test = 0.2 }: each image's split is decided by a hash of its path relative to "
+                    + "ingest.source, so re-ingests and newly added images keep theirs; fractions add up to 1; "
+                    + "empty = such images go to ingest.default-split");
+
     // ---- data ---------------------------------------------------------------------------------------------
     public static final Option<String> DATA_ROOT = Option.string("data.root", "",
             "URI of an ingested dataset: the directory holding dataset.json and manifest.csv");

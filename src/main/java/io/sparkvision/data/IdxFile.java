@@ -22,7 +22,7 @@ public record IdxFile(String path, int count, int rows, int cols) {
         int magic = d.readInt();
         if (magic != IMAGES_MAGIC) {
             throw new IOException(path + " is not an IDX image file (magic 0x" + Integer.toHexString(magic)
-                    + ", expected 0x803); is it still gzipped? Unpack *.gz files first");
+                    + ", expected 0x803)" + gzipHint(magic));
         }
         int n = d.readInt(), rows = d.readInt(), cols = d.readInt();
         if (n < 0 || rows <= 0 || cols <= 0 || rows > 4096 || cols > 4096) {
@@ -36,10 +36,16 @@ public record IdxFile(String path, int count, int rows, int cols) {
         int magic = d.readInt();
         if (magic != LABELS_MAGIC) {
             throw new IOException(path + " is not an IDX label file (magic 0x" + Integer.toHexString(magic)
-                    + ", expected 0x801); is it still gzipped? Unpack *.gz files first");
+                    + ", expected 0x801)" + gzipHint(magic));
         }
         int n = d.readInt();
         if (n < 0) throw new IOException(path + ": negative item count " + n);
         return new IdxFile(path, n, 0, 0);
+    }
+
+    /** A gzipped file without its .gz name starts with 1f 8b. */
+    private static String gzipHint(int magic) {
+        return (magic >>> 16) == 0x1f8b ? "; it is gzipped: add .gz to its name (gzipped files are read as they are) or unpack it"
+                : "; fetch it again";
     }
 }

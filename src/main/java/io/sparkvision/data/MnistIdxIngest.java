@@ -6,6 +6,7 @@ import io.sparkvision.util.Hashing;
 import io.sparkvision.util.Json;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -13,7 +14,9 @@ import org.apache.spark.api.java.JavaSparkContext;
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -23,19 +26,24 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
 
 /**
- * Turns MNIST's IDX files into the product's dataset layout: {@code <split>/<class>/<index>.png}, a
- * {@code manifest.csv} and a {@code dataset.json}. Executors read their slice of the IDX files and write the
- * PNGs themselves, so this works the same from and to file://, hdfs:// and s3a://.
+ * Turns MNIST's IDX files (also Fashion-MNIST's, or any IDX set named like them; plain or gzipped, as they are
+ * distributed) into the product's dataset layout: {@code <split>/<label>/<index>.png}, a {@code manifest.csv} and a
+ * {@code dataset.json}. Executors read their slice of the image files and write the PNGs themselves, so this works
+ * the same from and to file://, hdfs:// and s3a://. IDX has no class names: they come from {@code ingest.class-names}
+ * (else the label numbers) and go into the manifest and the class index; folders keep the label number, so a name
+ * such as "T-shirt/top" needs no escaping.
  */
 public final class MnistIdxIngest {
-    /** The four files of the MNIST distribution, by split. */
+    /** The four files of the MNIST distribution, by split; each may also be gzipped ({@code <name>.gz}). */
     static final Map<String, String[]> FILES = new LinkedHashMap<>();
 
     static {
@@ -43,7 +51,7 @@ public final class MnistIdxIngest {
         FILES.put("test", new String[] {"t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"});
     }
 
-    private static final List<String> CLASSES = List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9");
+    static final String GZ = ".gz";
 
     private MnistIdxIngest() {
     }
@@ -52,9 +60,9 @@ public final class MnistIdxIngest {
     public record Result(DatasetDescriptor descriptor, boolean skippedUnchanged, long written, double seconds) {
     }
 
-    /** One task's work: a contiguous range of one split. */
-    record Slice(String split, String images, String labels, int headerImages, int start, int count, int rows, int cols)
-            implements Serializable {
+    /** One task's work: a contiguous range of one split, with its labels (read on the driver) and the class index. */
+    record Slice(String split, String images, int headerImages, int start, int count, int rows, int cols, byte[] labels,
+                 List<String> classes) implements Serializable {
     }
 
     /** One task's output: manifest rows and the statistics the descriptor needs. */
@@ -63,59 +71,54 @@ public final class MnistIdxIngest {
     }
 
     public static Result run(JavaSparkContext sc, String source, String output, int partitions, PrintStream log) throws IOException {
+        return run(sc, source, output, partitions, List.of(), log);
+    }
+
+    /** @param classNames ingest.class-names: one per label value, in label order; empty = the label numbers */
+    public static Result run(JavaSparkContext sc, String source, String output, int partitions, List<String> classNames,
+                             PrintStream log) throws IOException {
         long t0 = System.nanoTime();
         Configuration conf = sc.hadoopConfiguration();
         Path src = HadoopFs.path(source);
         Path out = HadoopFs.path(output);
 
-        // Validate every input file before any Spark work.
+        // Validate every input file before any Spark work: one pass over each (decompressed) file checks its length
+        // against its header and feeds the content hash, which is therefore the same for plain and gzipped files.
+        Map<String, Path> found = locate(src, conf);
         Map<String, IdxFile[]> headers = new LinkedHashMap<>();
+        Map<String, byte[]> labels = new LinkedHashMap<>();
         MessageDigest md = Hashing.sha256();
         for (Map.Entry<String, String[]> e : FILES.entrySet()) {
-            Path img = new Path(src, e.getValue()[0]);
-            Path lab = new Path(src, e.getValue()[1]);
-            for (Path p : new Path[] {img, lab}) {
-                if (!HadoopFs.exists(p, conf)) {
-                    throw new IllegalArgumentException("MNIST file missing: " + p + ". ingest.source must be a directory "
-                            + "holding train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and "
-                            + "t10k-labels-idx1-ubyte (scripts/fetch-mnist puts them in the cache)");
-                }
-            }
-            IdxFile ih, lh;
-            try (InputStream in = HadoopFs.open(img, conf)) {
-                ih = IdxFile.readImagesHeader(img.toString(), in);
-            }
-            try (InputStream in = HadoopFs.open(lab, conf)) {
-                lh = IdxFile.readLabelsHeader(lab.toString(), in);
-            }
+            Path img = found.get(e.getValue()[0]);
+            Path lab = found.get(e.getValue()[1]);
+            IdxFile ih = scan(img, conf, md, true, null);
+            ByteArrayOutputStream labelFile = new ByteArrayOutputStream();
+            IdxFile lh = scan(lab, conf, md, false, labelFile);
             if (ih.count() != lh.count()) {
                 throw new IllegalArgumentException(img + " holds " + ih.count() + " images but " + lab + " holds "
                         + lh.count() + " labels; the two files must come from the same release");
             }
-            long expected = (long) ih.headerBytes() + (long) ih.count() * ih.itemBytes();
-            long actual = HadoopFs.fs(img, conf).getFileStatus(img).getLen();
-            if (actual != expected) {
-                throw new IllegalArgumentException(img + " is " + actual + " bytes, its header promises " + expected
-                        + " (truncated download?); fetch it again");
-            }
             headers.put(e.getKey(), new IdxFile[] {ih, lh});
-            for (Path p : new Path[] {img, lab}) {
-                try (InputStream in = HadoopFs.open(p, conf)) {
-                    Hashing.update(md, in);
-                }
-            }
+            byte[] lb = labelFile.toByteArray();
+            labels.put(e.getKey(), Arrays.copyOfRange(lb, lh.headerBytes(), lb.length));
         }
         String contentHash = Hashing.hex(md);
+        List<String> classes = classes(labels, found, classNames);
 
         Path descriptorPath = new Path(out, DatasetDescriptor.FILE_NAME);
         if (HadoopFs.exists(descriptorPath, conf)) {
             DatasetDescriptor existing = Json.read(HadoopFs.readString(descriptorPath, conf), DatasetDescriptor.class);
-            if (contentHash.equals(existing.contentHash())) {
+            if (contentHash.equals(existing.contentHash()) && classes.equals(existing.classes())) {
                 log.printf("ingest: %s already holds this source (%s); nothing to do%n", output, contentHash.substring(0, 19));
                 return new Result(existing, true, 0, (System.nanoTime() - t0) / 1e9);
             }
+            if (contentHash.equals(existing.contentHash())) {
+                throw new IllegalArgumentException(output + " already holds this source with classes " + existing.classes()
+                        + ", but ingest.class-names gives " + classes + "; models trained on it keep the old names: "
+                        + "choose another data.root for the new names, or delete it");
+            }
             throw new IllegalArgumentException(output + " already holds a different dataset (" + existing.source()
-                    + "); choose another ingest.output or delete it");
+                    + "); choose another data.root or delete it");
         }
 
         int rows = headers.get("train")[0].rows(), cols = headers.get("train")[0].cols();
@@ -126,13 +129,15 @@ public final class MnistIdxIngest {
             IdxFile ih = e.getValue()[0];
             int per = (int) Math.max(1, Math.ceil(ih.count() * (double) nSlices / total));
             int step = (ih.count() + per - 1) / per;
+            byte[] lb = labels.get(e.getKey());
             for (int start = 0; start < ih.count(); start += step) {
-                slices.add(new Slice(e.getKey(), new Path(src, FILES.get(e.getKey())[0]).toString(),
-                        new Path(src, FILES.get(e.getKey())[1]).toString(), ih.headerBytes(), start,
-                        Math.min(step, ih.count() - start), ih.rows(), ih.cols()));
+                int count = Math.min(step, ih.count() - start);
+                slices.add(new Slice(e.getKey(), found.get(FILES.get(e.getKey())[0]).toString(), ih.headerBytes(), start,
+                        count, ih.rows(), ih.cols(), Arrays.copyOfRange(lb, start, start + count), classes));
             }
         }
-        log.printf("ingest: %,d images from %s -> %s in %d tasks%n", total, source, output, slices.size());
+        log.printf("ingest: %,d images of %d classes from %s -> %s in %d tasks%n", total, classes.size(), source, output,
+                slices.size());
 
         SerializableHadoopConf shc = new SerializableHadoopConf(conf);
         String outUri = out.toString();
@@ -148,7 +153,7 @@ public final class MnistIdxIngest {
         double sum = 0, sumSq = 0;
         long pixels = 0;
         for (String split : FILES.keySet()) {
-            long[] counts = new long[CLASSES.size()];
+            long[] counts = new long[classes.size()];
             List<String> rowsOfSplit = new ArrayList<>();
             for (SliceResult r : results) {
                 if (!r.split().equals(split)) continue;
@@ -163,8 +168,8 @@ public final class MnistIdxIngest {
             rowsOfSplit.sort(Comparator.naturalOrder());
             for (String row : rowsOfSplit) manifest.append(row).append('\n');
             splits.put(split, (long) rowsOfSplit.size());
-            Map<String, Long> perClass = new TreeMap<>(Comparator.comparingInt(Integer::parseInt));
-            for (int c = 0; c < counts.length; c++) perClass.put(CLASSES.get(c), counts[c]);
+            Map<String, Long> perClass = new LinkedHashMap<>(); // in label order
+            for (int c = 0; c < counts.length; c++) perClass.put(classes.get(c), counts[c]);
             classCounts.put(split, perClass);
         }
         byte[] manifestBytes = manifest.toString().getBytes(StandardCharsets.UTF_8);
@@ -172,7 +177,7 @@ public final class MnistIdxIngest {
 
         double mean = sum / pixels;
         double std = Math.sqrt(Math.max(0, sumSq / pixels - mean * mean));
-        DatasetDescriptor d = new DatasetDescriptor(1, "mnist", CLASSES, 1, rows, cols, splits, classCounts,
+        DatasetDescriptor d = new DatasetDescriptor(1, "mnist", classes, 1, rows, cols, splits, classCounts,
                 new double[] {mean}, new double[] {std}, source, contentHash, DatasetDescriptor.MANIFEST,
                 Hashing.sha256(manifestBytes), Instant.now().toString(), "mnist-idx", null, null);
         // The descriptor goes last: its presence marks a complete dataset.
@@ -184,30 +189,34 @@ public final class MnistIdxIngest {
 
     static SliceResult writeSlice(Slice s, String outUri, Configuration conf) {
         Path out = new Path(outUri);
-        FileSystem fs = HadoopFs.fs(out, conf);
         int px = s.rows() * s.cols();
         byte[] pixels = new byte[s.count() * px];
-        byte[] labels = new byte[s.count()];
+        byte[] labels = s.labels();
+        List<String> classes = s.classes();
         try {
             // The source and the output may be on different file systems (local IDX files -> hdfs://).
-            Path images = new Path(s.images()), labelFile = new Path(s.labels());
-            try (FSDataInputStream in = HadoopFs.fs(images, conf).open(images)) {
-                in.readFully((long) s.headerImages() + (long) s.start() * px, pixels);
-            }
-            try (FSDataInputStream in = HadoopFs.fs(labelFile, conf).open(labelFile)) {
-                in.readFully(8L + s.start(), labels);
+            Path images = new Path(s.images());
+            FileSystem in = HadoopFs.fs(images, conf);
+            long offset = (long) s.headerImages() + (long) s.start() * px;
+            if (s.images().endsWith(GZ)) {
+                // No random access into gzip: decompress and discard up to this slice (MNIST's 47 MB take well under 1 s).
+                try (InputStream gz = new GZIPInputStream(in.open(images), 1 << 16)) {
+                    gz.skipNBytes(offset);
+                    if (gz.readNBytes(pixels, 0, pixels.length) != pixels.length) throw new EOFException("ends early");
+                }
+            } else {
+                try (FSDataInputStream raw = in.open(images)) {
+                    raw.readFully(offset, pixels);
+                }
             }
             List<String> rows = new ArrayList<>(s.count());
-            long[] counts = new long[CLASSES.size()];
+            long[] counts = new long[classes.size()];
             double sum = 0, sumSq = 0;
             BufferedImage img = new BufferedImage(s.cols(), s.rows(), BufferedImage.TYPE_BYTE_GRAY);
             byte[] raster = ((DataBufferByte) img.getRaster().getDataBuffer()).getData();
             ByteArrayOutputStream png = new ByteArrayOutputStream(1024);
             for (int i = 0; i < s.count(); i++) {
-                int label = labels[i] & 0xff;
-                if (label >= CLASSES.size()) {
-                    throw new IOException(s.labels() + ": label " + label + " at item " + (s.start() + i) + " is not a digit 0-9");
-                }
+                int label = labels[i] & 0xff; // every label value has a class: checked on the driver
                 System.arraycopy(pixels, i * px, raster, 0, px);
                 for (int j = i * px; j < (i + 1) * px; j++) {
                     double v = (pixels[j] & 0xff) / 255.0;
@@ -216,9 +225,9 @@ public final class MnistIdxIngest {
                 }
                 png.reset();
                 ImageIO.write(img, "png", png);
-                String rel = String.format("%s/%s/%05d.png", s.split(), CLASSES.get(label), s.start() + i);
+                String rel = String.format("%s/%d/%05d.png", s.split(), label, s.start() + i);
                 HadoopFs.write(new Path(out, rel), png.toByteArray(), conf);
-                rows.add(rel + "," + CLASSES.get(label) + "," + s.split());
+                rows.add(rel + "," + classes.get(label) + "," + s.split());
                 counts[label]++;
             }
             return new SliceResult(s.split(), rows, counts, sum, sumSq, (long) s.count() * px);
@@ -226,5 +235,102 @@ public final class MnistIdxIngest {
             throw new UncheckedIOException("ingest of " + s.images() + " items " + s.start() + ".." + (s.start() + s.count())
                     + " failed: " + e.getMessage(), e);
         }
+    }
+
+    /** Each expected file, plain or gzipped; when any is missing, says which files were found and which are expected. */
+    static Map<String, Path> locate(Path src, Configuration conf) throws IOException {
+        Map<String, Path> found = new LinkedHashMap<>();
+        List<String> missing = new ArrayList<>();
+        List<String> expected = new ArrayList<>();
+        for (String[] pair : FILES.values()) {
+            for (String name : pair) {
+                expected.add(name);
+                Path plain = new Path(src, name), gz = new Path(src, name + GZ);
+                if (HadoopFs.exists(plain, conf)) found.put(name, plain); // both there: the plain one reads faster
+                else if (HadoopFs.exists(gz, conf)) found.put(name, gz);
+                else missing.add(name);
+            }
+        }
+        if (missing.isEmpty()) return found;
+        String present = "nothing (the folder does not exist)";
+        if (HadoopFs.exists(src, conf)) {
+            List<String> names = new ArrayList<>();
+            for (FileStatus st : HadoopFs.fs(src, conf).listStatus(src)) names.add(st.getPath().getName());
+            names.sort(Comparator.naturalOrder());
+            present = names.isEmpty() ? "nothing (the folder is empty)" : names.toString();
+        }
+        throw new IllegalArgumentException("MNIST file(s) missing in " + src + ": " + missing + " (neither plain nor " + GZ
+                + "). Found there: " + present + ". ingest.source must be a folder holding " + expected + ", each plain or "
+                + "gzipped (e.g. " + expected.get(0) + GZ + ", as MNIST and Fashion-MNIST are distributed); "
+                + "scripts/fetch-mnist puts MNIST in the cache");
+    }
+
+    /**
+     * Reads one IDX file (decompressing a .gz) once: its header, its length against what the header promises, its
+     * bytes into the content hash, and for label files the bytes themselves into {@code keep}.
+     */
+    static IdxFile scan(Path p, Configuration conf, MessageDigest md, boolean images, ByteArrayOutputStream keep) throws IOException {
+        boolean gz = p.getName().endsWith(GZ);
+        try (InputStream in = gz ? gunzip(HadoopFs.open(p, conf), p) : HadoopFs.open(p, conf)) {
+            byte[] head = in.readNBytes(images ? 16 : 8);
+            IdxFile h = images ? IdxFile.readImagesHeader(p.toString(), new ByteArrayInputStream(head))
+                    : IdxFile.readLabelsHeader(p.toString(), new ByteArrayInputStream(head));
+            md.update(head);
+            if (keep != null) keep.write(head);
+            long length = head.length;
+            byte[] buf = new byte[1 << 16];
+            try {
+                for (int n; (n = in.read(buf)) > 0; ) {
+                    md.update(buf, 0, n);
+                    if (keep != null) keep.write(buf, 0, n);
+                    length += n;
+                }
+            } catch (EOFException | ZipException e) {
+                throw new IllegalArgumentException(p + " is a damaged gzip file (" + e.getMessage()
+                        + "; truncated download?); fetch it again", e);
+            }
+            long expected = (long) h.headerBytes() + (long) h.count() * h.itemBytes();
+            if (length != expected) {
+                throw new IllegalArgumentException(p + " is " + length + " bytes" + (gz ? " uncompressed" : "")
+                        + ", its header promises " + expected + " (truncated download?); fetch it again");
+            }
+            return h;
+        }
+    }
+
+    private static InputStream gunzip(InputStream raw, Path p) throws IOException {
+        try {
+            return new GZIPInputStream(raw, 1 << 16);
+        } catch (ZipException | EOFException e) {
+            raw.close();
+            throw new IllegalArgumentException(p + " is named " + GZ + " but is not gzip data (" + e.getMessage()
+                    + "); fetch it again, or drop the " + GZ + " if it is a plain IDX file", e);
+        }
+    }
+
+    /** The class index: ingest.class-names, or the label numbers 0..max; every label value must have a class. */
+    static List<String> classes(Map<String, byte[]> labelsBySplit, Map<String, Path> files, List<String> names) {
+        int max = -1;
+        String where = null;
+        for (Map.Entry<String, byte[]> e : labelsBySplit.entrySet()) {
+            for (byte b : e.getValue()) {
+                if ((b & 0xff) > max) {
+                    max = b & 0xff;
+                    where = files.get(FILES.get(e.getKey())[1]).toString();
+                }
+            }
+        }
+        int n = max + 1;
+        if (names.isEmpty()) {
+            List<String> numbers = new ArrayList<>();
+            for (int c = 0; c < n; c++) numbers.add(Integer.toString(c));
+            return numbers;
+        }
+        if (names.size() != n) {
+            throw new IllegalArgumentException("ingest.class-names has " + names.size() + " names, but the labels run from 0 to "
+                    + max + " (" + n + " classes; label " + max + " is in " + where + "): give exactly one name per label "
+                    + "value, in label order (label 0 first)");
+        }
+        return List.copyOf(names);
     }
 }

@@ -10,6 +10,9 @@ import org.apache.spark.api.java.JavaSparkContext;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 
 /** The ingest job: source data in -> class-folder image tree, manifest.csv and dataset.json out (at data.root). */
 public final class IngestJob {
@@ -21,7 +24,8 @@ public final class IngestJob {
         cfg.require(Options.DATA_ROOT, "the ingest job writes the dataset there");
         cfg.check(cfg.get(Options.INGEST_CHANNELS) != 2, Options.INGEST_CHANNELS, "must be 1 (grey) or 3 (RGB)");
         cfg.check(cfg.get(Options.INGEST_MAX_PIXELS) > 0, Options.INGEST_MAX_PIXELS, "must be positive");
-        if (!cfg.get(Options.INGEST_FORMAT).equals("mnist-idx")) IngestSettings.of(cfg); // colour, splits
+        if (!cfg.get(Options.INGEST_FORMAT).equals("mnist-idx")) IngestSettings.of(cfg); // colour, splits, fractions
+        validateClassNames(cfg);
     }
 
     public static MnistIdxIngest.Result run(JobConfig cfg, PrintStream out) throws IOException {
@@ -41,6 +45,21 @@ public final class IngestJob {
                     r.seconds());
         }
         return MnistIdxIngest.run(sc, cfg.get(Options.INGEST_SOURCE), cfg.get(Options.DATA_ROOT),
-                cfg.get(Options.INGEST_PARTITIONS), out);
+                cfg.get(Options.INGEST_PARTITIONS), cfg.get(Options.INGEST_CLASS_NAMES), out);
+    }
+
+    /** Names go into manifest.csv (comma-separated, no quoting) and the class index (position = label id). */
+    static void validateClassNames(JobConfig cfg) {
+        List<String> names = cfg.get(Options.INGEST_CLASS_NAMES);
+        if (names.isEmpty()) return;
+        cfg.check(cfg.get(Options.INGEST_FORMAT).equals("mnist-idx"), Options.INGEST_CLASS_NAMES,
+                "only ingest.format = mnist-idx takes class names from here; image-folder and manifest name classes by "
+                        + "their folders or labels (ingest.class-index fixes their order)");
+        Set<String> seen = new HashSet<>();
+        for (String n : names) {
+            cfg.check(!n.contains(",") && !n.contains("\n") && !n.contains("\r"), Options.INGEST_CLASS_NAMES,
+                    "'" + n + "' contains a comma or line break, which manifest.csv cannot hold; rename the class");
+            cfg.check(seen.add(n), Options.INGEST_CLASS_NAMES, "'" + n + "' is listed twice; each class once, in label order");
+        }
     }
 }

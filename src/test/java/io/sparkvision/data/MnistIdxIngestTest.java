@@ -1,5 +1,6 @@
 package io.sparkvision.data;
 
+import io.sparkvision.Schemas;
 import io.sparkvision.TestSpark;
 import io.sparkvision.model.InputShape;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -125,6 +126,98 @@ class MnistIdxIngestTest {
         String m = assertThrows(IllegalArgumentException.class,
                 () -> MnistIdxIngest.run(sc, src.toString(), src.resolve("out").toString(), 2, QUIET)).getMessage();
         assertTrue(m.contains("200 images but") && m.contains("199 labels"), m);
+    }
+
+    @Test
+    void gzippedFilesAsDistributedGiveTheSameDataset(@TempDir Path src) throws IOException {
+        copyFixture(src);
+        // All four gzipped, as MNIST and Fashion-MNIST are downloaded (plus one plain file next to its .gz twin).
+        for (String f : ALL) gzip(src.resolve(f), src.resolve(f + ".gz"));
+        for (String f : ALL) if (!f.equals("t10k-labels-idx1-ubyte")) Files.delete(src.resolve(f));
+        MnistIdxIngest.Result plain = MnistIdxIngest.run(sc, TestSpark.mnistTiny(), src.resolve("plain").toString(), 3, QUIET);
+        MnistIdxIngest.Result gz = MnistIdxIngest.run(sc, src.toString(), src.resolve("gz").toString(), 3, QUIET);
+        assertEquals(1200, gz.written());
+        assertEquals(plain.descriptor().contentHash(), gz.descriptor().contentHash(), "hash of the IDX content, not of its packing");
+        assertEquals(Files.readString(src.resolve("plain/manifest.csv")), Files.readString(src.resolve("gz/manifest.csv")));
+        // Every slice read its own range of the decompressed stream: the PNGs are byte-identical.
+        for (String row : Files.readAllLines(src.resolve("plain/manifest.csv")).subList(1, 1201)) {
+            String rel = row.split(",")[0];
+            assertEquals(java.util.Arrays.hashCode(Files.readAllBytes(src.resolve("plain").resolve(rel))),
+                    java.util.Arrays.hashCode(Files.readAllBytes(src.resolve("gz").resolve(rel))), rel);
+        }
+    }
+
+    @Test
+    void aTruncatedGzipIsNamed(@TempDir Path src) throws IOException {
+        copyFixture(src);
+        gzip(src.resolve("train-images-idx3-ubyte"), src.resolve("train-images-idx3-ubyte.gz"));
+        Files.delete(src.resolve("train-images-idx3-ubyte"));
+        byte[] gz = Files.readAllBytes(src.resolve("train-images-idx3-ubyte.gz"));
+        Files.write(src.resolve("train-images-idx3-ubyte.gz"), java.util.Arrays.copyOf(gz, gz.length / 2));
+        String m = assertThrows(IllegalArgumentException.class,
+                () -> MnistIdxIngest.run(sc, src.toString(), src.resolve("out").toString(), 2, QUIET)).getMessage();
+        assertTrue(m.contains("train-images-idx3-ubyte.gz") && m.contains("truncated"), m);
+        assertFalse(Files.exists(src.resolve("out")));
+    }
+
+    @Test
+    void missingFilesNameWhatWasFoundAndWhatIsExpected(@TempDir Path src) throws IOException {
+        Files.write(src.resolve("train-images-idx3-ubyte.gz"), new byte[] {0x1f, (byte) 0x8b});
+        Files.write(src.resolve("train-labels.idx1-ubyte"), new byte[] {0});
+        String m = assertThrows(IllegalArgumentException.class,
+                () -> MnistIdxIngest.run(sc, src.toString(), src.resolve("out").toString(), 2, QUIET)).getMessage();
+        assertTrue(m.contains("missing in " + src.toUri().getPath().replaceAll("/$", "")) || m.contains("missing in file:" + src), m);
+        assertTrue(m.contains("[train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte]"), m);
+        assertTrue(m.contains("Found there: [train-images-idx3-ubyte.gz, train-labels.idx1-ubyte]"), m);
+        assertTrue(m.contains("train-images-idx3-ubyte.gz, as MNIST and Fashion-MNIST are distributed"), m);
+        assertFalse(Files.exists(src.resolve("out")));
+    }
+
+    static final List<String> FASHION = List.of("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+            "Sneaker", "Bag", "Ankle boot");
+
+    @Test
+    void classNamesNameTheClassesEverywhere(@TempDir Path out) throws IOException {
+        MnistIdxIngest.Result r = MnistIdxIngest.run(sc, TestSpark.mnistTiny(), out.toString(), 3, FASHION, QUIET);
+        DatasetDescriptor d = r.descriptor();
+        assertEquals(FASHION, d.classes());
+        assertEquals(FASHION, List.copyOf(d.classCounts().get("train").keySet()));
+        byte[] labels = Files.readAllBytes(Paths.get(TestSpark.mnistTiny(), "train-labels-idx1-ubyte"));
+        long sevens = 0;
+        for (int i = 8; i < labels.length; i++) if (labels[i] == 7) sevens++;
+        assertEquals(sevens, d.classCounts().get("train").get("Sneaker"));
+        List<String> manifest = Files.readAllLines(out.resolve("manifest.csv"));
+        // Folders keep the label number ("T-shirt/top" is no folder name); the label column holds the name.
+        int item = 7;
+        String row = String.format("train/%d/%05d.png,%s,train", labels[8 + item], item, FASHION.get(labels[8 + item]));
+        assertTrue(manifest.contains(row), row);
+        Schemas.assertValid("dataset-descriptor.schema.json", Schemas.parse(Files.readString(out.resolve("dataset.json"))), "dataset.json");
+        // The train job's reader resolves every named label (and fails on any it cannot).
+        ImageDataset train = ImageDataset.load(sc, out.toString(), Datasets.readDescriptor(out.toString(), sc.hadoopConfiguration()),
+                "train", 2, 0);
+        assertEquals(1000, train.count());
+        train.release();
+
+        // Same source, other names: refused rather than relabelled under models trained on the old names.
+        String m = assertThrows(IllegalArgumentException.class,
+                () -> MnistIdxIngest.run(sc, TestSpark.mnistTiny(), out.toString(), 3, QUIET)).getMessage();
+        assertTrue(m.contains("ingest.class-names gives [0, 1,") && m.contains("another data.root"), m);
+    }
+
+    @Test
+    void classNamesMustMatchTheLabels(@TempDir Path out) {
+        String m = assertThrows(IllegalArgumentException.class, () -> MnistIdxIngest.run(sc, TestSpark.mnistTiny(),
+                out.toString(), 3, FASHION.subList(0, 9), QUIET)).getMessage();
+        assertTrue(m.startsWith("ingest.class-names has 9 names, but the labels run from 0 to 9 (10 classes"), m);
+        assertFalse(Files.exists(out.resolve("dataset.json")));
+    }
+
+    static final String[] ALL = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+
+    static void gzip(Path from, Path to) throws IOException {
+        try (var o = new java.util.zip.GZIPOutputStream(Files.newOutputStream(to))) {
+            o.write(Files.readAllBytes(from));
+        }
     }
 
     static void copyFixture(Path dst) throws IOException {
