@@ -11,7 +11,8 @@ import java.util.Map;
  * {@code dataset.json}, written last by an ingest (so its presence means the dataset is complete) and read by
  * every later job: the class index (position = label id), image geometry, counts, normalisation statistics and
  * where the data came from. Schema: data-schemas/dataset-descriptor.schema.json.
- * The last three fields are absent in datasets written before image ingest (read back as null).
+ * sources and ingestReport are absent in datasets written before image ingest (read back as null); splitFractions
+ * is present only when ingest.split-fractions decided splits.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -33,15 +34,25 @@ public record DatasetDescriptor(
         @JsonProperty("ingestedAt") String ingestedAt,
         @JsonProperty("ingestFormat") String ingestFormat,
         @JsonProperty("sources") String sources,
-        @JsonProperty("ingestReport") String ingestReport) {
+        @JsonProperty("ingestReport") String ingestReport,
+        @JsonProperty("splitFractions") Map<String, Double> splitFractions) {
 
     public static final String FILE_NAME = "dataset.json";
     public static final String MANIFEST = "manifest.csv";
 
+    /** A dataset whose splits all come from folders or manifest columns (no ingest.split-fractions). */
+    public DatasetDescriptor(int formatVersion, String name, List<String> classes, int channels, int height, int width,
+                             Map<String, Long> splits, Map<String, Map<String, Long>> classCounts, double[] mean, double[] std,
+                             String source, String contentHash, String manifest, String manifestHash, String ingestedAt,
+                             String ingestFormat, String sources, String ingestReport) {
+        this(formatVersion, name, classes, channels, height, width, splits, classCounts, mean, std, source, contentHash,
+                manifest, manifestHash, ingestedAt, ingestFormat, sources, ingestReport, null);
+    }
+
     /** This dataset as a model trained with other statistics must see it: normalised with the model's mean and std. */
     public DatasetDescriptor withNormalisation(double[] mean, double[] std) {
         return new DatasetDescriptor(formatVersion, name, classes, channels, height, width, splits, classCounts, mean, std,
-                source, contentHash, manifest, manifestHash, ingestedAt, ingestFormat, sources, ingestReport);
+                source, contentHash, manifest, manifestHash, ingestedAt, ingestFormat, sources, ingestReport, splitFractions);
     }
 
     public int classIndex(String className) {

@@ -24,4 +24,23 @@ public final class Datasets {
             throw new IllegalArgumentException(p + " is not a readable dataset descriptor: " + e.getMessage(), e);
         }
     }
+
+    /**
+     * Training needs images in both splits: refuse before any Spark job, naming the key and the fix, instead of
+     * decoding the whole train split first and failing on the empty test split after.
+     */
+    public static void requireSplits(DatasetDescriptor d, String root, String trainSplit, String testSplit) {
+        if (d.count(trainSplit) == 0) {
+            throw new IllegalArgumentException("data.train-split = " + trainSplit + ": dataset " + root + " has no '"
+                    + trainSplit + "' images (its splits: " + d.splits() + "); set data.train-split to one of "
+                    + d.splits().keySet() + " or re-ingest");
+        }
+        if (d.count(testSplit) == 0) {
+            throw new IllegalArgumentException("data.test-split = " + testSplit + ": dataset " + root + " has no '"
+                    + testSplit + "' images (its splits: " + d.splits() + "), and the evaluator needs held-out images "
+                    + "after every epoch. Re-ingest into a new data.root with ingest.split-fractions = { " + trainSplit
+                    + " = 0.8, " + testSplit + " = 0.2 } (a class-folder tree without split folders), add "
+                    + testSplit + "/<class>/ folders to the source, or set data.test-split to another split the dataset has");
+        }
+    }
 }

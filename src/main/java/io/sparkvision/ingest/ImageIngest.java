@@ -70,6 +70,13 @@ public final class ImageIngest {
                 throw new IllegalArgumentException(output + " already holds a different dataset (from " + existing.source()
                         + "); choose another data.root or delete it");
             }
+            Map<String, Double> before = existing.splitFractions() == null ? Map.of() : existing.splitFractions();
+            if (!before.equals(s.splitFractions().asMap())) {
+                throw new IllegalArgumentException(output + " was ingested with ingest.split-fractions = "
+                        + (before.isEmpty() ? "{} (not set)" : before) + "; this ingest gives " + (s.splitFractions().isEmpty()
+                        ? "{} (not set)" : s.splitFractions()) + ". Its images keep the splits they have, so the new "
+                        + "fractions would hold only for new files: use the same ingest.split-fractions, or another data.root");
+            }
             if (existing.channels() != s.channels() || existing.height() != s.size()) {
                 throw new IllegalArgumentException(output + " holds " + existing.channels() + "-channel "
                         + existing.width() + "x" + existing.height() + " images; this ingest would add " + s.channels()
@@ -91,6 +98,7 @@ public final class ImageIngest {
                 ? ManifestSource.list(sc, src, conf, s, log)
                 : listFolder(src, conf, s, out);
         validateClasses(items, trainSplit, classIndex, existing, src);
+        if (!s.splitFractions().isEmpty()) logSplits(items, s, log);
 
         // 3. Only what is new or changed.
         List<Work.Item> todo = new ArrayList<>();
@@ -205,7 +213,7 @@ public final class ImageIngest {
                     items.add(new Work.Item(f.uri(), f.size(), f.mtime(), null, null, List.copyOf(dirs)));
                     continue;
                 }
-                String[] sc = Layout.splitAndClass(dirs, s);
+                String[] sc = Layout.splitAndClass(dirs, rel, s);
                 // With no class, the reason rides in the label slot and the task reports the file as skipped.
                 items.add(new Work.Item(f.uri(), f.size(), f.mtime(), sc[0], sc[1], null));
             }
@@ -231,6 +239,13 @@ public final class ImageIngest {
         }
         items.sort(Comparator.comparing(Work.Item::uri));
         return items;
+    }
+
+    /** With ingest.split-fractions: how the listed files fell (archive entries are split on the executors). */
+    private static void logSplits(List<Work.Item> items, IngestSettings s, PrintStream log) {
+        Map<String, Long> bySplit = new TreeMap<>();
+        for (Work.Item it : items) if (it.split() != null) bySplit.merge(it.split(), 1L, Long::sum);
+        log.printf("ingest: splits by folder, manifest column or ingest.split-fractions %s: %s%n", s.splitFractions(), bySplit);
     }
 
     /** Non-train splits may only have classes of the train split (or of the given class index). */
@@ -332,7 +347,8 @@ public final class ImageIngest {
         String name = new Path(source).getName();
         return new DatasetDescriptor(1, name.isEmpty() ? "images" : name, classes, ch, s.size(), s.size(), splits,
                 classCounts, mean, std, source, Hashing.hex(md), DatasetDescriptor.MANIFEST, Hashing.sha256(manifestBytes),
-                Instant.now().toString(), format, SOURCES, IngestReport.FILE_NAME);
+                Instant.now().toString(), format, SOURCES, IngestReport.FILE_NAME,
+                s.splitFractions().isEmpty() ? null : s.splitFractions().asMap());
     }
 
     static IngestReport report(String format, Path src, Path out, String startedAt, long t0, long listed, long unchanged,

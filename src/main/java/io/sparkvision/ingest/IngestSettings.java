@@ -20,11 +20,23 @@ import java.util.Locale;
  * @param maxBytes    files (or archive entries) larger than this are skipped without being read
  * @param splits      folder names that mark a split; the folder below one is the class
  * @param defaultSplit split of images in a class folder with no split folder above it
+ * @param splitFractions when not empty, replaces defaultSplit: a share of those images per split (see {@link SplitFractions})
  */
 public record IngestSettings(int size, String resize, int channels, int background, long maxPixels, long maxBytes,
-                             List<String> splits, String defaultSplit) implements Serializable {
+                             List<String> splits, String defaultSplit, SplitFractions splitFractions) implements Serializable {
     public static final String SHORTER_SIDE_CROP = "shorter-side-crop";
     public static final String KEEP_ASPECT = "keep-aspect";
+
+    /** Without split fractions: images outside split folders go to {@code defaultSplit}. */
+    public IngestSettings(int size, String resize, int channels, int background, long maxPixels, long maxBytes,
+                          List<String> splits, String defaultSplit) {
+        this(size, resize, channels, background, maxPixels, maxBytes, splits, defaultSplit, SplitFractions.NONE);
+    }
+
+    /** The split of an image with no split folder (or manifest split): by fraction when set, else the default. */
+    public String splitOf(String relativePath) {
+        return splitFractions.isEmpty() ? defaultSplit : splitFractions.splitOf(relativePath);
+    }
 
     public static IngestSettings of(JobConfig cfg) {
         List<String> splits = new ArrayList<>();
@@ -35,7 +47,7 @@ public record IngestSettings(int size, String resize, int channels, int backgrou
         return new IngestSettings(cfg.get(Options.INGEST_IMAGE_SIZE), cfg.get(Options.INGEST_RESIZE),
                 cfg.get(Options.INGEST_CHANNELS), parseColour(cfg.get(Options.INGEST_BACKGROUND)),
                 cfg.get(Options.INGEST_MAX_PIXELS), cfg.get(Options.INGEST_MAX_FILE_MB) * 1024L * 1024L,
-                List.copyOf(splits), cfg.get(Options.INGEST_DEFAULT_SPLIT));
+                List.copyOf(splits), cfg.get(Options.INGEST_DEFAULT_SPLIT), SplitFractions.of(cfg, splits));
     }
 
     /** Defaults for tests and the benchmark. */
@@ -45,11 +57,15 @@ public record IngestSettings(int size, String resize, int channels, int backgrou
     }
 
     public IngestSettings withResize(String mode) {
-        return new IngestSettings(size, mode, channels, background, maxPixels, maxBytes, splits, defaultSplit);
+        return new IngestSettings(size, mode, channels, background, maxPixels, maxBytes, splits, defaultSplit, splitFractions);
     }
 
     public IngestSettings withMaxPixels(long max) {
-        return new IngestSettings(size, resize, channels, background, max, maxBytes, splits, defaultSplit);
+        return new IngestSettings(size, resize, channels, background, max, maxBytes, splits, defaultSplit, splitFractions);
+    }
+
+    public IngestSettings withSplitFractions(SplitFractions f) {
+        return new IngestSettings(size, resize, channels, background, maxPixels, maxBytes, splits, defaultSplit, f);
     }
 
     static int parseColour(String s) {

@@ -108,7 +108,9 @@ public final class IngestTask {
                 }
                 List<String> dirs = new ArrayList<>(a.prefix());
                 dirs.addAll(parts.subList(0, parts.size() - 1));
-                String[] sc = Layout.splitAndClass(dirs, s);
+                String archivePath = String.join("/", a.prefix()) + (a.prefix().isEmpty() ? "" : "/")
+                        + a.uri().substring(a.uri().lastIndexOf('/') + 1);
+                String[] sc = Layout.splitAndClass(dirs, archivePath + "!/" + String.join("/", parts), s);
                 if (sc[0] == null) {
                     out.add(Outcome.skipped(source, a.size(), a.mtime(), null, null, null, sc[1]));
                     continue;

@@ -49,7 +49,8 @@ public final class ManifestSource {
         for (String[] f : parquet ? parquetRows(sc, csv) : csvRows(csv, conf)) {
             String where = f[0];
             String label = f[2].strip();
-            String split = f[3] != null && !f[3].isBlank() ? f[3].strip() : s.defaultSplit();
+            // Without a split column: ingest.default-split, or by ingest.split-fractions on the path as written.
+            String split = f[3] != null && !f[3].isBlank() ? f[3].strip() : s.splitOf(f[1].strip());
             if (label.equals(".") || label.equals("..") || label.contains("/") || split.contains("/") || split.equals("..")) {
                 throw new IllegalArgumentException(where + ": label '" + label + "' / split '" + split
                         + "' cannot be a folder name; use plain names");

@@ -82,6 +82,7 @@ public final class TrainJob {
         String root = cfg.get(Options.DATA_ROOT);
         String runDir = cfg.get(Options.OUTPUT_DIR);
         DatasetDescriptor d = Datasets.readDescriptor(root, hadoop);
+        Datasets.requireSplits(d, root, cfg.get(Options.DATA_TRAIN_SPLIT), cfg.get(Options.DATA_TEST_SPLIT));
         int workers = cfg.get(Options.TRAIN_WORKERS) > 0 ? cfg.get(Options.TRAIN_WORKERS) : sc.defaultParallelism();
         int batch = cfg.get(Options.TRAIN_BATCH);
         int epochs = cfg.get(Options.TRAIN_EPOCHS);
