@@ -205,4 +205,30 @@ class TrainJobTest {
                 () -> EvaluateJob.run(cfg, sc, new PrintStream(new ByteArrayOutputStream()))).getMessage();
         assertTrue(m.contains("class index must match"), m);
     }
+
+    @Test
+    void anEmptyTestSplitIsRefusedBeforeAnyDataIsLoaded() throws IOException {
+        // A dataset whose descriptor has no test images, and no manifest at all: had the train split been loaded
+        // first (a Spark job), the error would be the missing manifest, not the empty split.
+        Path only = work.resolve("train-only");
+        Files.createDirectories(only);
+        io.sparkvision.data.DatasetDescriptor d = io.sparkvision.data.Datasets.readDescriptor(data.toString(), sc.hadoopConfiguration());
+        io.sparkvision.data.DatasetDescriptor trainOnly = new io.sparkvision.data.DatasetDescriptor(1, d.name(), d.classes(),
+                d.channels(), d.height(), d.width(), Map.of("train", 1000L), Map.of("train", d.classCounts().get("train")),
+                d.mean(), d.std(), d.source(), d.contentHash(), "missing-manifest.csv", d.manifestHash(), d.ingestedAt(),
+                d.ingestFormat(), null, null);
+        Files.writeString(only.resolve("dataset.json"), Json.pretty(trainOnly));
+        JobConfig cfg = JobConfig.fromString(String.join("\n",
+                "data.root = \"" + only + "\"", "output.dir = \"" + work.resolve("refused") + "\"", "train.epochs = 1"));
+        String m = assertThrows(IllegalArgumentException.class,
+                () -> TrainJob.run(cfg, sc, new PrintStream(new ByteArrayOutputStream()))).getMessage();
+        assertTrue(m.startsWith("data.test-split = test: dataset " + only + " has no 'test' images"), m);
+        assertTrue(m.contains("ingest.split-fractions = { train = 0.8, test = 0.2 }"), m);
+        assertTrue(!Files.exists(work.resolve("refused")), "nothing written");
+        JobConfig noTrain = JobConfig.fromString(String.join("\n",
+                "data.root = \"" + data + "\"", "output.dir = \"" + work.resolve("refused") + "\"", "data.train-split = val"));
+        m = assertThrows(IllegalArgumentException.class,
+                () -> TrainJob.run(noTrain, sc, new PrintStream(new ByteArrayOutputStream()))).getMessage();
+        assertTrue(m.startsWith("data.train-split = val: dataset") && m.contains("[train, test]"), m);
+    }
 }
