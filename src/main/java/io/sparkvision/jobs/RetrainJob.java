@@ -66,6 +66,9 @@ public final class RetrainJob {
         }
         night(cfg);
         IngestSettings.of(cfg);
+        // Landed images would be hashed into splits the window never reads: lost silently, night after night.
+        cfg.check(cfg.get(Options.INGEST_SPLIT_FRACTIONS).isEmpty(), Options.INGEST_SPLIT_FRACTIONS, "does not apply to "
+                + "the nightly retrain: every landed image trains in its window, and retrain.holdout is the test set; remove it");
     }
 
     static LocalDate night(JobConfig cfg) {

@@ -65,6 +65,13 @@ class SplitFractionsTest {
     }
 
     @Test
+    void theNightlyRetrainRefusesFractionsItWouldSilentlyDropImagesBy() {
+        String m = assertThrows(ConfigError.class, () -> io.sparkvision.jobs.RetrainJob.validate(JobConfig.fromString(
+                "retrain { source = /l, registry = /r, holdout = /h }\ningest.split-fractions { train = 0.8, test = 0.2 }"))).getMessage();
+        assertTrue(m.contains("ingest.split-fractions") && m.contains("nightly retrain"), m);
+    }
+
+    @Test
     void anOverrideReplacesTheJobFilesFractionsWhole(@TempDir Path dir) throws IOException {
         Path job = dir.resolve("job.conf");
         Files.writeString(job, "ingest.split-fractions { train = 0.7, val = 0.1, test = 0.2 }\n");
