@@ -33,6 +33,22 @@ public final class Models {
         else ((ComputationGraph) m).getConfiguration().setEpochCount(epochs);
     }
 
+    /**
+     * An independent copy with the same parameters, updater state and iteration/epoch counters, for writing a
+     * checkpoint while the original trains on (a few array copies, no serialisation).
+     */
+    public static Model snapshot(Model m) {
+        Model copy = m instanceof MultiLayerNetwork ? ((MultiLayerNetwork) m).clone() : ((ComputationGraph) m).clone();
+        if (copy instanceof MultiLayerNetwork c) {
+            c.setIterationCount(iterationCount(m));
+            c.setEpochCount(epochCount(m));
+        } else {
+            ((ComputationGraph) copy).getConfiguration().setIterationCount(iterationCount(m));
+            ((ComputationGraph) copy).getConfiguration().setEpochCount(epochCount(m));
+        }
+        return copy;
+    }
+
     /** Width of the classifier: the number of classes the model predicts. */
     public static long outputs(Model m) {
         if (m instanceof MultiLayerNetwork) return ((MultiLayerNetwork) m).getOutputLayer().getParam("b").length();
