@@ -214,9 +214,9 @@ public final class TrainJob {
                     meta.put("metrics", new LinkedHashMap<>(line));
                     // At most one checkpoint in flight: wait for the previous one, then hand a copy to the writer.
                     writer.awaitIdle();
-                    Model snapshot = Models.snapshot(spark.network());
+                    Models.Snapshot snapshot = Models.snapshot(spark.network());
                     int checkpointEpoch = epoch;
-                    writer.submit(() -> checkpoints.write(snapshot, checkpointEpoch, meta));
+                    writer.submit(() -> checkpoints.write(snapshot.model(), checkpointEpoch, meta));
                     lastCheckpointNanos = System.nanoTime();
                 }
                 clock.lap("checkpoint");
@@ -231,7 +231,7 @@ public final class TrainJob {
                 clock.lap("report");
                 line.putAll(clock.fields());
                 writeMetrics(runDir, metrics, hadoop);
-                out.printf(Locale.ROOT, "epoch %d/%d  %,.0f examples/s  %.1f s  lr %.2e  train loss %.4f%s%n  time: %s%n", epoch, epochs,
+                out.printf(Locale.ROOT, "epoch %d/%d  %,.1f examples/s  %.1f s  lr %.2e  train loss %.4f%s%n  time: %s%n", epoch, epochs,
                         seen / secs, secs, rate, spark.score(), line.containsKey("top1Accuracy")
                                 ? String.format(Locale.ROOT, "  test top-1 %.2f%%  top-5 %.2f%%", 100 * last.top1Accuracy(), 100 * last.topKAccuracy())
                                 : "", clock.summary());
