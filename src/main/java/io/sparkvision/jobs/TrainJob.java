@@ -7,6 +7,7 @@ import io.sparkvision.data.Datasets;
 import io.sparkvision.data.ImageDataset;
 import io.sparkvision.evaluate.DriverEvaluator;
 import io.sparkvision.evaluate.EvalResult;
+import io.sparkvision.io.BackgroundWriter;
 import io.sparkvision.io.CheckpointStore;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.io.ModelFiles;
@@ -16,6 +17,7 @@ import io.sparkvision.model.ModelRegistry;
 import io.sparkvision.report.RunReport;
 import io.sparkvision.report.TrainingCurveChart;
 import io.sparkvision.train.EarlyStopping;
+import io.sparkvision.train.EpochClock;
 import io.sparkvision.train.ExampleCounter;
 import io.sparkvision.train.GradientSharingPreflight;
 import io.sparkvision.train.LearningRates;
@@ -157,7 +159,10 @@ public final class TrainJob {
         long trainStart = System.nanoTime();
         long trainedExamples = 0;
         try (ProgressMeter progress = new ProgressMeter(fitted, out, epochs, train.count(), batch,
-                cfg.get(Options.PROGRESS_SECONDS))) {
+                cfg.get(Options.PROGRESS_SECONDS));
+             EpochClock clock = new EpochClock(sc, workers);
+             // Checkpoints and the chart are written while the next epoch trains; closing waits for the last ones.
+             BackgroundWriter writer = new BackgroundWriter()) {
             for (int epoch = firstEpoch; epoch <= epochs; epoch++) {
                 if (perEpochMaster && epoch > firstEpoch) {
                     // A new master per epoch, seeded by the epoch: how the epoch is cut into averaging rounds then
@@ -168,8 +173,11 @@ public final class TrainJob {
                 double rate = lr.at(epoch);
                 Models.setLearningRate(spark.network(), rate);
                 progress.startEpoch(epoch);
+                clock.startEpoch();
                 JavaRDD<DataSet> batches = train.epochBatches(seed, epoch, batch);
+                clock.startFit();
                 spark.fit(batches);
+                clock.fitDone();
                 batches.unpersist(false);
                 Models.setEpochCount(spark.network(), epoch);
                 double secs = progress.epochSeconds();
@@ -195,28 +203,39 @@ public final class TrainJob {
                     line.put("top1Error", last.top1Error());
                     line.put("top5Error", last.topKError());
                 }
+                clock.lap("evaluation");
                 line.put("time", Instant.now().toString());
                 metrics.add(line);
-                writeMetrics(runDir, metrics, hadoop);
-                out.printf(Locale.ROOT, "epoch %d/%d  %,.0f examples/s  %.1f s  lr %.2e  train loss %.4f%s%n", epoch, epochs,
-                        seen / secs, secs, rate, spark.score(), line.containsKey("top1Accuracy")
-                                ? String.format(Locale.ROOT, "  test top-1 %.2f%%  top-5 %.2f%%", 100 * last.top1Accuracy(), 100 * last.topKAccuracy())
-                                : "");
                 epochsRun = epoch;
                 boolean stop = line.containsKey("top1Accuracy") && earlyStop.shouldStop(line);
                 int everyMinutes = cfg.get(Options.CHECKPOINT_EVERY_MINUTES);
                 boolean due = everyMinutes > 0 && System.nanoTime() - lastCheckpointNanos > everyMinutes * 60e9;
                 if (lastEpoch || stop || due || epoch % cfg.get(Options.CHECKPOINT_EVERY) == 0) {
                     Map<String, Object> meta = modelMetadata(arch, shape, d, dataset, null);
-                    meta.put("metrics", line);
-                    checkpoints.write(spark.network(), epoch, meta);
+                    meta.put("metrics", new LinkedHashMap<>(line));
+                    // At most one checkpoint in flight: wait for the previous one, then hand a copy to the writer.
+                    writer.awaitIdle();
+                    Models.Snapshot snapshot = Models.snapshot(spark.network());
+                    int checkpointEpoch = epoch;
+                    writer.submit(() -> checkpoints.write(snapshot.model(), checkpointEpoch, meta));
                     lastCheckpointNanos = System.nanoTime();
                 }
+                clock.lap("checkpoint");
                 if (line.containsKey("top1Accuracy")) {
                     // Refreshed after every evaluation, so a long run can be watched from its run directory.
-                    byte[] png = TrainingCurveChart.png(metrics, 900, 620);
-                    HadoopFs.writeAtomically(new Path(HadoopFs.path(runDir), RunReport.CURVE_PNG), hadoop, o -> o.write(png));
+                    List<Map<String, Object>> soFar = List.copyOf(metrics);
+                    writer.submit(() -> {
+                        byte[] png = TrainingCurveChart.png(soFar, 900, 620);
+                        HadoopFs.writeAtomically(new Path(HadoopFs.path(runDir), RunReport.CURVE_PNG), hadoop, o -> o.write(png));
+                    });
                 }
+                clock.lap("report");
+                line.putAll(clock.fields());
+                writeMetrics(runDir, metrics, hadoop);
+                out.printf(Locale.ROOT, "epoch %d/%d  %,.1f examples/s  %.1f s  lr %.2e  train loss %.4f%s%n  time: %s%n", epoch, epochs,
+                        seen / secs, secs, rate, spark.score(), line.containsKey("top1Accuracy")
+                                ? String.format(Locale.ROOT, "  test top-1 %.2f%%  top-5 %.2f%%", 100 * last.top1Accuracy(), 100 * last.topKAccuracy())
+                                : "", clock.summary());
                 if (stop) {
                     out.printf(Locale.ROOT, "early stopping after epoch %d: %s has not improved for %d evaluations%n",
                             epoch, cfg.get(Options.TRAIN_EARLY_STOP_METRIC), cfg.get(Options.TRAIN_EARLY_STOP_PATIENCE));

@@ -33,6 +33,48 @@ public final class Models {
         else ((ComputationGraph) m).getConfiguration().setEpochCount(epochs);
     }
 
+    /**
+     * The model's state at this moment (configuration with its iteration/epoch counters, parameters, updater state),
+     * copied into arrays of its own: a few memory copies on the caller's thread. {@link Snapshot#model} builds a model
+     * from it later, e.g. on a background thread that writes a checkpoint while the original trains on.
+     */
+    public static Snapshot snapshot(Model m) {
+        try (org.nd4j.linalg.api.memory.MemoryWorkspace ws = org.nd4j.linalg.factory.Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
+            if (m instanceof MultiLayerNetwork mln) {
+                INDArray state = mln.getUpdater() == null ? null : mln.getUpdater().getStateViewArray();
+                return new Snapshot(mln.getLayerWiseConfigurations().clone(), null, mln.params().dup(),
+                        state == null ? null : state.dup(), mln.getIterationCount(), mln.getEpochCount());
+            }
+            ComputationGraph g = (ComputationGraph) m;
+            INDArray state = g.getUpdater() == null ? null : g.getUpdater().getStateViewArray();
+            return new Snapshot(null, g.getConfiguration().clone(), g.params().dup(), state == null ? null : state.dup(),
+                    g.getIterationCount(), g.getEpochCount());
+        }
+    }
+
+    /** See {@link #snapshot}. */
+    public record Snapshot(org.deeplearning4j.nn.conf.MultiLayerConfiguration stack,
+                           org.deeplearning4j.nn.conf.ComputationGraphConfiguration graph,
+                           INDArray params, INDArray updaterState, int iterations, int epochs) {
+        /** A model over the snapshot's own arrays (build it once). */
+        public Model model() {
+            if (stack != null) {
+                MultiLayerNetwork net = new MultiLayerNetwork(stack);
+                net.init(params, false);
+                if (updaterState != null) net.getUpdater().setStateViewArray(net, updaterState, false);
+                net.setIterationCount(iterations);
+                net.setEpochCount(epochs);
+                return net;
+            }
+            ComputationGraph net = new ComputationGraph(graph);
+            net.init(params, false);
+            if (updaterState != null) net.getUpdater().setStateViewArray(updaterState);
+            net.getConfiguration().setIterationCount(iterations);
+            net.getConfiguration().setEpochCount(epochs);
+            return net;
+        }
+    }
+
     /** Width of the classifier: the number of classes the model predicts. */
     public static long outputs(Model m) {
         if (m instanceof MultiLayerNetwork) return ((MultiLayerNetwork) m).getOutputLayer().getParam("b").length();
