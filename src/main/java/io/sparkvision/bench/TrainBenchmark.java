@@ -84,9 +84,9 @@ public final class TrainBenchmark {
         INDArray state = updaterState(sizing);
         long updaterFloats = state == null ? 0 : state.length();
         long bytesPerWorker = 4L * (params + updaterFloats);
-        out.printf(Locale.ROOT, "  sizing: %,d parameters + %,d updater-state floats = %.0f MB per PA worker to the driver per round, the same broadcast back;"
+        out.printf(Locale.ROOT, "  sizing: %,d parameters + %,d updater-state floats = %s per PA worker to the driver per round, the same broadcast back;"
                         + " driver heap %.1f GB max, javacpp off-heap %.1f GB max%n",
-                params, updaterFloats, bytesPerWorker / 1e6, Runtime.getRuntime().maxMemory() / 1e9, org.bytedeco.javacpp.Pointer.maxBytes() / 1e9);
+                params, updaterFloats, bytes(bytesPerWorker), Runtime.getRuntime().maxMemory() / 1e9, org.bytedeco.javacpp.Pointer.maxBytes() / 1e9);
         sizing = null;
         System.gc(); // the sizing copy's off-heap arrays (VGG-16 with Adam: 2 GB) go before training starts
 
@@ -139,8 +139,9 @@ public final class TrainBenchmark {
             out.printf(Locale.ROOT, "  PA: %.2f s = compute %.2f s (slowest worker's fits, DL4J stats) + outside compute %.2f s (driver aggregate %.2f s incl. waiting, broadcast %.2f s); compute share %.0f%%%n",
                     pa.roundSeconds(), pa.computeSeconds(), pa.communicationSeconds(), pa.aggregateSeconds(), pa.broadcastSeconds(),
                     100 * pa.computeSeconds() / pa.roundSeconds());
-            out.printf(Locale.ROOT, "      bytes: %d x %.0f MB to the driver (parameters + updater state, float32) + %.0f MB broadcast = %.0f MB per round%n",
-                    n, bytesPerWorker / 1e6, bytesPerWorker / 1e6, (n + 1) * bytesPerWorker / 1e6);
+            out.printf(Locale.ROOT, "      bytes: %d x %s to the driver (parameters + updater state, float32) + %s broadcast = %s per round;"
+                            + " communication %.2f s = %.2f s/GB%n", n, bytes(bytesPerWorker), bytes(bytesPerWorker), bytes((n + 1) * (double) bytesPerWorker),
+                    pa.communicationSeconds(), pa.communicationSeconds() / ((n + 1) * (double) bytesPerWorker / 1e9));
         }
         double lo = 4e-4 * params, hi = 4e-2 * params;
         if (gs != null && gs.failure() == null) {
@@ -149,7 +150,7 @@ public final class TrainBenchmark {
                     : "n/a (DL4J M2 keeps no timing stats for gradient sharing; run with --masters pa,gs)";
             out.printf(Locale.ROOT, "  GS: %.2f s per %d iterations; compute share %s%n", gs.roundSeconds(), f, share);
             out.printf(Locale.ROOT, "      bytes (estimate, not counted by DL4J): %d iterations x %d workers x 4 B x s x %,d params, s in [1e-4, 1e-2] (adaptive threshold's target range)"
-                    + " = %.2f-%.1f MB sent per round; each worker receives the other %d workers' updates%n", f, n, params, f * n * lo / 1e6, f * n * hi / 1e6, n - 1);
+                    + " = %s-%s sent per round; each worker receives the other %d workers' updates%n", f, n, params, bytes(f * n * lo), bytes(f * n * hi), n - 1);
         }
         if (pa != null && pa.failure() == null && pa.computeSeconds() > 0) {
             double c = pa.computeSeconds() / (f * s.batch());
@@ -160,6 +161,11 @@ public final class TrainBenchmark {
                             + " --cpu-s-per-example %.4f --serialize-s-per-gb %.3f --gs-overhead-s %.3f%n",
                     s.model(), s.input().channels(), s.input().height(), s.input().width(), s.batch(), f, s.updater(), c, sigma * 1e9, e);
         }
+    }
+
+    static String bytes(double b) {
+        return b >= 1e9 ? String.format(Locale.ROOT, "%.2f GB", b / 1e9) : b >= 1e6 ? String.format(Locale.ROOT, "%.1f MB", b / 1e6)
+                : String.format(Locale.ROOT, "%.1f kB", b / 1e3);
     }
 
     private double single(Architecture arch, List<DataSet> data, int cores) {
@@ -186,23 +192,31 @@ public final class TrainBenchmark {
             JobConfig cfg = JobConfig.fromString("train { master = " + master + ", batch-size-per-worker = " + s.batch()
                     + ", averaging-frequency = " + s.averagingFrequency() + ", workers = " + s.workers()
                     + ", gradient-sharing.port = " + s.gradientSharingPort() + " }");
+            // PA: every fit call on one round's data is exactly one round, timed alone. GS has no rounds of its own
+            // and a fixed start-up per fit call: after the warm-up it fits all measured rounds' minibatches at once.
+            boolean stats = master.equals("parameter-averaging");
             // One round's minibatches, generated on the executors and cached there as the train job's are.
             JavaRDD<DataSet> round = generated(sc, s.workers() * s.averagingFrequency()).persist(StorageLevel.MEMORY_ONLY());
             round.count();
+            JavaRDD<DataSet> allRounds = stats ? null : generated(sc, s.rounds() * s.workers() * s.averagingFrequency()).persist(StorageLevel.MEMORY_ONLY());
+            if (allRounds != null) allRounds.count();
             TrainingMaster<?, ?> tm = TrainingMasters.create(cfg, s.workers());
-            boolean stats = master.equals("parameter-averaging");
+            // DL4J's statistics stamp events with an NTP clock by default (pool.ntp.org: unreachable offline, and
+            // the bench only needs durations measured in this JVM).
+            System.setProperty(org.deeplearning4j.spark.time.TimeSourceProvider.TIMESOURCE_CLASSNAME_PROPERTY,
+                    org.deeplearning4j.spark.time.SystemClockTimeSource.class.getName());
             SparkModel model = SparkModel.of(sc, arch.build(s.input(), CLASSES, 1, updater(s.updater()), 0), tm);
             double wall = 0, compute = 0, aggregate = 0, broadcast = 0;
-            for (int r = 0; r <= s.rounds(); r++) {
+            for (int r = 0; r <= (stats ? s.rounds() : 1); r++) {
                 if (stats) { // a fresh statistics helper per round
                     tm.setCollectTrainingStats(false);
                     tm.setCollectTrainingStats(true);
                 }
                 long t0 = System.nanoTime();
-                model.fit(round);
+                model.fit(r == 0 || stats ? round : allRounds);
                 double secs = (System.nanoTime() - t0) / 1e9;
                 RoundTimes times = stats ? RoundTimes.of(tm.getTrainingStats()) : null;
-                out.printf(Locale.ROOT, "  %s round %d%s: %.2f s%s%n", name, r, r == 0 ? " (warm-up)" : "", secs, times == null ? ""
+                out.printf(Locale.ROOT, "  %s %s: %.2f s%s%n", name, r == 0 ? "round 0 (warm-up)" : stats ? "round " + r : "rounds 1-" + s.rounds() + " in one fit", secs, times == null ? ""
                         : String.format(Locale.ROOT, ", worker compute %.2f s over %d minibatch fits, driver aggregate %.2f s", times.computeSeconds(), times.minibatches(), times.aggregateSeconds()));
                 if (r == 0) continue;
                 wall += secs;
