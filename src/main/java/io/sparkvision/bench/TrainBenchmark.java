@@ -41,7 +41,7 @@ import java.util.Set;
 public final class TrainBenchmark {
     /** What to measure; {@code masters} from {single, pa, gs}. */
     public record Settings(String model, InputShape input, int batch, int workers, double seconds, int averagingFrequency,
-                           int rounds, Set<String> masters, String updater, boolean torch, int gemmSize, int gradientSharingPort) {
+                           int rounds, int warmUpRounds, Set<String> masters, String updater, boolean torch, int gemmSize, int gradientSharingPort) {
     }
 
     private static final int CLASSES = 10;
@@ -73,8 +73,8 @@ public final class TrainBenchmark {
     public void run(long forwardMacs) {
         Architecture arch = ModelRegistry.get(s.model());
         int cores = Runtime.getRuntime().availableProcessors();
-        out.printf(Locale.ROOT, "bench train: %s on %s, batch %d, updater %s, %d Spark workers, averaging every %d, %d rounds (+1 warm-up), %,d forward MACs/example%n",
-                s.model(), s.input(), s.batch(), s.updater(), s.workers(), s.averagingFrequency(), s.rounds(), forwardMacs);
+        out.printf(Locale.ROOT, "bench train: %s on %s, batch %d, updater %s, %d Spark workers, averaging every %d, %d rounds (+%d warm-up), %,d forward MACs/example%n",
+                s.model(), s.input(), s.batch(), s.updater(), s.workers(), s.averagingFrequency(), s.rounds(), s.warmUpRounds(), forwardMacs);
         GemmReference gemm = GemmReference.measure(s.gemmSize(), 5);
         out.println("  reference: " + gemm.describe());
 
@@ -207,18 +207,19 @@ public final class TrainBenchmark {
                     org.deeplearning4j.spark.time.SystemClockTimeSource.class.getName());
             SparkModel model = SparkModel.of(sc, arch.build(s.input(), CLASSES, 1, updater(s.updater()), 0), tm);
             double wall = 0, compute = 0, aggregate = 0, broadcast = 0;
-            for (int r = 0; r <= (stats ? s.rounds() : 1); r++) {
+            int w = s.warmUpRounds();
+            for (int r = 1 - w; r <= (stats ? s.rounds() : 1); r++) {
                 if (stats) { // a fresh statistics helper per round
                     tm.setCollectTrainingStats(false);
                     tm.setCollectTrainingStats(true);
                 }
                 long t0 = System.nanoTime();
-                model.fit(r == 0 || stats ? round : allRounds);
+                model.fit(r <= 0 || stats ? round : allRounds);
                 double secs = (System.nanoTime() - t0) / 1e9;
                 RoundTimes times = stats ? RoundTimes.of(tm.getTrainingStats()) : null;
-                out.printf(Locale.ROOT, "  %s %s: %.2f s%s%n", name, r == 0 ? "round 0 (warm-up)" : stats ? "round " + r : "rounds 1-" + s.rounds() + " in one fit", secs, times == null ? ""
+                out.printf(Locale.ROOT, "  %s %s: %.2f s%s%n", name, r <= 0 ? "round " + r + " (warm-up)" : stats ? "round " + r : "rounds 1-" + s.rounds() + " in one fit", secs, times == null ? ""
                         : String.format(Locale.ROOT, ", worker compute %.2f s over %d minibatch fits, driver aggregate %.2f s", times.computeSeconds(), times.minibatches(), times.aggregateSeconds()));
-                if (r == 0) continue;
+                if (r <= 0) continue;
                 wall += secs;
                 if (times != null) {
                     compute += times.computeSeconds();

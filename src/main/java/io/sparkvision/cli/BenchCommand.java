@@ -75,6 +75,9 @@ final class BenchCommand implements Runnable {
         @Option(names = "--rounds", defaultValue = "2", description = "measured rounds per Spark master, after one warm-up round; default ${DEFAULT-VALUE}")
         int rounds;
 
+        @Option(names = "--warm-up-rounds", defaultValue = "1", description = "unmeasured rounds first (0 for very slow models); default ${DEFAULT-VALUE}")
+        int warmUpRounds;
+
         @Option(names = "--masters", defaultValue = "single,pa,gs", split = ",",
                 description = "which modes run, any of single (one JVM), pa (parameter averaging), gs (gradient sharing); default ${DEFAULT-VALUE}")
         java.util.Set<String> masters;
@@ -99,10 +102,10 @@ final class BenchCommand implements Runnable {
             for (String m : masters)
                 if (!java.util.Set.of("single", "pa", "gs").contains(m))
                     throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--masters: unknown mode '" + m + "' (single, pa, gs)");
-            if (rounds < 1 || workers < 1 || averagingFrequency < 1 || batch < 1)
+            if (rounds < 1 || warmUpRounds < 0 || workers < 1 || averagingFrequency < 1 || batch < 1)
                 throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--rounds, --workers, --averaging-frequency and --batch must be >= 1");
             TrainBenchmark.updater(updater); // fails fast on a bad name
-            new TrainBenchmark(new TrainBenchmark.Settings(name, shape, batch, workers, seconds, averagingFrequency, rounds, masters,
+            new TrainBenchmark(new TrainBenchmark.Settings(name, shape, batch, workers, seconds, averagingFrequency, rounds, warmUpRounds, masters,
                     updater, !noTorch, gemmSize, gradientSharingPort), System.out).run(forwardMacs(name, shape));
             return 0;
         }
