@@ -95,7 +95,9 @@ public final class TrainBenchmark {
         if (s.masters().contains("single")) single = single(arch, data, cores);
 
         threads(1); // Spark: one BLAS/OpenMP thread per task, as the product's scripts set OMP_NUM_THREADS=1
-        SparkResult pa = s.masters().contains("pa") ? spark("parameter-averaging", arch, bytesPerWorker) : null;
+        String unfit = paDoesNotFit(params, updaterFloats, bytesPerWorker);
+        if (unfit != null && s.masters().contains("pa")) out.println("  Spark parameter averaging skipped: " + unfit);
+        SparkResult pa = s.masters().contains("pa") && unfit == null ? spark("parameter-averaging", arch, bytesPerWorker) : null;
         SparkResult gs = s.masters().contains("gs") ? spark("gradient-sharing", arch, bytesPerWorker) : null;
 
         TorchReference.Result torch = s.torch()
@@ -237,6 +239,23 @@ public final class TrainBenchmark {
                     name, why, 2.0 * s.workers() * bytesPerWorker / 1e9, s.workers(), Runtime.getRuntime().maxMemory() / 1e9);
             return new SparkResult(name, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, why);
         }
+    }
+
+    /**
+     * Why a PA round cannot fit in this JVM, or null. In local mode the driver holds every worker's serialized
+     * result plus the broadcast on heap (x2 for buffer growth), and off-heap the driver's network and one copy per
+     * worker (parameters, gradients, updater state; activations come on top).
+     */
+    private String paDoesNotFit(long params, long updaterFloats, long bytesPerWorker) {
+        double heapNeed = 2.0 * (s.workers() + 1) * bytesPerWorker;
+        double offHeapNeed = (s.workers() + 1) * 4.0 * (2 * params + updaterFloats);
+        long heap = Runtime.getRuntime().maxMemory(), offHeap = org.bytedeco.javacpp.Pointer.maxBytes();
+        if (heapNeed <= heap && offHeapNeed <= offHeap) return null;
+        return String.format(Locale.ROOT, "a round of %d workers needs ~%.1f GB heap (have %.1f) and ~%.1f GB off-heap before activations (have %.1f)."
+                        + " Use --workers 1, --updater sgd (no updater state to ship), or SPARKVISION_JAVA_OPTS='-Xmx%dg -Dorg.bytedeco.javacpp.maxbytes=%dG"
+                        + " -Dorg.bytedeco.javacpp.maxphysicalbytes=%dG' if the machine has that much free memory",
+                s.workers(), heapNeed / 1e9, heap / 1e9, offHeapNeed / 1e9, offHeap / 1e9,
+                (long) Math.ceil(heapNeed / 1e9) + 1, (long) Math.ceil(offHeapNeed / 1e9) + 3, (long) Math.ceil((heapNeed + offHeapNeed) / 1e9) + 5);
     }
 
     private static INDArray updaterState(Model net) {
