@@ -92,7 +92,16 @@ public final class TrainBenchmark {
 
         List<DataSet> data = batches(s.input(), s.batch(), Math.min(8, Math.max(2, (int) s.seconds())), CLASSES, 0);
         double single = Double.NaN;
-        if (s.masters().contains("single")) single = single(arch, data, cores);
+        if (s.masters().contains("single")) {
+            try {
+                single = single(arch, data, cores);
+            } catch (OutOfMemoryError e) { // ND4J's off-heap limit: name the setting rather than end the run
+                out.printf(Locale.ROOT, "  single JVM fit failed: %s. Raise -Dorg.bytedeco.javacpp.maxbytes/maxphysicalbytes in SPARKVISION_JAVA_OPTS"
+                        + " (have %.1f GB off-heap) or lower --batch%n", String.valueOf(e.getMessage()).lines().findFirst().orElse("out of memory"),
+                        org.bytedeco.javacpp.Pointer.maxBytes() / 1e9);
+                System.gc();
+            }
+        }
 
         threads(1); // Spark: one BLAS/OpenMP thread per task, as the product's scripts set OMP_NUM_THREADS=1
         String unfit = paDoesNotFit(params, updaterFloats, bytesPerWorker);
