@@ -127,12 +127,16 @@ public final class ScalingModel {
                             Double.isInfinite(gbit) ? "none" : String.format(Locale.ROOT, "%.0f Gbit", gbit), master));
                     for (int n : workers) {
                         Point p = master.equals("PA") ? pa(in, n, e, gbit) : gs(in, n, e, gbit);
-                        row.append(String.format(Locale.ROOT, " %s (%.0f%%) |", rate(p.examplesPerSecond()), 100 * p.efficiency()));
+                        row.append(String.format(Locale.ROOT, " %s (%s) |", rate(p.examplesPerSecond()), percent(p.efficiency())));
                     }
                     out.println(row);
                 }
             }
         }
+    }
+
+    static String percent(double share) {
+        return share < 0.005 ? "<1%" : String.format(Locale.ROOT, "%.0f%%", 100 * share);
     }
 
     static String rate(double r) {
