@@ -228,7 +228,7 @@ public final class TrainBenchmark {
                 model.fit(r <= 0 || stats ? round : allRounds);
                 double secs = (System.nanoTime() - t0) / 1e9;
                 RoundTimes times = stats ? RoundTimes.of(tm.getTrainingStats()) : null;
-                out.printf(Locale.ROOT, "  %s %s: %.2f s%s%n", name, r <= 0 ? "round " + r + " (warm-up)" : stats ? "round " + r : "rounds 1-" + s.rounds() + " in one fit", secs, times == null ? ""
+                out.printf(Locale.ROOT, "  %s %s: %.2f s%s%n", name, r <= 0 ? "round " + r + " (warm-up)" : stats ? "round " + r : s.rounds() == 1 ? "round 1" : "rounds 1-" + s.rounds() + " in one fit", secs, times == null ? ""
                         : String.format(Locale.ROOT, ", worker compute %.2f s over %d minibatch fits, driver aggregate %.2f s", times.computeSeconds(), times.minibatches(), times.aggregateSeconds()));
                 if (r <= 0) continue;
                 wall += secs;
