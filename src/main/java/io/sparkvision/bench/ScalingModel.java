@@ -108,14 +108,14 @@ public final class ScalingModel {
     /** One line per executor kind × network × master, one column per worker count: "examples/s (efficiency)". */
     public static void printTable(Inputs in, int[] workers, double[] gbits, PrintStream out) {
         out.printf(Locale.ROOT, "%s: P=%,d, updater state %,d floats, PA %.0f MB per worker per round, GS update %.2f MB at s=%.0e;"
-                        + " b=%d, f=%d, depth %d; CPU %.3f s/example (measured), GPU %.4f s/example (assumed); σ=%.2f s/GB, o=%.2f s, e=%.2f s%n",
+                        + " b=%d, f=%d, depth %d; CPU %.3f s/example, GPU %.4f s/example (assumed); σ=%.2f s/GB, o=%.2f s, e=%.2f s%n",
                 in.model(), in.params(), in.updaterState(), in.paBytesPerWorker() / 1e6, in.gsBytesPerUpdate() / 1e6, in.gsSparsity(),
                 in.batch(), in.averagingFrequency(), in.aggregationDepth(), in.cpuSecondsPerExample(), in.gpuSecondsPerExample(),
                 in.serializeSecondsPerByte() * 1e9, in.roundOverheadSeconds(), in.gsOverheadSeconds());
         StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "| %-4s | %-8s | %-6s |", "exec", "network", "master"));
         StringBuilder rule = new StringBuilder("|---|---|---|");
         for (int n : workers) {
-            head.append(String.format(Locale.ROOT, " %d workers |", n));
+            head.append(String.format(Locale.ROOT, " N=%d |", n));
             rule.append("---|");
         }
         out.println(head);
