@@ -144,6 +144,7 @@ public final class TrainBenchmark {
     /** Per round: compute, communication bytes and seconds, compute share; then the inputs for `bench scaling`. */
     private void perRound(SparkResult pa, SparkResult gs, long params, long bytesPerWorker) {
         int n = s.workers(), f = s.averagingFrequency();
+        if ((pa == null || pa.failure() != null) && (gs == null || gs.failure() != null)) return;
         out.println();
         out.printf(Locale.ROOT, "  per round (%d workers x %d minibatches of %d), mean of %d measured rounds:%n", n, f, s.batch(), s.rounds());
         if (pa != null && pa.failure() == null) {
