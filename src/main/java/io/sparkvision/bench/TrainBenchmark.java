@@ -244,9 +244,14 @@ public final class TrainBenchmark {
                     aggregate / k, broadcast / k, null);
         } catch (Exception | OutOfMemoryError e) {
             String why = e.getClass().getSimpleName() + ": " + String.valueOf(e.getMessage()).lines().findFirst().orElse("");
-            out.printf(Locale.ROOT, "  %s failed: %s%n    needs per round %.1f GB of driver heap for %d workers' results (have %.1f GB): try --workers 1, --updater sgd,"
-                            + " or SPARKVISION_JAVA_OPTS='-Xmx<GB>g -Dorg.bytedeco.javacpp.maxbytes=<GB>G -Dorg.bytedeco.javacpp.maxphysicalbytes=<GB>G'%n",
-                    name, why, 2.0 * s.workers() * bytesPerWorker / 1e9, s.workers(), Runtime.getRuntime().maxMemory() / 1e9);
+            boolean offHeap = String.valueOf(e.getMessage()).contains("physicalBytes") || String.valueOf(e.getMessage()).contains("Pointer");
+            out.printf(Locale.ROOT, "  %s failed: %s%n    %s: try --workers 1, a smaller --batch, --updater sgd,"
+                            + " or more memory via SPARKVISION_JAVA_OPTS='-Xmx<GB>g -Dorg.bytedeco.javacpp.maxbytes=<GB>G -Dorg.bytedeco.javacpp.maxphysicalbytes=<GB>G'%n",
+                    name, why, offHeap
+                            ? String.format(Locale.ROOT, "ND4J's off-heap limit was reached (%.1f GB; maxphysicalbytes counts the whole process) by %d workers' networks and activations",
+                                    org.bytedeco.javacpp.Pointer.maxBytes() / 1e9, s.workers())
+                            : String.format(Locale.ROOT, "a round needs ~%.1f GB of driver heap for %d workers' results (have %.1f GB)",
+                                    2.0 * (s.workers() + 1) * bytesPerWorker / 1e9, s.workers(), Runtime.getRuntime().maxMemory() / 1e9));
             return new SparkResult(name, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, why);
         }
     }
