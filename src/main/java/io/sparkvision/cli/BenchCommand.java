@@ -1,5 +1,6 @@
 package io.sparkvision.cli;
 
+import io.sparkvision.bench.ScalingModel;
 import io.sparkvision.bench.TrainBenchmark;
 import io.sparkvision.model.InputShape;
 import io.sparkvision.model.ModelRegistry;
@@ -10,7 +11,7 @@ import java.util.concurrent.Callable;
 
 /** {@code sparkvision bench ...}: benchmarks that print measured ratios (never run as tests). */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks measured side by side in one run.",
-        subcommands = {BenchCommand.Train.class, BenchCommand.Score.class, BenchCommand.Ingest.class})
+        subcommands = {BenchCommand.Train.class, BenchCommand.Scaling.class, BenchCommand.Score.class, BenchCommand.Ingest.class})
 final class BenchCommand implements Runnable {
     @Override
     public void run() {
@@ -50,7 +51,8 @@ final class BenchCommand implements Runnable {
     }
 
     @Command(name = "train", mixinStandardHelpOptions = true,
-            description = "Single-JVM fit vs Spark parameter averaging vs gradient sharing, examples/s and GFLOP/s.")
+            description = "Single-JVM fit vs Spark parameter averaging vs gradient sharing vs PyTorch: examples/s, GFLOP/s against a"
+                    + " large SGEMM, and per averaging round compute seconds, bytes, communication seconds and compute share.")
     static final class Train implements Callable<Integer> {
         @Option(names = "--model", defaultValue = "lenet5", description = "registry name (lenet alias lenet5); default ${DEFAULT-VALUE}")
         String model;
@@ -58,25 +60,109 @@ final class BenchCommand implements Runnable {
         @Option(names = "--input", description = "CxHxW; default: the model's own (resnet18: 3x64x64)")
         String input;
 
-        @Option(names = "--batch", defaultValue = "64", description = "minibatch size; default ${DEFAULT-VALUE}")
+        @Option(names = "--batch", defaultValue = "64", description = "minibatch size per worker; default ${DEFAULT-VALUE}")
         int batch;
 
         @Option(names = "--workers", defaultValue = "2", description = "Spark local workers; default ${DEFAULT-VALUE}")
         int workers;
 
-        @Option(names = "--seconds", defaultValue = "20", description = "length of each measurement; default ${DEFAULT-VALUE}")
+        @Option(names = "--seconds", defaultValue = "20", description = "length of the single-JVM and PyTorch measurements; default ${DEFAULT-VALUE}")
         double seconds;
 
-        @Option(names = "--averaging-frequency", defaultValue = "5", description = "default ${DEFAULT-VALUE}")
+        @Option(names = "--averaging-frequency", defaultValue = "5", description = "minibatches per worker per round; default ${DEFAULT-VALUE}")
         int averagingFrequency;
+
+        @Option(names = "--rounds", defaultValue = "2", description = "measured rounds per Spark master, after one warm-up round; default ${DEFAULT-VALUE}")
+        int rounds;
+
+        @Option(names = "--warm-up-rounds", defaultValue = "1", description = "unmeasured rounds first (0 for very slow models); default ${DEFAULT-VALUE}")
+        int warmUpRounds;
+
+        @Option(names = "--masters", defaultValue = "single,pa,gs", split = ",",
+                description = "which modes run, any of single (one JVM), pa (parameter averaging), gs (gradient sharing); default ${DEFAULT-VALUE}")
+        java.util.Set<String> masters;
+
+        @Option(names = "--updater", defaultValue = "adam", description = "adam, sgd or nesterovs (PA ships its state every round); default ${DEFAULT-VALUE}")
+        String updater;
+
+        @Option(names = "--no-torch", description = "skip the PyTorch side-by-side measurement")
+        boolean noTorch;
+
+        @Option(names = "--gemm-size", defaultValue = "4096", description = "n of the n x n SGEMM reference; default ${DEFAULT-VALUE}")
+        int gemmSize;
+
+        @Option(names = "--gradient-sharing-port", defaultValue = "40123", description = "DL4J's gradient-sharing port (shared machines: pick a free one); default ${DEFAULT-VALUE}")
+        int gradientSharingPort;
 
         @Override
         public Integer call() {
             String name = model.equals("lenet") ? "lenet5" : model;
             InputShape shape = input != null ? InputShape.parse(input)
                     : name.startsWith("resnet") ? new InputShape(3, 64, 64) : ModelRegistry.get(name).defaultInput();
-            new TrainBenchmark(name, shape, batch, workers, seconds, averagingFrequency, System.out)
-                    .run(forwardMacs(name, shape));
+            for (String m : masters)
+                if (!java.util.Set.of("single", "pa", "gs").contains(m))
+                    throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--masters: unknown mode '" + m + "' (single, pa, gs)");
+            if (rounds < 1 || warmUpRounds < 0 || workers < 1 || averagingFrequency < 1 || batch < 1)
+                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--rounds, --workers, --averaging-frequency and --batch must be >= 1");
+            TrainBenchmark.updater(updater); // fails fast on a bad name
+            new TrainBenchmark(new TrainBenchmark.Settings(name, shape, batch, workers, seconds, averagingFrequency, rounds, warmUpRounds, masters,
+                    updater, !noTorch, gemmSize, gradientSharingPort), System.out).run(forwardMacs(name, shape));
+            return 0;
+        }
+    }
+
+    @Command(name = "scaling", mixinStandardHelpOptions = true,
+            description = "Modelled throughput and compute share for 1-256 workers, PA vs GS, CPU and GPU executors, 10/25/100 Gbit,"
+                    + " from the per-round inputs `bench train` measures (it prints this command line). See docs/scaling.md.")
+    static final class Scaling implements Callable<Integer> {
+        @Option(names = "--model", required = true, description = "registry name")
+        String model;
+
+        @Option(names = "--input", description = "CxHxW; default: the model's own")
+        String input;
+
+        @Option(names = "--batch", defaultValue = "16", description = "minibatch per worker; default ${DEFAULT-VALUE}")
+        int batch;
+
+        @Option(names = "--averaging-frequency", defaultValue = "5", description = "PA minibatches per round; default ${DEFAULT-VALUE}")
+        int averagingFrequency;
+
+        @Option(names = "--aggregation-depth", defaultValue = "2", description = "PA treeAggregate depth; default ${DEFAULT-VALUE}")
+        int depth;
+
+        @Option(names = "--updater", defaultValue = "adam", description = "sizes PA's updater state; default ${DEFAULT-VALUE}")
+        String updater;
+
+        @Option(names = "--classes", defaultValue = "1000", description = "output classes (sizes the last layer); default ${DEFAULT-VALUE}")
+        int classes;
+
+        @Option(names = "--cpu-s-per-example", required = true, description = "measured compute seconds per example on one CPU executor")
+        double cpu;
+
+        @Option(names = "--gpu-ex-per-s", required = true, description = "ASSUMED training examples/s of one GPU executor (state its source)")
+        double gpu;
+
+        @Option(names = "--serialize-s-per-gb", required = true, description = "measured PA seconds outside compute per GB moved (serialize, copy, deserialize, sum)")
+        double sigma;
+
+        @Option(names = "--round-overhead-s", defaultValue = "0", description = "fixed seconds per PA round; default ${DEFAULT-VALUE}")
+        double overhead;
+
+        @Option(names = "--gs-overhead-s", defaultValue = "0", description = "measured GS seconds per iteration beyond compute; default ${DEFAULT-VALUE}")
+        double gsOverhead;
+
+        @Option(names = "--gs-sparsity", defaultValue = "0.01", description = "fraction of parameters per encoded GS update (DL4J's adaptive target: 1e-4..1e-2); default ${DEFAULT-VALUE}")
+        double sparsity;
+
+        @Override
+        public Integer call() {
+            InputShape shape = input != null ? InputShape.parse(input) : ModelRegistry.get(model).defaultInput();
+            io.sparkvision.model.NetConf conf = ModelRegistry.get(model).configure(shape, classes, 1, TrainBenchmark.updater(updater), 0);
+            long params = io.sparkvision.model.ModelStats.params(conf);
+            long state = TrainBenchmark.updater(updater).stateSize(params);
+            ScalingModel.Inputs in = new ScalingModel.Inputs(model, params, state, batch, averagingFrequency, depth,
+                    cpu, 1 / gpu, sigma / 1e9, overhead, gsOverhead, sparsity);
+            ScalingModel.printTable(in, new int[] {1, 2, 8, 32, 256}, new double[] {10, 25, 100}, System.out);
             return 0;
         }
     }

@@ -1,0 +1,100 @@
+package io.sparkvision.bench;
+
+import io.sparkvision.model.InputShape;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * PyTorch's training rate for the same model, input, batch, classes and updater, measured in the same run by the
+ * product's own script (resources bench/torch_train.py). Uses the first {@code python3} that imports torch
+ * ($SPARKVISION_PYTHON, then python3 on the PATH, then /usr/bin/python3); otherwise the result says why it was
+ * not measured. Never reads anything outside the product.
+ */
+public final class TorchReference {
+    private static final Pattern RESULT = Pattern.compile("TORCH_RESULT examples_per_s=([0-9.eE+-]+) params=(\\d+) threads=(\\d+)");
+
+    /** rate in examples/s, or NaN with {@code note} saying why there is none. */
+    public record Result(double examplesPerSecond, long params, int threads, String python, String note) {
+        public boolean measured() {
+            return !Double.isNaN(examplesPerSecond);
+        }
+    }
+
+    private TorchReference() {
+    }
+
+    public static Result measure(String model, InputShape in, int batch, int classes, int threads, double seconds, String updater) {
+        String python = pythonWithTorch();
+        if (python == null) return notMeasured("not measured: no python3 with torch (set SPARKVISION_PYTHON or install python3-torch python3-torchvision)");
+        Path script = null;
+        try {
+            script = Files.createTempFile("sparkvision-torch-train", ".py");
+            try (InputStream s = TorchReference.class.getResourceAsStream("/bench/torch_train.py")) {
+                if (s == null) return notMeasured("not measured: bench/torch_train.py missing from the classpath");
+                Files.copy(s, script, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+            List<String> cmd = List.of(python, script.toString(), model, "" + in.channels(), "" + in.height(), "" + in.width(),
+                    "" + batch, "" + classes, "" + threads, "" + seconds, updater);
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+            pb.environment().put("OMP_NUM_THREADS", "" + threads);
+            Process p = pb.start();
+            // A slow model still finishes its first timed step: allow warm-up and one step beyond 'seconds'.
+            boolean done = p.waitFor((long) (seconds * 4 + 600), TimeUnit.SECONDS);
+            String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!done) {
+                p.destroyForcibly();
+                return notMeasured("not measured: PyTorch run timed out");
+            }
+            Matcher m = RESULT.matcher(output);
+            if (m.find()) return new Result(Double.parseDouble(m.group(1)), Long.parseLong(m.group(2)), Integer.parseInt(m.group(3)), python, "");
+            if (p.exitValue() == 3) return notMeasured("not measured: no PyTorch twin of " + model);
+            String tail = output.length() > 300 ? output.substring(output.length() - 300) : output;
+            return notMeasured("not measured: PyTorch run failed (exit " + p.exitValue() + "): " + tail.strip());
+        } catch (IOException e) {
+            return notMeasured("not measured: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return notMeasured("not measured: interrupted");
+        } finally {
+            if (script != null) script.toFile().delete();
+        }
+    }
+
+    private static Result notMeasured(String why) {
+        return new Result(Double.NaN, 0, 0, null, why);
+    }
+
+    /** The first candidate interpreter for which {@code import torch} succeeds, or null. */
+    static String pythonWithTorch() {
+        Set<String> candidates = new LinkedHashSet<>();
+        String configured = System.getenv("SPARKVISION_PYTHON");
+        if (configured != null && !configured.isBlank()) candidates.add(configured);
+        candidates.add("python3");
+        candidates.add("/usr/bin/python3");
+        for (String python : candidates) {
+            try {
+                Process p = new ProcessBuilder(new ArrayList<>(List.of(python, "-c", "import torch")))
+                        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                if (p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0) return python;
+                p.destroyForcibly();
+            } catch (IOException e) {
+                // not installed under this name: try the next
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+        }
+        return null;
+    }
+}
