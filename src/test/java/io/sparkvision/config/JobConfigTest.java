@@ -76,6 +76,9 @@ class JobConfigTest {
     @Test
     void choicesAreCaseInsensitive() {
         assertEquals("adam", JobConfig.fromString("train.updater = ADAM").get(Options.TRAIN_UPDATER));
+        // camelCase choices come back as declared, whatever case was written
+        assertEquals("top1Accuracy", JobConfig.fromString("train.early-stopping.metric = top1Accuracy").get(Options.TRAIN_EARLY_STOP_METRIC));
+        assertEquals("testLoss", JobConfig.fromString("checkpoint.best-metric = TESTLOSS").get(Options.CHECKPOINT_BEST_METRIC));
     }
 
     @Test
