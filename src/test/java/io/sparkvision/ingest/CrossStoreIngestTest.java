@@ -186,7 +186,15 @@ class CrossStoreIngestTest {
         entries.put("fruit/lemon-copy.png", lemon);
         entries.put("animal/lemon-as-animal.png", lemon);
         entries.put("../../escape.png", lemon);
-        s.put("src/extra/more.tar.gz", ImageIngestTest.tarGz(entries));
+        s.put("src/extra/more.tar.gz", archive(entries));
+    }
+
+    private static byte[] archiveBytes;
+
+    /** Built once: gzip stamps the time into its header, and every store must get the very same bytes. */
+    static synchronized byte[] archive(Map<String, byte[]> entries) throws Exception {
+        if (archiveBytes == null) archiveBytes = ImageIngestTest.tarGz(entries);
+        return archiveBytes;
     }
 
     static Outcome outcome(ImageIngest.Result r, String root, String out, Configuration conf, StringBuilder allText) throws Exception {

@@ -198,6 +198,7 @@ class ResumeTest {
         assertTrue(second.waitFor(10, TimeUnit.MINUTES), "resumed run did not finish");
         String log = Files.readString(work.resolve("second.log"));
         assertEquals(0, second.exitValue(), log);
+        assertTrue(log.contains("resume: continuing after epoch"), "--resume did not resume:\n" + log);
         int from = Integer.parseInt(log.replaceAll("(?s).*resume: continuing after epoch (\\d+) from.*", "$1"));
         assertTrue(from >= 1 && from <= done, "resumed after epoch " + from + ", " + done + " were done\n" + log);
         for (int e = 1; e <= epochs; e++) assertEquals(e > from, log.contains("epoch " + e + "/" + epochs + " "), "epoch " + e + "\n" + log);
