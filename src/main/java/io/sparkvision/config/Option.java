@@ -149,9 +149,11 @@ public final class Option<T> {
                 case BOOLEAN:
                     return (T) Boolean.valueOf(config.getBoolean(key));
                 case CHOICE: {
-                    String v = config.getString(key).trim().toLowerCase(Locale.ROOT);
-                    if (!choices.contains(v)) throw bad(origin, raw, "must be " + accepted());
-                    return (T) v;
+                    // Case-insensitive, returning the choice as declared: some are camelCase (top1Accuracy), and
+                    // lower-casing the input alone made those, defaults included, impossible to write.
+                    String v = config.getString(key).trim();
+                    for (String c : choices) if (c.equalsIgnoreCase(v)) return (T) c;
+                    throw bad(origin, raw, "must be " + accepted());
                 }
                 default:
                     return (T) config.getString(key);

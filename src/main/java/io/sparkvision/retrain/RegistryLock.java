@@ -26,7 +26,8 @@ import java.util.concurrent.TimeUnit;
  * step on HDFS and local disks) and names its holder (host, pid, start, heartbeat), which a daemon thread refreshes
  * every minute. A lock is stale, and is taken over, when its heartbeat is older than the configured minutes or when
  * it belongs to a process of this host that no longer exists (a killed run). Taking over renames the stale lock
- * away first, so of two runs recovering the same stale lock only one succeeds.
+ * away first, under a short-lived {@code lock.takeover} guard and only if the lock is still the one judged stale,
+ * so of several runs recovering the same stale lock exactly one succeeds (RegistryLockTest races separate JVMs).
  *
  * <p>On S3 "create if absent" is a check followed by a write: two runs started within the same second on two hosts
  * could both proceed. Schedule the nightly job on one host (the timer or crontab in scripts/schedule/).
@@ -72,14 +73,46 @@ public final class RegistryLock implements AutoCloseable {
             Map<String, Object> theirs = read(path, conf);
             String stale = staleness(theirs, path, conf, staleAfter);
             if (stale == null) throw busy(path, theirs, staleAfter);
-            Path aside = new Path(registry, FILE_NAME + ".stale-" + mine.get("token"));
-            // Whoever renames the stale lock away is the one run that may take over; the other sees it gone.
-            if (HadoopFs.fs(path, conf).rename(path, aside)) {
-                log.printf("retrain: took over a stale lock (%s): %s; kept as %s%n", stale, describe(theirs), aside.getName());
-            }
+            moveStaleLockAside(registry, path, theirs, stale, (String) mine.get("token"), conf, staleAfter, log);
         }
         Map<String, Object> now = read(path, conf);
         throw busy(path, now, staleAfter);
+    }
+
+    /**
+     * Moves the lock judged stale out of the way, so the caller's next create-if-absent can succeed. A plain rename
+     * is not enough: between judging the lock and renaming it, another run may already have moved it away and
+     * created its own fresh lock, which a rename would then steal (two holders; seen with four processes racing).
+     * So the takeover itself is serialised by a {@code lock.takeover} file (create-if-absent), and under it the lock
+     * is read again and moved only if it is still the very lock (same token) and still stale.
+     */
+    private static void moveStaleLockAside(Path registry, Path path, Map<String, Object> judged, String stale, String myToken,
+                                           Configuration conf, Duration staleAfter, PrintStream log) throws IOException {
+        if ("vanished".equals(stale)) return; // nothing to move: just try to create again
+        FileSystem fs = HadoopFs.fs(path, conf);
+        Path guard = new Path(registry, FILE_NAME + ".takeover");
+        if (!createIfAbsent(guard, myToken, conf)) {
+            // Another run is taking over right now (milliseconds). A guard left by a run killed in those
+            // milliseconds is removed once it is a minute old, so recovery is delayed, never blocked.
+            try {
+                if (System.currentTimeMillis() - fs.getFileStatus(guard).getModificationTime() > 60_000) fs.delete(guard, false);
+            } catch (java.io.FileNotFoundException gone) {
+                // released meanwhile
+            }
+            return;
+        }
+        try {
+            Map<String, Object> now = read(path, conf);
+            boolean same = judged == null ? now == null : now != null && judged.get("token") != null
+                    && judged.get("token").equals(now.get("token"));
+            if (!same || staleness(now, path, conf, staleAfter) == null) return; // replaced by a live holder meanwhile
+            Path aside = new Path(registry, FILE_NAME + ".stale-" + myToken);
+            if (fs.rename(path, aside)) {
+                log.printf("retrain: took over a stale lock (%s): %s; kept as %s%n", stale, describe(judged), aside.getName());
+            }
+        } finally {
+            fs.delete(guard, false);
+        }
     }
 
     /** The lock as a holder wrote it, or null when it vanished or is not (yet) readable JSON. */
@@ -97,8 +130,12 @@ public final class RegistryLock implements AutoCloseable {
         FileSystem fs = HadoopFs.fs(path, conf);
         if (lock == null) {
             // Being written right now, or garbage: judge by the file's age alone.
-            if (!fs.exists(path)) return "vanished";
-            long age = System.currentTimeMillis() - fs.getFileStatus(path).getModificationTime();
+            long age;
+            try {
+                age = System.currentTimeMillis() - fs.getFileStatus(path).getModificationTime();
+            } catch (java.io.FileNotFoundException e) {
+                return "vanished"; // moved away by a run taking it over, or released
+            }
             return age > staleAfter.toMillis() ? "unreadable and " + age / 1000 + " s old" : null;
         }
         Instant beat = Instant.parse(String.valueOf(lock.getOrDefault("heartbeatAt", lock.get("startedAt"))));

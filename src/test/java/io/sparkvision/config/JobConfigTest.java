@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -75,6 +76,9 @@ class JobConfigTest {
     @Test
     void choicesAreCaseInsensitive() {
         assertEquals("adam", JobConfig.fromString("train.updater = ADAM").get(Options.TRAIN_UPDATER));
+        // camelCase choices come back as declared, whatever case was written
+        assertEquals("top1Accuracy", JobConfig.fromString("train.early-stopping.metric = top1Accuracy").get(Options.TRAIN_EARLY_STOP_METRIC));
+        assertEquals("testLoss", JobConfig.fromString("checkpoint.best-metric = TESTLOSS").get(Options.CHECKPOINT_BEST_METRIC));
     }
 
     @Test
@@ -140,7 +144,12 @@ class JobConfigTest {
         for (Option<?> o : Options.all()) {
             assertFalse(o.description().isBlank(), o.key());
         }
-        JobConfig defaults = JobConfig.fromString("");
-        for (Option<?> o : Options.all()) assertEquals(o.defaultValue(), defaults.get(o), o.key());
+        // An absent key returns the default without validating it, so reading defaults back from an empty config
+        // proves nothing. Write each default out explicitly: it must pass its own option's type, range and choices.
+        for (Option<?> o : Options.all()) {
+            String hocon = o.key() + " = " + com.typesafe.config.ConfigValueFactory.fromAnyRef(o.defaultValue()).render();
+            JobConfig explicit = assertDoesNotThrow(() -> JobConfig.fromString(hocon), "the default of " + o.key() + " is not valid: " + hocon);
+            assertEquals(o.defaultValue(), explicit.get(o), o.key());
+        }
     }
 }

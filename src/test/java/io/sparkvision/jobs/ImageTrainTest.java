@@ -15,7 +15,9 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Colour images end to end through the jobs: ingest job (image-folder) -> train job with augmentation on. */
@@ -40,9 +42,27 @@ class ImageTrainTest {
             IngestJob.run(cfg, sc, new PrintStream(buf, true));
             Map<String, Object> report = TrainJob.run(cfg, sc, new PrintStream(buf, true));
             assertEquals(6L, ((Number) report.get("examples")).longValue(), buf.toString());
+
+            // The settings surviving a config round trip prove nothing about training: show that the train job really
+            // trains on augmented images. One worker is deterministic (two runs without augmentation agree bit for
+            // bit), so a run with augmentation can only differ because its images did.
+            float[] plain = trainedParams(work, sc, "plain-1", ""), again = trainedParams(work, sc, "plain-2", "");
+            float[] augmented = trainedParams(work, sc, "augmented", "augment { horizontal-flip = true, brightness = 0.2 }");
+            assertArrayEquals(plain, again, "one worker without augmentation is deterministic");
+            assertFalse(java.util.Arrays.equals(plain, augmented), "augment.* changed nothing the model saw");
         }
         assertTrue(buf.toString().contains("24 train + 6 test images"), buf.toString());
         Schemas.assertValid("report.schema.json", Schemas.read(run.resolve("report.json")), "report.json");
         Schemas.assertValid("dataset-descriptor.schema.json", Schemas.read(data.resolve("dataset.json")), "dataset.json");
+    }
+
+    /** Parameters after one epoch on one worker, the job's augment.* keys as given. */
+    static float[] trainedParams(Path work, JavaSparkContext sc, String name, String augment) throws Exception {
+        Path run = work.resolve(name);
+        JobConfig cfg = JobConfig.fromString(String.join("\n", "data { root = \"" + work.resolve("data") + "\", test-split = val }",
+                augment, "output.dir = \"" + run + "\"", "train { epochs = 1, workers = 1, batch-size-per-worker = 8, averaging-frequency = 1 }"));
+        TrainJob.run(cfg, sc, new PrintStream(new ByteArrayOutputStream()));
+        return io.sparkvision.io.ModelFiles.load(io.sparkvision.io.HadoopFs.path(run.resolve("model.zip").toString()),
+                new org.apache.hadoop.conf.Configuration()).params().dup().data().asFloat();
     }
 }

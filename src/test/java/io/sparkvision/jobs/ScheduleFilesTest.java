@@ -37,8 +37,12 @@ class ScheduleFilesTest {
         assertTrue(service.contains("[Service]") && service.contains("Type=oneshot"), service);
         assertTrue(service.contains("ExecStart=/opt/sparkvision/scripts/sparkvision retrain --config /opt/sparkvision/jobs/nightly-retrain.conf"));
         assertTrue(timer.contains("[Timer]") && timer.matches("(?s).*\\nOnCalendar=\\S+.*") && timer.contains("WantedBy=timers.target"));
-        // The timer starts the service of the same name: sparkvision-retrain.timer -> sparkvision-retrain.service.
-        assertTrue(Files.exists(ROOT.resolve("scripts/schedule/sparkvision-retrain.service")));
+        // The timer starts the unit its Unit= names, or else the service of its own name (systemd.timer(5)); that
+        // service must be the one shipped next to it.
+        Path timerFile = ROOT.resolve("scripts/schedule/sparkvision-retrain.timer");
+        String started = timer.lines().filter(l -> l.startsWith("Unit=")).map(l -> l.substring(5).trim()).findFirst()
+                .orElse(timerFile.getFileName().toString().replaceAll("\\.timer$", ".service"));
+        assertTrue(Files.isRegularFile(ROOT.resolve("scripts/schedule").resolve(started)), "the timer starts " + started + ", which is not shipped");
         assertTrue(Files.isExecutable(ROOT.resolve("scripts/sparkvision")));
     }
 }

@@ -6,6 +6,10 @@ import io.sparkvision.data.MnistIdxIngest;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,10 +31,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Memory stays flat: a driver + local[2] executor JVM with a 640 MB heap (close to Spark's own minimum) scores an
- * archive of 100,000 images. A job that held an archive's images or rows in memory would need far more.
+ * archive of 100,000 images. A job that held an archive's images or rows in memory would need far more. The rows it
+ * wrote are read back and counted (scored and error rows), not taken from the job's own summary.
  */
 class ScoreMemoryTest {
     static final int IMAGES = 100_000;
+    static final int BAD_PER_ARCHIVE = 3;
 
     @Test
     void oneHundredThousandImagesInASmallHeap(@TempDir Path work) throws Exception {
@@ -58,6 +64,15 @@ class ScoreMemoryTest {
                     tar.write(png);
                     tar.closeArchiveEntry();
                 }
+                // A few bad entries per archive, so the error count read back below is not trivially zero.
+                for (int i = 0; i < BAD_PER_ARCHIVE; i++) {
+                    byte[] bad = i == 0 ? new byte[0] : ("not an image " + i).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                    TarArchiveEntry e = new TarArchiveEntry(String.format("bad/%d.png", i));
+                    e.setSize(bad.length);
+                    tar.putArchiveEntry(e);
+                    tar.write(bad);
+                    tar.closeArchiveEntry();
+                }
             }
         }
         String cp = TestSpark.basedir().resolve("target/classes") + File.pathSeparator
@@ -74,6 +89,24 @@ class ScoreMemoryTest {
         assertTrue(p.waitFor(15, TimeUnit.MINUTES), "score did not finish");
         String output = Files.readString(log);
         assertEquals(0, p.exitValue(), output);
-        assertTrue(output.contains("100,000 rows (100,000 scored, 0 errors)"), output);
+        assertTrue(output.contains("100,006 rows (100,000 scored, 6 errors)"), output);
+
+        // The job's own summary is not the proof: read what it wrote back with Spark SQL and count.
+        try (JavaSparkContext sc = TestSpark.local(2)) {
+            SparkSession spark = SparkSession.builder().sparkContext(sc.sc()).getOrCreate();
+            Dataset<Row> rows = spark.read().parquet(work.resolve("out").toString());
+            Row counts = rows.agg(functions.count(functions.lit(1)),
+                    functions.countDistinct(functions.col("source"), functions.col("entry")),
+                    functions.count(functions.col("error")),
+                    functions.count(functions.col("top_k_ids")),
+                    functions.countDistinct(functions.col("source"))).first();
+            assertEquals(IMAGES + 2L * BAD_PER_ARCHIVE, counts.getLong(0), "rows");
+            assertEquals(counts.getLong(0), counts.getLong(1), "one row per (archive, entry)");
+            assertEquals(2L * BAD_PER_ARCHIVE, counts.getLong(2), "rows with an error");
+            assertEquals(IMAGES, counts.getLong(3), "rows with predictions");
+            assertEquals(2, counts.getLong(4), "both archives");
+            assertEquals(0, rows.filter("error is not null and not entry like 'bad/%'").count(), "only the bad entries fail");
+            assertEquals(0, rows.filter("error is null and (size(top_k_probs) < 1 or top_k_probs[0] <= 0)").count());
+        }
     }
 }

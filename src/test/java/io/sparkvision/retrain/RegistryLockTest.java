@@ -7,27 +7,27 @@ import org.apache.hadoop.fs.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
 import java.io.PrintStream;
 import java.nio.file.Files;
+import java.nio.file.Paths;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The registry lock on the local file system: exclusive, explains itself, and recovers from dead holders. */
+/** The registry lock on the local file system: exclusive across processes, explains itself, and recovers from dead holders. */
 class RegistryLockTest {
     static final Configuration CONF = new Configuration();
     static final Duration STALE = Duration.ofMinutes(15);
@@ -41,6 +41,10 @@ class RegistryLockTest {
     }
 
     void writeLock(String host, long pid, Instant heartbeat) throws Exception {
+        writeLock(dir, host, pid, heartbeat);
+    }
+
+    static void writeLock(java.nio.file.Path registry, String host, long pid, Instant heartbeat) throws Exception {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("token", "someone-else");
         m.put("host", host);
@@ -48,7 +52,7 @@ class RegistryLockTest {
         m.put("purpose", "retrain 2026-11-01");
         m.put("startedAt", heartbeat.toString());
         m.put("heartbeatAt", heartbeat.toString());
-        Files.writeString(dir.resolve(RegistryLock.FILE_NAME), Json.pretty(m));
+        Files.writeString(registry.resolve(RegistryLock.FILE_NAME), Json.pretty(m));
     }
 
     @Test
@@ -90,31 +94,59 @@ class RegistryLockTest {
         assertTrue(log.toString().contains("its process " + p.pid() + " on this host is gone"), log.toString());
     }
 
+    /**
+     * Separate JVMs, as two scheduled runs are: several processes try the lock at the same instant, round after round,
+     * and exactly one wins each time, including when they all find a dead process's lock to take over.
+     */
     @Test
-    void ofRunsStartingTogetherExactlyOneProceeds() throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(4);
+    void ofProcessesStartingTogetherExactlyOneProceeds() throws Exception {
+        int contenders = 4, rounds = 8;
+        java.nio.file.Path go = Files.createDirectories(dir.resolve("go")), registry = Files.createDirectories(dir.resolve("registry"));
+        java.nio.file.Path target = io.sparkvision.TestSpark.basedir().resolve("target");
+        String cp = target.resolve("test-classes") + java.io.File.pathSeparator + target.resolve("classes")
+                + java.io.File.pathSeparator + Files.readString(Paths.get(System.getProperty("test.classpath.file"))).trim();
+        List<Process> procs = new ArrayList<>();
+        List<BufferedReader> outs = new ArrayList<>();
+        List<PrintWriter> ins = new ArrayList<>();
         try {
-            for (int round = 0; round < 10; round++) {
-                CyclicBarrier start = new CyclicBarrier(4);
-                List<Future<RegistryLock>> tries = new ArrayList<>();
-                for (int i = 0; i < 4; i++) {
-                    Callable<RegistryLock> c = () -> {
-                        start.await();
-                        try {
-                            return RegistryLock.acquire(registry(), CONF, STALE, "t", QUIET);
-                        } catch (RegistryLock.Busy e) {
-                            return null;
-                        }
-                    };
-                    tries.add(pool.submit(c));
-                }
-                List<RegistryLock> won = new ArrayList<>();
-                for (Future<RegistryLock> f : tries) if (f.get() != null) won.add(f.get());
-                assertEquals(1, won.size(), "round " + round);
-                won.get(0).close();
+            for (int i = 0; i < contenders; i++) {
+                Process p = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-Xmx128m", "-XX:TieredStopAtLevel=1", "-cp", cp, LockContender.class.getName(),
+                        registry.toString(), go.toString(), Integer.toString(rounds))
+                        .redirectError(dir.resolve("contender-" + i + ".err").toFile()).start();
+                procs.add(p);
+                outs.add(new BufferedReader(new InputStreamReader(p.getInputStream())));
+                ins.add(new PrintWriter(p.getOutputStream(), true));
             }
+            for (int i = 0; i < contenders; i++) {
+                assertEquals("ready", outs.get(i).readLine(), "contender " + i + ": " + Files.readString(dir.resolve("contender-" + i + ".err")));
+            }
+            Process dead = new ProcessBuilder("true").start();
+            dead.waitFor();
+            for (int round = 0; round < rounds; round++) {
+                // Odd rounds: everyone finds the lock of a killed run on this host, which exactly one may take over.
+                if (round % 2 == 1) writeLock(registry, RegistryLock.hostName(), dead.pid(), Instant.now());
+                Files.createFile(go.resolve("round-" + round));
+                List<String> results = new ArrayList<>();
+                for (BufferedReader r : outs) results.add(r.readLine());
+                String why = "round " + round + ": " + results + contenderErrors(contenders);
+                assertEquals(1, results.stream().filter("won"::equals).count(), why);
+                assertEquals(contenders - 1, results.stream().filter("busy"::equals).count(), why);
+                assertEquals(((Number) RegistryLock.read(new Path(HadoopFs.path(registry.toString()), RegistryLock.FILE_NAME), CONF)
+                        .get("pid")).longValue(), procs.get(results.indexOf("won")).pid(), "the lock names the winner");
+                for (PrintWriter w : ins) w.println("release");
+                for (BufferedReader r : outs) assertEquals("released", r.readLine());
+                assertFalse(Files.exists(registry.resolve(RegistryLock.FILE_NAME)), "round " + round + ": released");
+            }
+            for (Process p : procs) assertTrue(p.waitFor(30, TimeUnit.SECONDS));
         } finally {
-            pool.shutdownNow();
+            for (Process p : procs) p.destroyForcibly();
         }
+    }
+
+    String contenderErrors(int contenders) throws Exception {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < contenders; i++) sb.append("\ncontender ").append(i).append(": ").append(Files.readString(dir.resolve("contender-" + i + ".err")));
+        return sb.toString();
     }
 }
