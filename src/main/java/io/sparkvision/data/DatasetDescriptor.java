@@ -12,7 +12,8 @@ import java.util.Map;
  * every later job: the class index (position = label id), image geometry, counts, normalisation statistics and
  * where the data came from. Schema: data-schemas/dataset-descriptor.schema.json.
  * sources and ingestReport are absent in datasets written before image ingest (read back as null); splitFractions
- * is present only when ingest.split-fractions decided splits.
+ * is present only when ingest.split-fractions decided splits; preparation (the {@link ImagePreparation} every image
+ * went through) only in datasets written by image ingest since it was recorded.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -35,7 +36,8 @@ public record DatasetDescriptor(
         @JsonProperty("ingestFormat") String ingestFormat,
         @JsonProperty("sources") String sources,
         @JsonProperty("ingestReport") String ingestReport,
-        @JsonProperty("splitFractions") Map<String, Double> splitFractions) {
+        @JsonProperty("splitFractions") Map<String, Double> splitFractions,
+        @JsonProperty("preparation") ImagePreparation preparation) {
 
     public static final String FILE_NAME = "dataset.json";
     public static final String MANIFEST = "manifest.csv";
@@ -46,13 +48,29 @@ public record DatasetDescriptor(
                              String source, String contentHash, String manifest, String manifestHash, String ingestedAt,
                              String ingestFormat, String sources, String ingestReport) {
         this(formatVersion, name, classes, channels, height, width, splits, classCounts, mean, std, source, contentHash,
-                manifest, manifestHash, ingestedAt, ingestFormat, sources, ingestReport, null);
+                manifest, manifestHash, ingestedAt, ingestFormat, sources, ingestReport, null, null);
+    }
+
+    /** A dataset without a recorded image preparation: {@link ImagePreparation#of} takes the defaults for it. */
+    public DatasetDescriptor(int formatVersion, String name, List<String> classes, int channels, int height, int width,
+                             Map<String, Long> splits, Map<String, Map<String, Long>> classCounts, double[] mean, double[] std,
+                             String source, String contentHash, String manifest, String manifestHash, String ingestedAt,
+                             String ingestFormat, String sources, String ingestReport, Map<String, Double> splitFractions) {
+        this(formatVersion, name, classes, channels, height, width, splits, classCounts, mean, std, source, contentHash,
+                manifest, manifestHash, ingestedAt, ingestFormat, sources, ingestReport, splitFractions, null);
+    }
+
+    /** This dataset with the image preparation its images went through. */
+    public DatasetDescriptor withPreparation(ImagePreparation p) {
+        return new DatasetDescriptor(formatVersion, name, classes, channels, height, width, splits, classCounts, mean, std,
+                source, contentHash, manifest, manifestHash, ingestedAt, ingestFormat, sources, ingestReport, splitFractions, p);
     }
 
     /** This dataset as a model trained with other statistics must see it: normalised with the model's mean and std. */
     public DatasetDescriptor withNormalisation(double[] mean, double[] std) {
         return new DatasetDescriptor(formatVersion, name, classes, channels, height, width, splits, classCounts, mean, std,
-                source, contentHash, manifest, manifestHash, ingestedAt, ingestFormat, sources, ingestReport, splitFractions);
+                source, contentHash, manifest, manifestHash, ingestedAt, ingestFormat, sources, ingestReport, splitFractions,
+                preparation);
     }
 
     public int classIndex(String className) {

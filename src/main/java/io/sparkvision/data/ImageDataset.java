@@ -84,7 +84,7 @@ public final class ImageDataset {
                     try (var in = fs.open(p)) {
                         bytes = in.readAllBytes();
                     }
-                    out.add(new Example(ImageCodec.decode(bytes, p.toString(), shape, mean, std), label));
+                    out.add(new Example(ImagePreparer.prepared(bytes, p.toString(), shape, mean, std), label));
                 } catch (IOException e) {
                     throw new UncheckedIOException("cannot read " + p + ": " + e.getMessage(), e);
                 }
@@ -152,12 +152,7 @@ public final class ImageDataset {
 
     static float[] normalise(float[] px, InputShape shape, double[] mean, double[] std) {
         float[] out = px.clone();
-        int hw = shape.height() * shape.width();
-        for (int c = 0; c < shape.channels(); c++) {
-            float m = (float) mean[Math.min(c, mean.length - 1)];
-            float s = (float) Math.max(1e-6, std[Math.min(c, std.length - 1)]);
-            for (int i = c * hw; i < (c + 1) * hw; i++) out[i] = (out[i] - m) / s;
-        }
+        ImagePreparer.normaliseInPlace(out, shape.channels(), shape.height() * shape.width(), mean, std);
         return out;
     }
 

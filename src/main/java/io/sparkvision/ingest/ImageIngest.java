@@ -348,7 +348,7 @@ public final class ImageIngest {
         return new DatasetDescriptor(1, name.isEmpty() ? "images" : name, classes, ch, s.size(), s.size(), splits,
                 classCounts, mean, std, source, Hashing.hex(md), DatasetDescriptor.MANIFEST, Hashing.sha256(manifestBytes),
                 Instant.now().toString(), format, SOURCES, IngestReport.FILE_NAME,
-                s.splitFractions().isEmpty() ? null : s.splitFractions().asMap());
+                s.splitFractions().isEmpty() ? null : s.splitFractions().asMap()).withPreparation(s.preparation());
     }
 
     static IngestReport report(String format, Path src, Path out, String startedAt, long t0, long listed, long unchanged,

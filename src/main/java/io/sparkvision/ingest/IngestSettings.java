@@ -3,6 +3,7 @@ package io.sparkvision.ingest;
 import io.sparkvision.config.ConfigError;
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.config.Options;
+import io.sparkvision.data.ImagePreparation;
 
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -24,13 +25,18 @@ import java.util.Locale;
  */
 public record IngestSettings(int size, String resize, int channels, int background, long maxPixels, long maxBytes,
                              List<String> splits, String defaultSplit, SplitFractions splitFractions) implements Serializable {
-    public static final String SHORTER_SIDE_CROP = "shorter-side-crop";
-    public static final String KEEP_ASPECT = "keep-aspect";
+    public static final String SHORTER_SIDE_CROP = ImagePreparation.SHORTER_SIDE_CROP;
+    public static final String KEEP_ASPECT = ImagePreparation.KEEP_ASPECT;
 
     /** Without split fractions: images outside split folders go to {@code defaultSplit}. */
     public IngestSettings(int size, String resize, int channels, int background, long maxPixels, long maxBytes,
                           List<String> splits, String defaultSplit) {
         this(size, resize, channels, background, maxPixels, maxBytes, splits, defaultSplit, SplitFractions.NONE);
+    }
+
+    /** The image-preparation parameters among these settings: recorded in dataset.json, applied to every image. */
+    public ImagePreparation preparation() {
+        return new ImagePreparation(size, resize, channels, background);
     }
 
     /** The split of an image with no split folder (or manifest split): by fraction when set, else the default. */

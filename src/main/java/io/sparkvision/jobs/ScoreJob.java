@@ -5,6 +5,7 @@ import io.sparkvision.config.Options;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.io.ModelFiles;
 import io.sparkvision.io.SerializableHadoopConf;
+import io.sparkvision.data.ImagePreparation;
 import io.sparkvision.model.InputShape;
 import io.sparkvision.model.Models;
 import io.sparkvision.score.ImageEntries;
@@ -99,7 +100,10 @@ public final class ScoreJob {
         }
         byte[] modelBytes = HadoopFs.readAll(modelPath, hadoop);
         InputShape shape = InputShape.parse((String) meta.get("input"));
-        Scorer scorer = new Scorer(String.valueOf(meta.get("architecture")), Hashing.sha256(modelBytes), shape,
+        // Raw images are prepared as the model's training images were; models that record no preparation predate
+        // it and get today's defaults (shorter-side-crop, area averaging, white background, the input's channels).
+        ImagePreparation preparation = ImagePreparation.ofModel(meta, shape, ModelFiles.metadataPath(modelPath).toString());
+        Scorer scorer = new Scorer(String.valueOf(meta.get("architecture")), Hashing.sha256(modelBytes), preparation,
                 Json.doubles(meta.get("mean")), Json.doubles(meta.get("std")), classes, cfg.get(Options.SCORE_TOP_K), cfg.get(Options.SCORE_BATCH));
 
         List<Scorer.Unit> units = units(HadoopFs.path(cfg.get(Options.SCORE_INPUT)), hadoop, cfg.get(Options.SCORE_FILES_PER_TASK));

@@ -338,6 +338,8 @@ public final class TrainJob {
         m.put("classes", d.classes());
         m.put("mean", d.mean());
         m.put("std", d.std());
+        var preparation = io.sparkvision.data.ImagePreparation.of(d); // what the score job prepares raw images with
+        if (preparation != null) m.put("preparation", preparation);
         m.put("dataset", dataset);
         if (provenance != null) m.put("provenance", provenance);
         return m;

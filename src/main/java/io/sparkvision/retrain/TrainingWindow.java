@@ -143,7 +143,7 @@ public final class TrainingWindow {
         DatasetDescriptor d = new DatasetDescriptor(1, "window " + (from == null ? "" : from + " ") + "to " + night,
                 holdout.classes(), holdout.channels(), holdout.height(), holdout.width(), splits, classCounts, mean, std,
                 nightly.source(), contentHash, DatasetDescriptor.MANIFEST, Hashing.sha256(manifestBytes),
-                Instant.now().toString(), "retrain-window", null, null);
+                Instant.now().toString(), "retrain-window", null, null).withPreparation(holdout.preparation());
         HadoopFs.writeStringAtomically(new Path(out, DatasetDescriptor.FILE_NAME), Json.pretty(d), conf);
         return new Summary(from, night, List.copyOf(partitions), images, undated, holdoutCopies, holdoutImages, contentHash, d);
     }

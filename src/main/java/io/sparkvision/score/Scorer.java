@@ -1,5 +1,7 @@
 package io.sparkvision.score;
 
+import io.sparkvision.data.ImagePreparation;
+import io.sparkvision.data.ImagePreparer;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.io.ModelFiles;
 import io.sparkvision.model.InputShape;
@@ -47,17 +49,23 @@ public final class Scorer implements Serializable {
     private final String modelId;
     private final String modelVersion;
     private final InputShape shape;
+    private final ImagePreparation preparation;
     private final double[] mean;
     private final double[] std;
     private final List<String> classes;
     private final int topK;
     private final int batchSize;
 
-    public Scorer(String modelId, String modelVersion, InputShape shape, double[] mean, double[] std,
+    /** Refuse images whose header claims more pixels than this, before decoding them. */
+    static final long MAX_PIXELS = 100_000_000L;
+
+    /** {@code preparation} is the model's (model.json), so raw images are prepared as its training images were. */
+    public Scorer(String modelId, String modelVersion, ImagePreparation preparation, double[] mean, double[] std,
                   List<String> classes, int topK, int batchSize) {
         this.modelId = modelId;
         this.modelVersion = modelVersion;
-        this.shape = shape;
+        this.preparation = preparation;
+        this.shape = preparation.shape();
         this.mean = mean;
         this.std = std;
         this.classes = classes;
@@ -103,7 +111,7 @@ public final class Scorer implements Serializable {
                         continue;
                     }
                     try {
-                        pixels.add(ScoreImages.prepare(e.entry.bytes(), shape, mean, std));
+                        pixels.add(ImagePreparer.tensor(e.entry.bytes(), preparation, MAX_PIXELS, "the score job's limit", mean, std));
                         batch.add(e);
                     } catch (IOException | RuntimeException ex) {
                         ready.add(errorRow(e, ex.getMessage(), now));

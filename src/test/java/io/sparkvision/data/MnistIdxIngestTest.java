@@ -69,7 +69,7 @@ class MnistIdxIngestTest {
         byte[] labels = Files.readAllBytes(Paths.get(TestSpark.mnistTiny(), "train-labels-idx1-ubyte"));
         int item = 7;
         Path png = out.resolve(String.format("train/%d/%05d.png", labels[8 + item], item));
-        float[] px = ImageCodec.decode(Files.readAllBytes(png), png.toString(), new InputShape(1, 28, 28), new double[] {0}, new double[] {1});
+        float[] px = ImagePreparer.prepared(Files.readAllBytes(png), png.toString(), new InputShape(1, 28, 28), new double[] {0}, new double[] {1});
         for (int i = 0; i < 784; i++) assertEquals((idx[16 + item * 784 + i] & 0xff) / 255f, px[i], 1e-6f);
     }
 

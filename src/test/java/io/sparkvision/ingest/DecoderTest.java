@@ -1,5 +1,8 @@
 package io.sparkvision.ingest;
 
+import io.sparkvision.data.Orientation;
+import io.sparkvision.data.Pixels;
+import io.sparkvision.data.Resizer;
 import org.junit.jupiter.api.Test;
 
 import java.awt.image.BufferedImage;

@@ -1,4 +1,4 @@
-package io.sparkvision.ingest;
+package io.sparkvision.data;
 
 /**
  * Resampling on interleaved 8-bit pixels, separable: area averaging when shrinking (every source pixel
@@ -24,7 +24,7 @@ public final class Resizer {
         Pixels r = resample(p, 0, 0, p.width(), p.height(), w, h);
         int c = p.channels();
         byte[] out = new byte[size * size * c];
-        byte[] bg = Decoder.background(background, c);
+        byte[] bg = PixelConversion.background(background, c);
         for (int i = 0; i < out.length; i++) out[i] = bg[i % c];
         int ox = (size - w) / 2, oy = (size - h) / 2;
         for (int y = 0; y < h; y++) System.arraycopy(r.data(), y * w * c, out, ((oy + y) * size + ox) * c, w * c);

@@ -1,4 +1,4 @@
-package io.sparkvision.ingest;
+package io.sparkvision.data;
 
 import javax.imageio.ImageIO;
 import javax.imageio.ImageWriter;

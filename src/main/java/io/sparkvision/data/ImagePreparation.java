@@ -1,0 +1,106 @@
+package io.sparkvision.data;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.sparkvision.model.InputShape;
+
+import java.io.Serializable;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The parameters of the image-preparation contract applied by {@link ImagePreparer}: what turns an arbitrary image
+ * file into the pixels a model is trained and scored on. Ingest records them in {@code dataset.json}, the train job
+ * copies them into {@code model.json}, and the score job prepares raw images with the model's, so training and
+ * scoring cannot silently differ. Normalisation (mean/std) sits beside them in both files.
+ *
+ * @param size       output images are size x size
+ * @param resize     {@link #SHORTER_SIDE_CROP} or {@link #KEEP_ASPECT} (letterboxed onto the background); both
+ *                   area-average when shrinking and interpolate linearly when enlarging ({@link Resizer})
+ * @param channels   1 or 3: colour is converted to luminance (BT.601), grey replicated
+ * @param background #rrggbb that alpha is flattened onto (and keep-aspect pads with)
+ */
+public record ImagePreparation(@JsonProperty("size") int size, @JsonProperty("resize") String resize,
+                               @JsonProperty("channels") int channels, @JsonProperty("background") String background)
+        implements Serializable {
+    public static final String SHORTER_SIDE_CROP = "shorter-side-crop";
+    public static final String KEEP_ASPECT = "keep-aspect";
+    /** The background of the defaults: white, so transparent pixels do not become black. */
+    public static final String WHITE = "#ffffff";
+
+    public ImagePreparation {
+        if (size <= 0) throw new IllegalArgumentException("image preparation: size must be positive, not " + size);
+        if (!SHORTER_SIDE_CROP.equals(resize) && !KEEP_ASPECT.equals(resize)) {
+            throw new IllegalArgumentException("image preparation: resize = " + resize + ", expected "
+                    + SHORTER_SIDE_CROP + " or " + KEEP_ASPECT);
+        }
+        if (channels != 1 && channels != 3) throw new IllegalArgumentException("image preparation: channels must be 1 or 3, not " + channels);
+        if (background == null || !background.toLowerCase(Locale.ROOT).matches("#[0-9a-f]{6}")) {
+            throw new IllegalArgumentException("image preparation: background = " + background + ", expected #rrggbb");
+        }
+        background = background.toLowerCase(Locale.ROOT);
+    }
+
+    public ImagePreparation(int size, String resize, int channels, int backgroundRgb) {
+        this(size, resize, channels, String.format("#%06x", backgroundRgb & 0xffffff));
+    }
+
+    /**
+     * What a dataset or model that records no preparation (written before it was recorded, or an IDX dataset whose
+     * images arrive at their size) is taken to use: today's ingest defaults, shorter-side-crop onto white.
+     */
+    public static ImagePreparation defaults(int size, int channels) {
+        return new ImagePreparation(size, SHORTER_SIDE_CROP, channels, WHITE);
+    }
+
+    /**
+     * The dataset's recorded preparation, or the defaults for its geometry (IDX datasets, datasets ingested before
+     * it was recorded); null for a non-square dataset that records none, which has no default.
+     */
+    public static ImagePreparation of(DatasetDescriptor d) {
+        if (d.preparation() != null) return d.preparation();
+        return d.width() == d.height() ? defaults(d.width(), d.channels()) : null;
+    }
+
+    /**
+     * The preparation a model's metadata ({@code model.json}'s "preparation") records, checked against its input
+     * shape; the defaults for that shape when absent (models trained before it was recorded).
+     */
+    public static ImagePreparation ofModel(Map<String, Object> meta, InputShape shape, String where) {
+        Object p = meta.get("preparation");
+        ImagePreparation prep;
+        if (p == null) {
+            requireSquare(shape.width(), shape.height(), where);
+            prep = defaults(shape.width(), shape.channels());
+        } else if (p instanceof Map<?, ?> m && m.get("size") instanceof Number size && m.get("channels") instanceof Number ch) {
+            try {
+                prep = new ImagePreparation(size.intValue(), String.valueOf(m.get("resize")), ch.intValue(), String.valueOf(m.get("background")));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(where + ": " + e.getMessage());
+            }
+        } else {
+            throw new IllegalArgumentException(where + ": \"preparation\" must be an object with size, resize, channels, background; got " + p);
+        }
+        if (prep.size != shape.width() || prep.size != shape.height() || prep.channels != shape.channels()) {
+            throw new IllegalArgumentException(where + ": preparation " + prep + " does not produce the model's input " + shape);
+        }
+        return prep;
+    }
+
+    private static void requireSquare(int width, int height, String where) {
+        if (width != height) {
+            throw new IllegalArgumentException(where + " is " + width + "x" + height + " and records no image preparation: "
+                    + "only square inputs have default preparation; re-ingest the images");
+        }
+    }
+
+    @JsonIgnore
+    public int backgroundRgb() {
+        return Integer.parseInt(background.substring(1), 16);
+    }
+
+    @JsonIgnore
+    public InputShape shape() {
+        return new InputShape(channels, size, size);
+    }
+}

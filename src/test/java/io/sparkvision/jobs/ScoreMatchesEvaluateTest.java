@@ -1,0 +1,152 @@
+package io.sparkvision.jobs;
+
+import io.sparkvision.Schemas;
+import io.sparkvision.TestSpark;
+import io.sparkvision.config.JobConfig;
+import io.sparkvision.data.ImagePreparation;
+import io.sparkvision.data.ImagePreparer;
+import io.sparkvision.io.HadoopFs;
+import io.sparkvision.io.ModelFiles;
+import io.sparkvision.model.InputShape;
+import io.sparkvision.model.Models;
+import io.sparkvision.util.Json;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.api.Model;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.factory.Nd4j;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The image-preparation contract end to end: a model trained on ingested images scores the test split's ORIGINAL
+ * files (odd sizes, alpha, some JPEGs, noisy) with, image for image, the top-1 that evaluation of the ingested split gives,
+ * and the score rows add up to the evaluate job's confusion matrix. Scoring with a different resize (the Graphics2D
+ * bilinear path the score job had before) breaks this test.
+ */
+class ScoreMatchesEvaluateTest {
+    static final List<String> CLASSES = List.of("blue", "green", "red");
+
+    /** An odd-sized image of a striped disc in its class colour on a transparent (PNG) or grey (JPEG) ground. */
+    static byte[] image(int cls, Random rnd, boolean jpeg) throws Exception {
+        int w = 41 + 2 * rnd.nextInt(30), h = 37 + 2 * rnd.nextInt(25);
+        BufferedImage img = new BufferedImage(w, h, jpeg ? BufferedImage.TYPE_INT_RGB : BufferedImage.TYPE_INT_ARGB);
+        int cx = w / 2 + rnd.nextInt(7) - 3, cy = h / 2 + rnd.nextInt(7) - 3, r = Math.min(w, h) / 3 + rnd.nextInt(6);
+        int tint = 0x70 << (8 * cls);
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                // A weak class signal (a faint tint in a disc) under strong noise: the model stays near its decision
+                // boundaries, where any difference in preparation (resize, background, crop) flips some top-1s.
+                boolean in = (x - cx) * (x - cx) + (y - cy) * (y - cy) < r * r;
+                int noise = rnd.nextInt() & 0x8f8f8f;
+                int alpha = jpeg || in ? 0xff : rnd.nextInt(0x100);
+                img.setRGB(x, y, alpha << 24 | (in ? noise + tint : noise));
+            }
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ImageIO.write(img, jpeg ? "jpg" : "png", out);
+        return out.toByteArray();
+    }
+
+    @Test
+    void scoringTheOriginalFilesGivesEvaluatesTop1ImageForImage(@TempDir Path work) throws Exception {
+        Path raw = work.resolve("raw"), data = work.resolve("data"), run = work.resolve("run");
+        Random rnd = new Random(13);
+        Map<String, String> labelOf = new HashMap<>();
+        for (String split : List.of("train", "test")) {
+            for (int c = 0; c < CLASSES.size(); c++) {
+                Path dir = Files.createDirectories(raw.resolve(split).resolve(CLASSES.get(c)));
+                for (int i = 0; i < (split.equals("train") ? 8 : 10); i++) {
+                    boolean jpeg = i % 3 == 2;
+                    String name = CLASSES.get(c) + i + (jpeg ? ".jpg" : ".png");
+                    Files.write(dir.resolve(name), image(c, rnd, jpeg));
+                    if (split.equals("test")) labelOf.put(name, CLASSES.get(c));
+                }
+            }
+        }
+        JobConfig cfg = JobConfig.fromString(String.join("\n",
+                "ingest { source = \"" + raw + "\", format = image-folder, image-size = 16, resize = keep-aspect, background = black }",
+                "data { root = \"" + data + "\", test-split = test }",
+                "output.dir = \"" + run + "\"",
+                "train { epochs = 4, batch-size-per-worker = 8, averaging-frequency = 1, learning-rate = 0.01 }"));
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true);
+        Map<String, Long> fromScore = new TreeMap<>(), fromEvaluate = new TreeMap<>();
+        try (JavaSparkContext sc = TestSpark.local(2)) {
+            IngestJob.run(cfg, sc, quiet);
+            TrainJob.run(cfg, sc, quiet);
+            Path modelZip = run.resolve(TrainJob.MODEL);
+            Map<String, Object> meta = ModelFiles.metadata(HadoopFs.path(modelZip.toString()), new Configuration());
+            ImagePreparation recorded = new ImagePreparation(16, ImagePreparation.KEEP_ASPECT, 3, "#000000");
+            assertEquals(recorded, ImagePreparation.ofModel(meta, new InputShape(3, 16, 16), "model.json"));
+            Schemas.assertValid("dataset-descriptor.schema.json", Schemas.read(data.resolve("dataset.json")), "dataset.json");
+
+            // What evaluate computes per image: the ingested test split, decoded and normalised as training reads it.
+            Model net = ModelFiles.load(HadoopFs.path(modelZip.toString()), new Configuration());
+            double[] mean = Json.doubles(meta.get("mean")), std = Json.doubles(meta.get("std"));
+            Map<String, String> evaluated = new TreeMap<>();
+            for (String line : Files.readAllLines(data.resolve("sources.jsonl"))) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> o = Json.read(line, Map.class);
+                String name = o.get("source").toString().replaceAll(".*/", "");
+                if (!"test".equals(o.get("split"))) continue;
+                byte[] png = Files.readAllBytes(data.resolve(o.get("path").toString()));
+                float[] x = ImagePreparer.prepared(png, name, recorded.shape(), mean, std);
+                float[] p = Models.output(net, Nd4j.create(x, new long[] {1, 3, 16, 16}, 'c')).data().asFloat();
+                int best = 0;
+                for (int k = 1; k < p.length; k++) if (p[k] > p[best]) best = k;
+                evaluated.put(name, CLASSES.get(best));
+                fromEvaluate.merge(labelOf.get(name) + "->" + CLASSES.get(best), 1L, Long::sum);
+            }
+            assertEquals(30, evaluated.size(), "test images in sources.jsonl");
+            // A model that answers one class whatever the input could not tell two preparations apart.
+            assertTrue(fromEvaluate.keySet().stream().map(k -> k.replaceAll(".*->", "")).distinct().count() > 1,
+                    "the model must respond to its input: " + fromEvaluate);
+
+            Path scored = work.resolve("scored");
+            ScoreJob.run(JobConfig.fromString("model.path = \"" + modelZip + "\"\nscore.input = \"" + raw.resolve("test")
+                    + "\"\nscore.output = \"" + scored + "\"\nscore.top-k = 1"), sc, quiet);
+            Map<String, String> scoredTop1 = new TreeMap<>();
+            for (Row r : SparkSession.builder().sparkContext(sc.sc()).getOrCreate().read().parquet(scored.toString()).collectAsList()) {
+                assertEquals(null, (Object) r.getAs("error"), r.toString());
+                String name = r.<String>getAs("source").replaceAll(".*/", "");
+                String top1 = r.<scala.collection.Seq<String>>getAs("top_k_names").apply(0);
+                scoredTop1.put(name, top1);
+                fromScore.merge(labelOf.get(name) + "->" + top1, 1L, Long::sum);
+            }
+            assertEquals(evaluated, scoredTop1, "top-1 per original file (score) vs per ingested image (evaluate)");
+
+            // And the evaluate job itself agrees with the score rows, cell for cell of its confusion matrix.
+            Map<String, Object> report = EvaluateJob.run(JobConfig.fromString(String.join("\n",
+                    "model.path = \"" + modelZip + "\"", "data { root = \"" + data + "\", test-split = test }",
+                    "output.dir = \"" + work.resolve("eval") + "\"")), sc, quiet);
+            List<?> matrix = (List<?>) Json.read(Json.pretty(report.get("confusionMatrix")), List.class);
+            Map<String, Long> fromEvaluateJob = new TreeMap<>();
+            for (int a = 0; a < CLASSES.size(); a++) {
+                List<?> row = (List<?>) matrix.get(a);
+                for (int p = 0; p < CLASSES.size(); p++) {
+                    long n = ((Number) row.get(p)).longValue();
+                    if (n > 0) fromEvaluateJob.put(CLASSES.get(a) + "->" + CLASSES.get(p), n);
+                }
+            }
+            assertEquals(fromEvaluateJob, fromScore, "evaluate job's confusion matrix vs score rows");
+            assertEquals(fromEvaluate, fromScore);
+        }
+        assertTrue(fromScore.values().stream().mapToLong(Long::longValue).sum() == 30);
+    }
+}
