@@ -89,7 +89,9 @@ public final class SizingCheck {
         MemoryLimits limits = MemoryLimits.read(sc);
         boolean gpu = cfg.get(Options.TRAIN_SIZING_GPU) || Nd4j.getBackend().getClass().getName().toLowerCase(Locale.ROOT).contains("cuda");
         int evalBatch = "driver".equals(cfg.get(Options.EVAL_WHERE)) ? cfg.get(Options.EVAL_BATCH) : 0;
-        RoundSizing s = RoundSizing.of(net, shape, new RoundSizing.Setup(cfg.get(Options.TRAIN_MASTER), workers, limits.executors(),
+        // Executors not registered yet (right after submit): assume one worker per executor, Spark's usual layout here.
+        int executors = limits.local() ? 0 : limits.executors() > 0 ? limits.executors() : workers;
+        RoundSizing s = RoundSizing.of(net, shape, new RoundSizing.Setup(cfg.get(Options.TRAIN_MASTER), workers, executors,
                 cfg.get(Options.TRAIN_BATCH), evalBatch, trainExamples, (long) shape.channels() * shape.height() * shape.width(),
                 cfg.get(Options.TRAIN_AGGREGATION_DEPTH), cfg.get(Options.TRAIN_AVERAGE_UPDATER), gpu));
         out.println(s.trafficLine(cfg.get(Options.TRAIN_UPDATER)));
@@ -120,7 +122,7 @@ public final class SizingCheck {
                 bytes(m.driverHeap()), bytes(s.driverOffHeap()), bytes(m.driverOffHeap()));
         if (!m.local()) {
             line += String.format(Locale.ROOT, "; each of %d executors ~%s heap (spark.executor.memory %s) + ~%s off-heap (ND4J limit %s%s)",
-                    m.executors(), bytes(s.executorHeap()), bytes(m.executorHeap()), bytes(s.executorOffHeap()), bytes(m.executorOffHeap()),
+                    (int) Math.ceil(s.workers() / (double) s.workersPerExecutor()), bytes(s.executorHeap()), bytes(m.executorHeap()), bytes(s.executorOffHeap()), bytes(m.executorOffHeap()),
                     m.overheadEnforced() ? ", memoryOverhead " + bytes(m.executorOverhead()) : "");
         }
         if (s.gpu()) line += String.format(Locale.ROOT, "; GPU ~%s per executor", bytes(s.gpuPerExecutor()));
