@@ -91,13 +91,14 @@ class BigModelGradientSharingTest {
     @ParameterizedTest(name = "{0} ({1}) with gradient sharing")
     @CsvSource({"alexnet2012, nesterovs", "vgg16, sgd", "resnet50, nesterovs"})
     void trainsOnTwoExecutorsInTheMesh(String model, String updater) throws Exception {
+        BigModelMatrixTest.assumeSelected(model);
         Path out = work.resolve(model + "-gs");
         Path modelEvents = Files.createDirectories(events.resolve(model));
         Result r = StandaloneClusterTest.run(900, "scripts/submit", "train", "jobs/mnist-lenet5.conf", "--master", master,
                 "--conf", "spark.executor.memory=2g", "--conf", "spark.eventLog.enabled=true",
                 "--conf", "spark.eventLog.dir=" + modelEvents.toUri(),
                 "--set", "data.root=" + data, "--set", "data.test-split=val", "--set", "output.dir=" + out,
-                "--set", "model.name=" + model, "--set", "train.updater=" + updater, "--set", "train.learning-rate=0.01",
+                "--set", "model.name=" + model, "--set", "train.updater=" + updater, "--set", "train.learning-rate=0.001",
                 "--set", "train.lr-schedule=constant", "--set", "train.epochs=2", "--set", "train.batch-size-per-worker=2",
                 "--set", "train.workers=2", "--set", "eval.batch-size=6", "--set", "checkpoint.every-epochs=1000",
                 "--set", "train.master=gradient-sharing", "--set", "train.gradient-sharing.port=" + gsPort,

@@ -46,7 +46,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The mission's models at their real input size (3x224x224) through the train job with parameter averaging on
  * local-cluster[2,1,...]: two executor JVMs, so 0.2-0.5 GB of parameters per worker really travel to the driver and
  * back every round, through the sizing step (which raises spark.driver.maxResultSize here: the executors launch with
- * Spark's default 1g). Data: the Twemoji fixture ingested at 224x224, 8 training images, so each epoch is one
+ * Spark's default 1g). Learning rates are small (1e-3, 2e-3): at 1e-2 AlexNet's outputs saturated after one round
+ * (test loss 18.4 = -ln(1e-8)). Data: the Twemoji fixture ingested at 224x224, 8 training images, so each epoch is one
  * averaging round of two minibatches of 2 per worker, repeated over 2 epochs: the loss on those same images must
  * fall. SGD for VGG-16 (no updater state: 0.5 GB per worker instead of 1 GB with Nesterov, which two executors and
  * the driver on this 24 GB machine shared with other work cannot hold alongside), Nesterov for AlexNet and ResNet-50.
@@ -101,8 +102,9 @@ class BigModelMatrixTest {
     }
 
     @ParameterizedTest(name = "{0} ({1}) with parameter averaging")
-    @CsvSource({"alexnet2012, nesterovs, 0.01", "vgg16, sgd, 0.01", "resnet50, nesterovs, 0.01"})
+    @CsvSource({"alexnet2012, nesterovs, 0.001", "vgg16, sgd, 0.002", "resnet50, nesterovs, 0.001"})
     void trainsOnTwoExecutorJvms(String model, String updater, double lr) throws Exception {
+        assumeSelected(model);
         Path run = work.resolve(model + "-pa");
         JobConfig cfg = job(model, updater, lr, run, 2, 8, 2, 2);
         ByteArrayOutputStream log = new ByteArrayOutputStream();
@@ -139,6 +141,7 @@ class BigModelMatrixTest {
     @ParameterizedTest(name = "{0} takes one step")
     @ValueSource(strings = {"resnet101", "resnet152", "vgg19", "densenet121"})
     void takesOneStepOnTwoExecutorJvms(String model) throws Exception {
+        assumeSelected(model);
         Path run = work.resolve(model + "-step");
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         Map<String, Object> report = TrainJob.run(job(model, "sgd", 0.01, run, 1, 2, 1, 1), sc, new PrintStream(log, true));
@@ -148,6 +151,13 @@ class BigModelMatrixTest {
         List<String> metrics = Files.readAllLines(run.resolve(TrainJob.METRICS));
         assertEquals(1, metrics.size());
         assertTrue(((Map<?, ?>) report.get("provenance")).containsKey("sizing"));
+    }
+
+    /** -Dsparkvision.matrix.models=alexnet2012,vgg16 runs only those rows of the matrix (default: all). */
+    static void assumeSelected(String model) {
+        String only = System.getProperty("sparkvision.matrix.models", "");
+        org.junit.jupiter.api.Assumptions.assumeTrue(only.isBlank() || List.of(only.split(",")).contains(model),
+                model + " not in -Dsparkvision.matrix.models=" + only);
     }
 
     static void assertFinite(INDArray params, String model) {
