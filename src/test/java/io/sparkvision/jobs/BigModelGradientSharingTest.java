@@ -107,7 +107,7 @@ class BigModelGradientSharingTest {
         assertTrue(r.output().contains("sizing: ") && r.output().contains("on the mesh"), r.output());
 
         Configuration hadoop = new Configuration();
-        JobConfig cfg = JobConfig.fromString("train.updater = " + updater + "\ntrain.learning-rate = 0.01");
+        JobConfig cfg = JobConfig.fromString("train.updater = " + updater + "\ntrain.learning-rate = 0.001");
         Model initial = ModelRegistry.get(model).build(IN, descriptor.classes().size(), cfg.get(io.sparkvision.config.Options.TRAIN_SEED),
                 LearningRates.updater(cfg), 0);
         Model trained = ModelFiles.load(new org.apache.hadoop.fs.Path(out.resolve(TrainJob.MODEL).toString()), hadoop);
