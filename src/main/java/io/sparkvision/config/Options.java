@@ -151,6 +151,19 @@ public final class Options {
     public static final Option<Long> TRAIN_SEED = Option.longInt("train.seed", 42,
             "seed for weight initialisation and data order");
 
+    public static final Option<Integer> TRAIN_AGGREGATION_DEPTH = Option.integer("train.aggregation-depth", 2, 1, 10,
+            "parameter averaging: levels of Spark's treeAggregate that sum the workers' results; deeper = fewer results "
+                    + "reach the driver at once (about workers^(1/depth)) at the cost of extra shuffle stages");
+    public static final Option<Boolean> TRAIN_AVERAGE_UPDATER = Option.flag("train.average-updater", true,
+            "parameter averaging: ship and average the optimiser state with the parameters each round. With Adam that is "
+                    + "3x the parameter bytes per worker (2x with nesterovs, 1x with sgd); false ships parameters only and each "
+                    + "worker restarts Adam's moment estimates every round (bias correction restarts too), which usually slows "
+                    + "convergence");
+    public static final Option<Boolean> TRAIN_SIZING_ENFORCE = Option.flag("train.sizing.enforce", true,
+            "stop before any Spark work when the memory sizing says a round cannot fit (false = print the sizing and go on)");
+    public static final Option<Boolean> TRAIN_SIZING_GPU = Option.flag("train.sizing.gpu", false,
+            "size executors as GPU executors (report device memory per executor); automatic with the CUDA backend");
+
     public static final Option<String> TRAIN_EARLY_STOP_METRIC = Option.choice("train.early-stopping.metric", "none",
             List.of("none", "top1Accuracy", "top5Accuracy", "testLoss"),
             "stop when this evaluation metric has not improved for 'patience' evaluations");

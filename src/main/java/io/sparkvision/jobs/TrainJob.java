@@ -91,22 +91,6 @@ public final class TrainJob {
         long seed = cfg.get(Options.TRAIN_SEED);
         InputShape shape = new InputShape(d.channels(), d.height(), d.width());
 
-        // 1. Data: decode both splits on the executors once; the evaluator's batches live on the driver.
-        long t0 = System.nanoTime();
-        // Augmentation comes from this job's config (whoever created the Spark context); the test split never has any.
-        ImageDataset train = ImageDataset.load(sc, root, d, cfg.get(Options.DATA_TRAIN_SPLIT), workers, cfg.get(Options.DATA_LIMIT),
-                io.sparkvision.augment.AugmentSettings.of(cfg));
-        ImageDataset test = ImageDataset.load(sc, root, d, cfg.get(Options.DATA_TEST_SPLIT), workers, cfg.get(Options.DATA_LIMIT),
-                io.sparkvision.augment.AugmentSettings.OFF);
-        boolean onCluster = "cluster".equals(cfg.get(Options.EVAL_WHERE));
-        DriverEvaluator evaluator = null;
-        if (!onCluster) {
-            evaluator = new DriverEvaluator(test.batches(cfg.get(Options.EVAL_BATCH)).collect(), d.classes(), cfg.get(Options.EVAL_TOP_K));
-            test.release();
-        }
-        out.printf(Locale.ROOT, "data: %,d train + %,d test images of %s, %d classes, decoded in %.1f s%n",
-                train.count(), test.count(), shape, d.classes().size(), (System.nanoTime() - t0) / 1e9);
-
         // 2. Model: fresh, or the newest complete checkpoint when resuming.
         Architecture arch = ModelRegistry.get(cfg.get(Options.MODEL_NAME));
         CheckpointStore checkpoints = new CheckpointStore(new Path(HadoopFs.path(runDir), "checkpoints").toString(),
@@ -141,6 +125,26 @@ public final class TrainJob {
                 cfg.get(Options.TRAIN_AVG_FREQ));
 
         if ("gradient-sharing".equals(cfg.get(Options.TRAIN_MASTER))) GradientSharingPreflight.check(sc);
+        // Sizing before any Spark work: what a round moves and holds against the memory this application has.
+        io.sparkvision.train.RoundSizing sizing = io.sparkvision.train.SizingCheck.run(cfg, sc, net, shape, workers,
+                d.count(cfg.get(Options.DATA_TRAIN_SPLIT)), out);
+
+        // 1. Data (after the sizing, which needs none): decode both splits on the executors once; the evaluator's batches live on the driver.
+        long t0 = System.nanoTime();
+        // Augmentation comes from this job's config (whoever created the Spark context); the test split never has any.
+        ImageDataset train = ImageDataset.load(sc, root, d, cfg.get(Options.DATA_TRAIN_SPLIT), workers, cfg.get(Options.DATA_LIMIT),
+                io.sparkvision.augment.AugmentSettings.of(cfg));
+        ImageDataset test = ImageDataset.load(sc, root, d, cfg.get(Options.DATA_TEST_SPLIT), workers, cfg.get(Options.DATA_LIMIT),
+                io.sparkvision.augment.AugmentSettings.OFF);
+        boolean onCluster = "cluster".equals(cfg.get(Options.EVAL_WHERE));
+        DriverEvaluator evaluator = null;
+        if (!onCluster) {
+            evaluator = new DriverEvaluator(test.batches(cfg.get(Options.EVAL_BATCH)).collect(), d.classes(), cfg.get(Options.EVAL_TOP_K));
+            test.release();
+        }
+        out.printf(Locale.ROOT, "data: %,d train + %,d test images of %s, %d classes, decoded in %.1f s%n",
+                train.count(), test.count(), shape, d.classes().size(), (System.nanoTime() - t0) / 1e9);
+
 
         // 3. Train, evaluating and checkpointing as configured.
         boolean perEpochMaster = "parameter-averaging".equals(cfg.get(Options.TRAIN_MASTER));
@@ -253,6 +257,7 @@ public final class TrainJob {
 
         // 4. Final model and report.
         Map<String, Object> provenance = provenance(cfg, sc, workers, d, startedAt);
+        provenance.put("sizing", sizing.toMap());
         Map<String, Object> model = modelMetadata(arch, shape, d, dataset, provenance);
         model.put("parameters", spark.network().numParams());
         Path modelPath = new Path(HadoopFs.path(runDir), MODEL);

@@ -35,7 +35,9 @@ public final class TrainingMasters {
                 .batchSizePerWorker(batch)
                 .averagingFrequency(c.get(Options.TRAIN_AVG_FREQ))
                 .workerPrefetchNumBatches(c.get(Options.TRAIN_PREFETCH))
-                .saveUpdater(true)
+                // What each round ships to the driver and how many results reach it at once (see RoundSizing).
+                .saveUpdater(c.get(Options.TRAIN_AVERAGE_UPDATER))
+                .aggregationDepth(c.get(Options.TRAIN_AGGREGATION_DEPTH))
                 // The epoch's batches are already spread evenly over one partition per worker (ImageDataset):
                 // DL4J's default 'Always' would shuffle every averaging round's batches through Spark again.
                 .repartionData(Repartition.NumPartitionsWorkersDiffers)

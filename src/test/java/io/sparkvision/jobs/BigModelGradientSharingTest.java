@@ -1,0 +1,162 @@
+package io.sparkvision.jobs;
+
+import io.sparkvision.TestSpark;
+import io.sparkvision.augment.AugmentSettings;
+import io.sparkvision.config.JobConfig;
+import io.sparkvision.data.DatasetDescriptor;
+import io.sparkvision.data.Datasets;
+import io.sparkvision.data.ImageDataset;
+import io.sparkvision.io.CheckpointStore;
+import io.sparkvision.io.ModelFiles;
+import io.sparkvision.model.InputShape;
+import io.sparkvision.model.ModelRegistry;
+import io.sparkvision.train.LearningRates;
+import io.sparkvision.util.Json;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.deeplearning4j.nn.api.Model;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.nd4j.linalg.dataset.DataSet;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+
+import static io.sparkvision.jobs.StandaloneClusterTest.Result;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Gradient sharing for the mission's models at 3x224x224 on a standalone cluster (scripts/local-cluster: two worker
+ * JVMs on their own loopback addresses, as DL4J's mesh needs), submitted with scripts/submit as a user would, two
+ * epochs over the 24 Twemoji training images at batch 2 (12 iterations per executor, 24 in all). Asserts finite
+ * parameters that moved, a falling loss on those (repeated) images, a checkpoint that loads, and, from Spark's event
+ * log, that the training stage ran on both executors' addresses. Ports and addresses come from system properties so
+ * parallel runs on one machine do not collide: sparkvision.test.worker-first-ip (default 2),
+ * sparkvision.test.master-port / master-ui-port / gs-port (default: free ports).
+ */
+@Tag("full")
+class BigModelGradientSharingTest {
+    private static final InputShape IN = new InputShape(3, 224, 224);
+    @TempDir
+    static Path work;
+    static Path data, appJar, events;
+    static String master;
+    static int firstIp, gsPort;
+    static DatasetDescriptor descriptor;
+
+    @BeforeAll
+    static void startCluster() throws Exception {
+        data = work.resolve("data");
+        try (JavaSparkContext sc = TestSpark.local(2)) {
+            IngestJob.run(JobConfig.fromString(String.join("\n",
+                    "ingest { source = \"" + TestSpark.basedir().resolve("src/test/resources/emoji-tiny") + "\", format = image-folder, image-size = 224 }",
+                    "data.root = \"" + data + "\"")), sc, new PrintStream(new ByteArrayOutputStream()));
+            descriptor = Datasets.readDescriptor(data.toString(), sc.hadoopConfiguration());
+        }
+        appJar = work.resolve("sparkvision-app.jar");
+        StandaloneClusterTest.jar(TestSpark.basedir().resolve("target/classes"), appJar);
+        firstIp = Integer.getInteger("sparkvision.test.worker-first-ip", 2);
+        int port = Integer.getInteger("sparkvision.test.master-port", StandaloneClusterTest.freePort());
+        int ui = Integer.getInteger("sparkvision.test.master-ui-port", StandaloneClusterTest.freePort());
+        gsPort = Integer.getInteger("sparkvision.test.gs-port", StandaloneClusterTest.freePort());
+        master = "spark://127.0.0.1:" + port;
+        events = Files.createDirectories(work.resolve("events"));
+        StandaloneClusterTest.env = List.of("SPARKVISION_CLUSTER_DIR=" + TestSpark.basedir().resolve("target/big-gs-cluster"),
+                "SPARKVISION_MASTER_PORT=" + port, "SPARKVISION_MASTER_UI_PORT=" + ui, "SPARKVISION_WORKER_FIRST_IP=" + firstIp,
+                "SPARKVISION_WORKER_MEMORY=2560m", "SPARKVISION_APP_JAR=" + appJar, "SPARKVISION_SKIP_BUILD=1");
+        StandaloneClusterTest.work = work;
+        Result r = StandaloneClusterTest.run(180, "scripts/local-cluster", "start", "2");
+        assertEquals(0, r.code(), r.output());
+    }
+
+    @AfterAll
+    static void stopCluster() throws Exception {
+        if (StandaloneClusterTest.env != null) StandaloneClusterTest.run(60, "scripts/local-cluster", "stop");
+        StandaloneClusterTest.env = null;
+    }
+
+    @ParameterizedTest(name = "{0} ({1}) with gradient sharing")
+    @CsvSource({"alexnet2012, nesterovs", "vgg16, sgd", "resnet50, nesterovs"})
+    void trainsOnTwoExecutorsInTheMesh(String model, String updater) throws Exception {
+        BigModelMatrixTest.assumeSelected(model);
+        Path out = work.resolve(model + "-gs");
+        Path modelEvents = Files.createDirectories(events.resolve(model));
+        Result r = StandaloneClusterTest.run(900, "scripts/submit", "train", "jobs/mnist-lenet5.conf", "--master", master,
+                "--conf", "spark.executor.memory=2g", "--conf", "spark.eventLog.enabled=true",
+                "--conf", "spark.eventLog.dir=" + modelEvents.toUri(),
+                "--set", "data.root=" + data, "--set", "data.test-split=val", "--set", "output.dir=" + out,
+                "--set", "model.name=" + model, "--set", "train.updater=" + updater, "--set", "train.learning-rate=0.001",
+                "--set", "train.lr-schedule=constant", "--set", "train.epochs=2", "--set", "train.batch-size-per-worker=2",
+                "--set", "train.workers=2", "--set", "eval.batch-size=6", "--set", "checkpoint.every-epochs=1000",
+                "--set", "train.master=gradient-sharing", "--set", "train.gradient-sharing.port=" + gsPort,
+                "--set", "train.gradient-sharing.controller-address=127.0.0." + firstIp);
+        assertEquals(0, r.code(), r.output());
+        assertTrue(r.output().contains("sizing: ") && r.output().contains("on the mesh"), r.output());
+
+        Configuration hadoop = new Configuration();
+        JobConfig cfg = JobConfig.fromString("train.updater = " + updater + "\ntrain.learning-rate = 0.001");
+        Model initial = ModelRegistry.get(model).build(IN, descriptor.classes().size(), cfg.get(io.sparkvision.config.Options.TRAIN_SEED),
+                LearningRates.updater(cfg), 0);
+        Model trained = ModelFiles.load(new org.apache.hadoop.fs.Path(out.resolve(TrainJob.MODEL).toString()), hadoop);
+        BigModelMatrixTest.assertFinite(trained.params(), model);
+        assertTrue(trained.params().sub(initial.params()).norm2Number().doubleValue() > 0, model + ": parameters did not move");
+
+        DataSet seen;
+        try (JavaSparkContext sc = TestSpark.local(1)) {
+            seen = DataSet.merge(ImageDataset.load(sc, data.toString(), descriptor, "train", 1, 8, AugmentSettings.OFF).batches(8).collect());
+        }
+        double before = BigModelMatrixTest.score(initial, seen), after = BigModelMatrixTest.score(trained, seen);
+        assertTrue(Double.isFinite(after) && after < before, model + ": loss on repeated training images " + before + " -> " + after);
+
+        CheckpointStore store = new CheckpointStore(out.resolve("checkpoints").toString(), hadoop, 3, "top1Accuracy");
+        assertEquals(trained.params(), store.load(store.latest().orElseThrow()).params());
+
+        Set<String> hosts = trainingHosts(modelEvents);
+        assertEquals(Set.of("127.0.0." + firstIp, "127.0.0." + (firstIp + 1)), hosts,
+                "the gradient-sharing training stage ran on both executors");
+    }
+
+    /** Hosts of successful tasks of the SharedTrainingMaster's training stages, from Spark's event log. */
+    static Set<String> trainingHosts(Path eventDir) throws IOException {
+        Set<Integer> stages = new HashSet<>();
+        Set<String> hosts = new HashSet<>();
+        List<Path> logs;
+        try (Stream<Path> s = Files.list(eventDir)) {
+            logs = s.toList();
+        }
+        for (Path log : logs) {
+            List<String> lines = Files.readAllLines(log);
+            for (String line : lines) {
+                Map<?, ?> e = Json.read(line, Map.class);
+                if ("SparkListenerStageSubmitted".equals(e.get("Event"))) {
+                    Map<?, ?> info = (Map<?, ?>) e.get("Stage Info");
+                    if (String.valueOf(info.get("Details")).contains("SharedTrainingMaster")) {
+                        stages.add(((Number) info.get("Stage ID")).intValue());
+                    }
+                }
+            }
+            for (String line : lines) {
+                Map<?, ?> e = Json.read(line, Map.class);
+                if ("SparkListenerTaskEnd".equals(e.get("Event")) && stages.contains(((Number) e.get("Stage ID")).intValue())
+                        && "Success".equals(((Map<?, ?>) e.get("Task End Reason")).get("Reason"))) {
+                    hosts.add(String.valueOf(((Map<?, ?>) e.get("Task Info")).get("Host")));
+                }
+            }
+        }
+        assertTrue(!stages.isEmpty(), "no SharedTrainingMaster stage in the event log " + logs);
+        return hosts;
+    }
+}
