@@ -144,7 +144,10 @@ public final class TrainJob {
         SparkModel spark = SparkModel.of(sc, net, TrainingMasters.create(cfg, workers, epochSeed(seed, firstEpoch)));
         LongAccumulator fitted = sc.sc().longAccumulator("sparkvision.examples");
         List<TrainingListener> listeners = List.of(new ExampleCounter(fitted));
-        LearningRates lr = new LearningRates(cfg, workers);
+        // Parameter averaging averages the workers' steps (the linear scaling rule then raises the rate with the
+        // total batch); gradient sharing applies every worker's step to the shared model, which already scales the
+        // step with the number of workers, so its rate is one worker's.
+        LearningRates lr = new LearningRates(cfg, perEpochMaster ? workers : 1);
         EarlyStopping earlyStop = new EarlyStopping(cfg.get(Options.TRAIN_EARLY_STOP_METRIC), cfg.get(Options.TRAIN_EARLY_STOP_PATIENCE));
         for (Map<String, Object> earlier : metrics) {
             if (earlier.containsKey("top1Accuracy")) earlyStop.shouldStop(earlier); // a resumed run remembers its best
@@ -165,7 +168,8 @@ public final class TrainJob {
                 }
                 spark.setListeners(listeners);
                 double rate = lr.at(epoch);
-                Models.setLearningRate(spark.network(), rate);
+                if (perEpochMaster) Models.setLearningRate(spark.network(), rate);
+                else Models.setLearningRate(spark.network(), lr.epochSchedule()); // reaches GS workers (LearningRates)
                 progress.startEpoch(epoch);
                 JavaRDD<DataSet> batches = train.epochBatches(seed, epoch, batch);
                 spark.fit(batches);

@@ -20,6 +20,11 @@ public final class Models {
         else ((ComputationGraph) m).setLearningRate(lr);
     }
 
+    public static void setLearningRate(Model m, org.nd4j.linalg.schedule.ISchedule schedule) {
+        if (m instanceof MultiLayerNetwork) ((MultiLayerNetwork) m).setLearningRate(schedule);
+        else ((ComputationGraph) m).setLearningRate(schedule);
+    }
+
     public static int iterationCount(Model m) {
         return m instanceof MultiLayerNetwork ? ((MultiLayerNetwork) m).getIterationCount() : ((ComputationGraph) m).getIterationCount();
     }

@@ -6,6 +6,9 @@ import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.schedule.ISchedule;
+import org.nd4j.linalg.schedule.MapSchedule;
+import org.nd4j.linalg.schedule.ScheduleType;
 
 /**
  * The optimiser and the per-epoch learning rate. The driver sets the rate before each epoch, so a schedule
@@ -55,6 +58,17 @@ public final class LearningRates {
             default:
                 return initial;
         }
+    }
+
+    /**
+     * The whole schedule as DL4J's per-epoch schedule (keyed by its 0-based epoch count). Gradient sharing's workers
+     * keep the network they were first sent for the whole run, so a rate set on the driver between epochs never
+     * reaches them; a schedule inside the network's configuration does, and each worker follows its own epoch count.
+     */
+    public ISchedule epochSchedule() {
+        MapSchedule.Builder b = new MapSchedule.Builder(ScheduleType.EPOCH);
+        for (int e = 1; e <= epochs; e++) b.add(e - 1, at(e));
+        return b.build();
     }
 
     /** The updater; its rate is overwritten each epoch by {@link #at}. */

@@ -3,8 +3,12 @@ package io.sparkvision.train;
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.config.Options;
 import org.apache.spark.storage.StorageLevel;
+import org.deeplearning4j.optimize.solvers.accumulation.encoding.ThresholdAlgorithm;
+import org.deeplearning4j.optimize.solvers.accumulation.encoding.residual.NoOpResidualPostProcessor;
 import org.deeplearning4j.optimize.solvers.accumulation.encoding.residual.ResidualClippingPostProcessor;
 import org.deeplearning4j.optimize.solvers.accumulation.encoding.threshold.AdaptiveThresholdAlgorithm;
+import org.deeplearning4j.optimize.solvers.accumulation.encoding.threshold.FixedThresholdAlgorithm;
+import org.deeplearning4j.optimize.solvers.accumulation.encoding.threshold.TargetSparsityThresholdAlgorithm;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
 import org.deeplearning4j.spark.api.Repartition;
 import org.deeplearning4j.spark.api.TrainingMaster;
@@ -56,6 +60,23 @@ public final class TrainingMasters {
         }
     }
 
+    static ThresholdAlgorithm thresholdAlgorithm(JobConfig c) {
+        double threshold = c.get(Options.GS_THRESHOLD);
+        switch (c.get(Options.GS_THRESHOLD_ALGORITHM)) {
+            case "fixed":
+                return new FixedThresholdAlgorithm(threshold);
+            case "adaptive":
+                return new AdaptiveThresholdAlgorithm(threshold);
+            case "target-sparsity":
+                return new TargetSparsityThresholdAlgorithm(threshold, c.get(Options.GS_TARGET_SPARSITY),
+                        TargetSparsityThresholdAlgorithm.DEFAULT_DECAY_RATE);
+            default:
+                // Workers count epochs from 0 and so does the threshold; the schedule runs over train.epochs.
+                return new LearningRateThreshold(new LearningRates(c, 1), c.get(Options.TRAIN_EPOCHS),
+                        c.get(Options.GS_THRESHOLD_FACTOR));
+        }
+    }
+
     private static TrainingMaster<?, ?> gradientSharing(JobConfig c, int batch, long rngSeed) {
         VoidConfiguration.VoidConfigurationBuilder voidConf = VoidConfiguration.builder()
                 .unicastPort(c.get(Options.GS_PORT))
@@ -63,10 +84,10 @@ public final class TrainingMasters {
         if (!c.get(Options.GS_NETWORK_MASK).isBlank()) voidConf.networkMask(c.get(Options.GS_NETWORK_MASK));
         String controller = c.get(Options.GS_CONTROLLER).isBlank() ? driverAddress() : c.get(Options.GS_CONTROLLER);
         if (controller != null) voidConf.controllerAddress(controller);
-        double threshold = c.get(Options.GS_THRESHOLD);
+        double clip = c.get(Options.GS_RESIDUAL_CLIP);
         return new SharedTrainingMaster.Builder(voidConf.build(), batch)
-                .thresholdAlgorithm(new AdaptiveThresholdAlgorithm(threshold))
-                .residualPostProcessor(new ResidualClippingPostProcessor(c.get(Options.GS_RESIDUAL_CLIP), 5))
+                .thresholdAlgorithm(thresholdAlgorithm(c))
+                .residualPostProcessor(clip > 0 ? new ResidualClippingPostProcessor(clip, 5) : new NoOpResidualPostProcessor())
                 .batchSizePerWorker(batch)
                 // Two training threads per node deadlock on the network's lock in DL4J M2: one per node.
                 .workersPerNode(1)
