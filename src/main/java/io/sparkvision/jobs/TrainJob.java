@@ -16,10 +16,10 @@ import io.sparkvision.model.ModelRegistry;
 import io.sparkvision.report.RunReport;
 import io.sparkvision.report.TrainingCurveChart;
 import io.sparkvision.train.EarlyStopping;
-import io.sparkvision.train.ExampleCounter;
 import io.sparkvision.train.GradientSharingPreflight;
 import io.sparkvision.train.LearningRates;
 import io.sparkvision.train.ProgressMeter;
+import io.sparkvision.train.TrainingCounters;
 import io.sparkvision.train.TrainingMasters;
 import io.sparkvision.util.Json;
 import io.sparkvision.util.SparkContexts;
@@ -27,7 +27,6 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.util.LongAccumulator;
 import io.sparkvision.model.Models;
 import io.sparkvision.train.SparkModel;
 import org.deeplearning4j.nn.api.Model;
@@ -142,8 +141,8 @@ public final class TrainJob {
         // 3. Train, evaluating and checkpointing as configured.
         boolean perEpochMaster = "parameter-averaging".equals(cfg.get(Options.TRAIN_MASTER));
         SparkModel spark = SparkModel.of(sc, net, TrainingMasters.create(cfg, workers, epochSeed(seed, firstEpoch)));
-        LongAccumulator fitted = sc.sc().longAccumulator("sparkvision.examples");
-        List<TrainingListener> listeners = List.of(new ExampleCounter(fitted));
+        TrainingCounters counters = new TrainingCounters(sc);
+        List<TrainingListener> listeners = List.of(counters.workerListener());
         // Parameter averaging averages the workers' steps (the linear scaling rule then raises the rate with the
         // total batch); gradient sharing applies every worker's step to the shared model, which already scales the
         // step with the number of workers, so its rate is one worker's.
@@ -158,7 +157,7 @@ public final class TrainJob {
         EvalResult last = null;
         long trainStart = System.nanoTime();
         long trainedExamples = 0;
-        try (ProgressMeter progress = new ProgressMeter(fitted, out, epochs, train.count(), batch,
+        try (ProgressMeter progress = new ProgressMeter(counters, out, epochs, train.count(), batch,
                 cfg.get(Options.PROGRESS_SECONDS))) {
             for (int epoch = firstEpoch; epoch <= epochs; epoch++) {
                 if (perEpochMaster && epoch > firstEpoch) {
@@ -176,17 +175,29 @@ public final class TrainJob {
                 batches.unpersist(false);
                 Models.setEpochCount(spark.network(), epoch);
                 double secs = progress.epochSeconds();
-                // Gradient sharing's workers do not run DL4J's training listeners, so nothing is counted live;
-                // every example of the split is fitted once per epoch by construction.
-                long seen = perEpochMaster ? progress.epochExamples() : train.count();
+                TrainingCounters.Snapshot counted = progress.epochCounts();
+                long seen = counted.examples();
                 trainedExamples += seen;
+                if (!perEpochMaster && counted.minibatches() > 0) {
+                    // Gradient sharing: the driver's network never fits; every worker's minibatch is one step of the
+                    // shared model, so its iteration count advances by the minibatches the workers fitted.
+                    Models.setIterationCount(spark.network(), Models.iterationCount(spark.network()) + (int) counted.minibatches());
+                }
+                // The mean loss of the epoch's minibatches as the workers measured them; a value nobody measured is
+                // left out rather than written as 0.
+                double trainLoss = counted.minibatches() > 0 ? counted.meanLoss() : perEpochMaster ? spark.score() : Double.NaN;
 
                 Map<String, Object> line = new LinkedHashMap<>();
                 line.put("epoch", epoch);
-                line.put("iteration", Models.iterationCount(spark.network()));
+                if (perEpochMaster || counted.minibatches() > 0) line.put("iteration", Models.iterationCount(spark.network()));
                 line.put("learningRate", rate);
-                line.put("trainLoss", spark.score());
+                if (Double.isFinite(trainLoss)) line.put("trainLoss", trainLoss);
                 line.put("examples", seen);
+                if (!perEpochMaster) {
+                    Map<String, Object> mesh = counters.takeMeshReport();
+                    line.put("gradientSharing", mesh);
+                    out.println("  gradient sharing: " + TrainingCounters.describe(mesh));
+                }
                 line.put("epochSeconds", secs);
                 line.put("examplesPerSecond", seen / secs);
                 boolean lastEpoch = epoch == epochs;
@@ -201,8 +212,9 @@ public final class TrainJob {
                 line.put("time", Instant.now().toString());
                 metrics.add(line);
                 writeMetrics(runDir, metrics, hadoop);
-                out.printf(Locale.ROOT, "epoch %d/%d  %,.0f examples/s  %.1f s  lr %.2e  train loss %.4f%s%n", epoch, epochs,
-                        seen / secs, secs, rate, spark.score(), line.containsKey("top1Accuracy")
+                out.printf(Locale.ROOT, "epoch %d/%d  %,.0f examples/s  %.1f s  lr %.2e  train loss %s%s%n", epoch, epochs,
+                        seen / secs, secs, rate, Double.isFinite(trainLoss) ? String.format(Locale.ROOT, "%.4f", trainLoss)
+                                : "not measured", line.containsKey("top1Accuracy")
                                 ? String.format(Locale.ROOT, "  test top-1 %.2f%%  top-5 %.2f%%", 100 * last.top1Accuracy(), 100 * last.topKAccuracy())
                                 : "");
                 epochsRun = epoch;

@@ -29,6 +29,11 @@ public final class Models {
         return m instanceof MultiLayerNetwork ? ((MultiLayerNetwork) m).getIterationCount() : ((ComputationGraph) m).getIterationCount();
     }
 
+    public static void setIterationCount(Model m, int iterations) {
+        if (m instanceof MultiLayerNetwork) ((MultiLayerNetwork) m).setIterationCount(iterations);
+        else ((ComputationGraph) m).getConfiguration().setIterationCount(iterations);
+    }
+
     public static int epochCount(Model m) {
         return m instanceof MultiLayerNetwork ? ((MultiLayerNetwork) m).getEpochCount() : ((ComputationGraph) m).getEpochCount();
     }
