@@ -243,6 +243,7 @@ public final class TrainJob {
             // Resumed after the final epoch: nothing left to train; report on the model as it is.
             last = onCluster ? clusterEvaluation(spark, test, cfg, d) : evaluator.evaluate(spark.network());
         }
+        if (!perEpochMaster) TrainingMasters.stopGradientSharing();
         if (onCluster) test.release();
         double trainSeconds = (System.nanoTime() - trainStart) / 1e9;
         train.release();

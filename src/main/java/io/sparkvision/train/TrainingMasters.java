@@ -15,6 +15,7 @@ import org.deeplearning4j.spark.api.TrainingMaster;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.deeplearning4j.spark.parameterserver.training.SharedTrainingMaster;
 import org.nd4j.parameterserver.distributed.conf.VoidConfiguration;
+import org.nd4j.parameterserver.distributed.v2.ModelParameterServer;
 import org.nd4j.parameterserver.distributed.v2.enums.MeshBuildMode;
 
 /** Builds the DL4J training master a job file asks for. */
@@ -47,6 +48,16 @@ public final class TrainingMasters {
                 .storageLevel(StorageLevel.MEMORY_ONLY())
                 .rngSeed(rngSeed)
                 .build();
+    }
+
+    /**
+     * Stops this JVM's gradient-sharing node (DL4J's parameter server: the Aeron transport, its media driver and
+     * thread pools) while the executors are still up. Left to the JVM's shutdown hook, it ran after Spark had
+     * stopped and its threads' late work was rejected by already-terminated pools.
+     */
+    public static void stopGradientSharing() {
+        ModelParameterServer server = ModelParameterServer.getInstance();
+        if (server.isInitialized()) server.shutdown();
     }
 
     /** The running driver's IP (DL4J needs an address, and spark.driver.host may be a name), or null. */
