@@ -140,13 +140,16 @@ public final class TrainJob {
 
         // 3. Train, evaluating and checkpointing as configured.
         boolean perEpochMaster = "parameter-averaging".equals(cfg.get(Options.TRAIN_MASTER));
-        SparkModel spark = SparkModel.of(sc, net, TrainingMasters.create(cfg, workers, epochSeed(seed, firstEpoch)));
+        // Gradient sharing's schedule clock: a worker's minibatches per epoch (ImageDataset spreads an epoch evenly over
+        // the workers) and its iteration count, which starts where the driver's network stands when first sent.
+        int batchesPerWorker = (int) Math.ceil(train.count() / (double) batch / workers);
+        if (!perEpochMaster) Models.setIterationCount(net, (firstEpoch - 1) * batchesPerWorker);
+        long sharedSteps = metrics.isEmpty() || !(metrics.get(metrics.size() - 1).get("iteration") instanceof Number) ? 0
+                : ((Number) metrics.get(metrics.size() - 1).get("iteration")).longValue();
+        SparkModel spark = SparkModel.of(sc, net, TrainingMasters.create(cfg, workers, epochSeed(seed, firstEpoch), batchesPerWorker));
         TrainingCounters counters = new TrainingCounters(sc);
         List<TrainingListener> listeners = List.of(counters.workerListener());
-        // Parameter averaging averages the workers' steps (the linear scaling rule then raises the rate with the
-        // total batch); gradient sharing applies every worker's step to the shared model, which already scales the
-        // step with the number of workers, so its rate is one worker's.
-        LearningRates lr = new LearningRates(cfg, perEpochMaster ? workers : 1);
+        LearningRates lr = perEpochMaster ? new LearningRates(cfg, workers) : LearningRates.forGradientSharing(cfg, workers);
         EarlyStopping earlyStop = new EarlyStopping(cfg.get(Options.TRAIN_EARLY_STOP_METRIC), cfg.get(Options.TRAIN_EARLY_STOP_PATIENCE));
         for (Map<String, Object> earlier : metrics) {
             if (earlier.containsKey("top1Accuracy")) earlyStop.shouldStop(earlier); // a resumed run remembers its best
@@ -163,12 +166,12 @@ public final class TrainJob {
                 if (perEpochMaster && epoch > firstEpoch) {
                     // A new master per epoch, seeded by the epoch: how the epoch is cut into averaging rounds then
                     // does not depend on where the run started, which makes --resume reproduce an unbroken run.
-                    spark = SparkModel.of(sc, spark.network(), TrainingMasters.create(cfg, workers, epochSeed(seed, epoch)));
+                    spark = SparkModel.of(sc, spark.network(), TrainingMasters.create(cfg, workers, epochSeed(seed, epoch), batchesPerWorker));
                 }
                 spark.setListeners(listeners);
                 double rate = lr.at(epoch);
                 if (perEpochMaster) Models.setLearningRate(spark.network(), rate);
-                else Models.setLearningRate(spark.network(), lr.epochSchedule()); // reaches GS workers (LearningRates)
+                else Models.setLearningRate(spark.network(), lr.iterationSchedule(batchesPerWorker)); // reaches GS workers
                 progress.startEpoch(epoch);
                 JavaRDD<DataSet> batches = train.epochBatches(seed, epoch, batch);
                 spark.fit(batches);
@@ -178,18 +181,17 @@ public final class TrainJob {
                 TrainingCounters.Snapshot counted = progress.epochCounts();
                 long seen = counted.examples();
                 trainedExamples += seen;
-                if (!perEpochMaster && counted.minibatches() > 0) {
-                    // Gradient sharing: the driver's network never fits; every worker's minibatch is one step of the
-                    // shared model, so its iteration count advances by the minibatches the workers fitted.
-                    Models.setIterationCount(spark.network(), Models.iterationCount(spark.network()) + (int) counted.minibatches());
-                }
+                // Gradient sharing: the driver's network never fits; every worker's minibatch is one step of the
+                // shared model, so the run's iteration is the minibatches the workers fitted.
+                sharedSteps += counted.minibatches();
                 // The mean loss of the epoch's minibatches as the workers measured them; a value nobody measured is
                 // left out rather than written as 0.
                 double trainLoss = counted.minibatches() > 0 ? counted.meanLoss() : perEpochMaster ? spark.score() : Double.NaN;
 
                 Map<String, Object> line = new LinkedHashMap<>();
                 line.put("epoch", epoch);
-                if (perEpochMaster || counted.minibatches() > 0) line.put("iteration", Models.iterationCount(spark.network()));
+                if (perEpochMaster) line.put("iteration", Models.iterationCount(spark.network()));
+                else if (counted.minibatches() > 0) line.put("iteration", sharedSteps);
                 line.put("learningRate", rate);
                 if (Double.isFinite(trainLoss)) line.put("trainLoss", trainLoss);
                 line.put("examples", seen);

@@ -15,22 +15,26 @@ import java.util.Arrays;
  */
 public final class LearningRateThreshold implements ThresholdAlgorithm {
     private static final long serialVersionUID = 1L;
-    /** Indexed by DL4J's 0-based epoch count; epochs beyond the schedule keep the last value. */
+    /** Indexed by epoch - 1; iterations beyond the schedule keep the last value. */
     private final double[] thresholds;
+    /** A worker's minibatches per epoch: its iteration count is the clock (see LearningRates#iterationSchedule). */
+    private final int batchesPerWorker;
 
-    public LearningRateThreshold(LearningRates rates, int epochs, double factor) {
+    public LearningRateThreshold(LearningRates rates, int epochs, double factor, int batchesPerWorker) {
         thresholds = new double[epochs];
         for (int e = 1; e <= epochs; e++) thresholds[e - 1] = factor * rates.at(e);
+        this.batchesPerWorker = Math.max(1, batchesPerWorker);
     }
 
-    private LearningRateThreshold(double[] thresholds) {
+    private LearningRateThreshold(double[] thresholds, int batchesPerWorker) {
         this.thresholds = thresholds;
+        this.batchesPerWorker = batchesPerWorker;
     }
 
     @Override
     public double calculateThreshold(int iteration, int epoch, Double lastThreshold, Boolean lastWasDense,
                                      Double lastSparsityRatio, INDArray updatesPlusResidual) {
-        return thresholds[Math.max(0, Math.min(epoch, thresholds.length - 1))];
+        return thresholds[(int) Math.max(0, Math.min(iteration / batchesPerWorker, thresholds.length - 1))];
     }
 
     @Override
@@ -40,7 +44,7 @@ public final class LearningRateThreshold implements ThresholdAlgorithm {
 
     @Override
     public LearningRateThreshold clone() {
-        return new LearningRateThreshold(thresholds.clone());
+        return new LearningRateThreshold(thresholds.clone(), batchesPerWorker);
     }
 
     @Override

@@ -26,8 +26,21 @@ public final class LearningRates {
 
     /** @param workers training workers, for the linear scaling rule */
     public LearningRates(JobConfig c, int workers) {
+        this(c, workers, 1);
+    }
+
+    /**
+     * Gradient sharing's rates: every worker's step lands on the shared model, so W workers together move it by the
+     * SUM of W steps where parameter averaging moves it by their average. Each worker therefore steps at 1/W of the
+     * parameter-averaging rate (linear scaling rule included), and an epoch moves the model as far as with averaging.
+     */
+    public static LearningRates forGradientSharing(JobConfig c, int workers) {
+        return new LearningRates(c, workers, workers);
+    }
+
+    private LearningRates(JobConfig c, int workers, int divisor) {
         this.schedule = c.get(Options.TRAIN_LR_SCHEDULE);
-        this.initial = scaled(c, workers);
+        this.initial = scaled(c, workers) / divisor;
         this.epochs = c.get(Options.TRAIN_EPOCHS);
         this.stepEpochs = c.get(Options.TRAIN_LR_STEP_EPOCHS);
         this.gamma = c.get(Options.TRAIN_LR_STEP_GAMMA);
@@ -61,14 +74,21 @@ public final class LearningRates {
     }
 
     /**
-     * The whole schedule as DL4J's per-epoch schedule (keyed by its 0-based epoch count). Gradient sharing's workers
-     * keep the network they were first sent for the whole run, so a rate set on the driver between epochs never
-     * reaches them; a schedule inside the network's configuration does, and each worker follows its own epoch count.
+     * The whole schedule as DL4J's per-iteration schedule, for gradient sharing's workers. They keep the network they
+     * were first sent for the whole run, so a rate set on the driver between epochs never reaches them; a schedule
+     * inside the network's configuration does. It is keyed by each worker's own iteration count (epoch e starts at
+     * (e-1) x batchesPerWorker): a worker's epoch count is no clock, DL4J's SharedTrainingWrapper calls fit once per
+     * minibatch and each call counts an epoch.
      */
-    public ISchedule epochSchedule() {
-        MapSchedule.Builder b = new MapSchedule.Builder(ScheduleType.EPOCH);
-        for (int e = 1; e <= epochs; e++) b.add(e - 1, at(e));
+    public ISchedule iterationSchedule(int batchesPerWorker) {
+        MapSchedule.Builder b = new MapSchedule.Builder(ScheduleType.ITERATION);
+        for (int e = 1; e <= epochs; e++) b.add((e - 1) * batchesPerWorker, at(e));
         return b.build();
+    }
+
+    /** The 1-based epoch a worker is in at its iteration count {@code iteration} (see {@link #iterationSchedule}). */
+    public int epochAtIteration(long iteration, int batchesPerWorker) {
+        return (int) Math.min(epochs, iteration / Math.max(1, batchesPerWorker) + 1);
     }
 
     /** The updater; its rate is overwritten each epoch by {@link #at}. */

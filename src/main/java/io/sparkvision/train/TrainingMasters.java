@@ -24,16 +24,17 @@ public final class TrainingMasters {
     }
 
     public static TrainingMaster<?, ?> create(JobConfig c, int workers) {
-        return create(c, workers, c.get(Options.TRAIN_SEED));
+        return create(c, workers, c.get(Options.TRAIN_SEED), 1);
     }
 
     /**
+     * @param batchesPerWorker minibatches each worker fits per epoch (gradient sharing's schedule clock)
      * @param rngSeed seeds the master's own randomness (how an epoch is cut into averaging rounds); the train job
      *                derives it from the run's seed and the epoch, so a resumed run cuts epochs as an uninterrupted one.
      */
-    public static TrainingMaster<?, ?> create(JobConfig c, int workers, long rngSeed) {
+    public static TrainingMaster<?, ?> create(JobConfig c, int workers, long rngSeed, int batchesPerWorker) {
         int batch = c.get(Options.TRAIN_BATCH);
-        if ("gradient-sharing".equals(c.get(Options.TRAIN_MASTER))) return gradientSharing(c, batch, rngSeed);
+        if ("gradient-sharing".equals(c.get(Options.TRAIN_MASTER))) return gradientSharing(c, workers, batch, rngSeed, batchesPerWorker);
         // The second argument is the number of examples in each DataSet of the RDD: ImageDataset.epochBatches
         // emits ready-made minibatches of batch-size-per-worker examples, so DL4J must not merge them again.
         return new ParameterAveragingTrainingMaster.Builder(workers, batch)
@@ -71,7 +72,7 @@ public final class TrainingMasters {
         }
     }
 
-    static ThresholdAlgorithm thresholdAlgorithm(JobConfig c) {
+    static ThresholdAlgorithm thresholdAlgorithm(JobConfig c, int workers, int batchesPerWorker) {
         double threshold = c.get(Options.GS_THRESHOLD);
         switch (c.get(Options.GS_THRESHOLD_ALGORITHM)) {
             case "fixed":
@@ -82,13 +83,12 @@ public final class TrainingMasters {
                 return new TargetSparsityThresholdAlgorithm(threshold, c.get(Options.GS_TARGET_SPARSITY),
                         TargetSparsityThresholdAlgorithm.DEFAULT_DECAY_RATE);
             default:
-                // Workers count epochs from 0 and so does the threshold; the schedule runs over train.epochs.
-                return new LearningRateThreshold(new LearningRates(c, 1), c.get(Options.TRAIN_EPOCHS),
-                        c.get(Options.GS_THRESHOLD_FACTOR));
+                return new LearningRateThreshold(LearningRates.forGradientSharing(c, workers), c.get(Options.TRAIN_EPOCHS),
+                        c.get(Options.GS_THRESHOLD_FACTOR), batchesPerWorker);
         }
     }
 
-    private static TrainingMaster<?, ?> gradientSharing(JobConfig c, int batch, long rngSeed) {
+    private static TrainingMaster<?, ?> gradientSharing(JobConfig c, int workers, int batch, long rngSeed, int batchesPerWorker) {
         VoidConfiguration.VoidConfigurationBuilder voidConf = VoidConfiguration.builder()
                 .unicastPort(c.get(Options.GS_PORT))
                 .meshBuildMode("mesh".equals(c.get(Options.GS_MESH)) ? MeshBuildMode.MESH : MeshBuildMode.PLAIN);
@@ -97,7 +97,7 @@ public final class TrainingMasters {
         if (controller != null) voidConf.controllerAddress(controller);
         double clip = c.get(Options.GS_RESIDUAL_CLIP);
         return new SharedTrainingMaster.Builder(voidConf.build(), batch)
-                .thresholdAlgorithm(thresholdAlgorithm(c))
+                .thresholdAlgorithm(thresholdAlgorithm(c, workers, batchesPerWorker))
                 .residualPostProcessor(clip > 0 ? new ResidualClippingPostProcessor(clip, 5) : new NoOpResidualPostProcessor())
                 .batchSizePerWorker(batch)
                 // Two training threads per node deadlock on the network's lock in DL4J M2: one per node.

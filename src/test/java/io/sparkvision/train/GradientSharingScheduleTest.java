@@ -31,13 +31,15 @@ class GradientSharingScheduleTest {
                 .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(3).nOut(2).activation(Activation.SOFTMAX).build())
                 .build());
         net.init();
-        Models.setLearningRate(net, rates.epochSchedule());
+        Models.setLearningRate(net, rates.iterationSchedule(10));
         // What a worker rebuilds from the broadcast: the configuration, serialized and read back.
         MultiLayerConfiguration sent = MultiLayerConfiguration.fromJson(net.getLayerWiseConfigurations().toJson());
+        BaseLayer layer = (BaseLayer) sent.getConf(0).getLayer();
         for (int e = 1; e <= 4; e++) {
-            BaseLayer layer = (BaseLayer) sent.getConf(0).getLayer();
-            // DL4J counts epochs from 0; the job's schedule from 1.
-            assertEquals(rates.at(e), layer.getIUpdater().getLearningRate(0, e - 1), 1e-12, "epoch " + e);
+            // A worker's clock is its iteration count (10 minibatches per epoch here); its epoch count is not one.
+            assertEquals(rates.at(e), layer.getIUpdater().getLearningRate((e - 1) * 10, 0), 1e-12, "epoch " + e);
+            assertEquals(rates.at(e), layer.getIUpdater().getLearningRate((e - 1) * 10 + 9, 1000), 1e-12, "epoch " + e);
+            assertEquals(e, rates.epochAtIteration((e - 1) * 10 + 9, 10));
         }
         assertEquals(2e-3, rates.at(1), 1e-12);
         assertEquals(4e-5, rates.at(4), 1e-12); // the cosine floor: a worker that kept 2e-3 would never anneal
@@ -46,12 +48,13 @@ class GradientSharingScheduleTest {
     @Test
     void theThresholdIsTheEpochsLearningRateTimesTheFactor() {
         JobConfig c = JobConfig.fromString(JOB + "\ntrain.gradient-sharing.threshold-factor = 0.5");
-        LearningRates rates = new LearningRates(c, 1);
-        LearningRateThreshold t = assertInstanceOf(LearningRateThreshold.class, TrainingMasters.thresholdAlgorithm(c));
+        LearningRates rates = LearningRates.forGradientSharing(c, 2);
+        assertEquals(1e-3, rates.at(1), 1e-12, "two workers' summed steps: each at half the averaging rate");
+        LearningRateThreshold t = assertInstanceOf(LearningRateThreshold.class, TrainingMasters.thresholdAlgorithm(c, 2, 10));
         for (int e = 1; e <= 4; e++) {
-            assertEquals(0.5 * rates.at(e), t.calculateThreshold(100, e - 1, null, null, null, null), 1e-12, "epoch " + e);
+            assertEquals(0.5 * rates.at(e), t.calculateThreshold((e - 1) * 10 + 3, 1000, null, null, null, null), 1e-12, "epoch " + e);
         }
-        assertEquals(0.5 * rates.at(4), t.clone().calculateThreshold(0, 9, null, null, null, null), 1e-12, "beyond the run: last epoch's");
+        assertEquals(0.5 * rates.at(4), t.clone().calculateThreshold(99, 0, null, null, null, null), 1e-12, "beyond the run: last epoch's");
         assertEquals(t.toString(), t.newReducer().getFinalResult().toString());
     }
 }
