@@ -13,7 +13,6 @@ import java.io.ObjectInputStream;
 import java.io.Serializable;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Runs inside every training worker and counts, per fitted minibatch, its examples, the minibatch and its loss into
@@ -31,11 +30,8 @@ public final class ExampleCounter extends BaseTrainingListener implements Serial
     private final LongAccumulator examples;
     private final LongAccumulator minibatches;
     private final DoubleAccumulator lossSum;
-    /** Gradient sharing: one "executor minibatches updatesReceived" entry per worker and epoch. */
+    /** Gradient sharing: one "executor minibatches updatesReceived" entry per worker task (= per executor and epoch). */
     private final CollectionAccumulator<String> meshWorkers;
-    // Per JVM, for the epoch under way (one gradient-sharing worker per executor JVM).
-    private static final AtomicLong EPOCH_MINIBATCHES = new AtomicLong();
-    private static final AtomicLong RECEIVED_AT_EPOCH_START = new AtomicLong();
 
     public ExampleCounter(LongAccumulator examples, LongAccumulator minibatches, DoubleAccumulator lossSum,
                           CollectionAccumulator<String> meshWorkers) {
@@ -46,24 +42,11 @@ public final class ExampleCounter extends BaseTrainingListener implements Serial
     }
 
     @Override
-    public void onEpochStart(Model model) {
-        EPOCH_MINIBATCHES.set(0);
-        RECEIVED_AT_EPOCH_START.set(ReceivedUpdates.count());
-    }
-
-    @Override
-    public void onEpochEnd(Model model) {
-        if (!ReceivedUpdates.meshNode()) return;
-        sink().meshWorkers.add(SparkEnv.get().executorId() + " " + EPOCH_MINIBATCHES.get() + " "
-                + (ReceivedUpdates.count() - RECEIVED_AT_EPOCH_START.get()));
-    }
-
-    @Override
     public void iterationDone(Model model, int iteration, int epoch) {
         ExampleCounter sink = sink();
         sink.examples.add(model.batchSize());
         sink.minibatches.add(1);
-        EPOCH_MINIBATCHES.incrementAndGet();
+        ReceivedUpdates.count(); // starts counting once this JVM's gradient-sharing node is up
         double loss = model.score();
         if (Double.isFinite(loss)) sink.lossSum.add(loss);
     }
@@ -79,7 +62,16 @@ public final class ExampleCounter extends BaseTrainingListener implements Serial
         TaskContext task = TaskContext.get();
         if (task != null) {
             BY_TASK.put(task.taskAttemptId(), this);
-            task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> BY_TASK.remove(ctx.taskAttemptId()));
+            long receivedBefore = ReceivedUpdates.count();
+            task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> {
+                BY_TASK.remove(ctx.taskAttemptId());
+                // Reported before Spark collects the task's accumulators: this task's minibatches (its copy's
+                // task-local count) and what the node received from the other workers meanwhile.
+                if (ReceivedUpdates.meshNode()) {
+                    meshWorkers.add(SparkEnv.get().executorId() + " " + minibatches.value() + " "
+                            + (ReceivedUpdates.count() - receivedBefore));
+                }
+            });
         }
     }
 }

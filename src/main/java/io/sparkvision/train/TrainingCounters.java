@@ -13,11 +13,11 @@ import scala.Tuple4;
 import scala.collection.Iterator;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -67,22 +67,26 @@ public final class TrainingCounters extends SparkListener {
     }
 
     /**
-     * Gradient sharing's evidence for the epoch that just ended: the nodes in the driver's mesh (the driver is its
-     * root) and what each executor reported (minibatches fitted, encoded updates received from the other workers),
+     * Gradient sharing's evidence for the epoch that just ended: the worker nodes in the driver's mesh and what each executor reported (minibatches fitted, encoded updates received from the other workers),
      * by executor id. Resets the per-epoch report.
      */
     public Map<String, Object> takeMeshReport() {
-        List<Map<String, Object>> workers = new ArrayList<>();
+        Map<String, long[]> byExecutor = new TreeMap<>();
         for (String entry : meshWorkers.value()) {
             String[] f = entry.split(" ");
-            Map<String, Object> w = new LinkedHashMap<>();
-            w.put("executor", f[0]);
-            w.put("minibatches", Long.parseLong(f[1]));
-            w.put("updatesReceived", Long.parseLong(f[2]));
-            workers.add(w);
+            long[] sums = byExecutor.computeIfAbsent(f[0], k -> new long[2]);
+            sums[0] += Long.parseLong(f[1]);
+            sums[1] += Long.parseLong(f[2]);
         }
+        List<Map<String, Object>> workers = new ArrayList<>();
+        byExecutor.forEach((executor, sums) -> {
+            Map<String, Object> w = new LinkedHashMap<>();
+            w.put("executor", executor);
+            w.put("minibatches", sums[0]);
+            w.put("updatesReceived", sums[1]);
+            workers.add(w);
+        });
         meshWorkers.reset();
-        workers.sort(Comparator.comparing(w -> (String) w.get("executor")));
         Map<String, Object> report = new LinkedHashMap<>();
         ModelParameterServer server = ModelParameterServer.getInstance();
         report.put("meshNodes", server.isInitialized() ? server.getTransport().totalNumberOfNodes() : 0);
@@ -90,7 +94,7 @@ public final class TrainingCounters extends SparkListener {
         return report;
     }
 
-    /** One line for the console: "mesh of 3 nodes; executor 0: 188 minibatches, 180 updates received; ...". */
+    /** One line for the console: "mesh of 2 nodes; executor 0: 188 minibatches, 180 updates received; ...". */
     @SuppressWarnings("unchecked")
     public static String describe(Map<String, Object> meshReport) {
         StringBuilder sb = new StringBuilder("mesh of " + meshReport.get("meshNodes") + " nodes");
