@@ -149,7 +149,7 @@ public final class Options {
 
     // ---- gradient sharing (train.master = gradient-sharing) ----------------------------------------------
     public static final Option<String> GS_THRESHOLD_ALGORITHM = Option.choice("train.gradient-sharing.threshold-algorithm",
-            "learning-rate", List.of("learning-rate", "fixed", "adaptive", "target-sparsity"),
+            "adaptive", List.of("learning-rate", "fixed", "adaptive", "target-sparsity"),
             "how the encoding threshold is chosen: learning-rate = threshold-factor x the epoch's learning rate (what an "
                     + "Adam/Nesterov step per weight is bounded by); fixed = threshold; adaptive = DL4J's default, moved "
                     + "from threshold to keep 0.01%-1% of the weights per message; target-sparsity = moved to keep "
@@ -160,9 +160,9 @@ public final class Options {
             "with threshold-algorithm = learning-rate: threshold = this x the epoch's learning rate");
     public static final Option<Double> GS_TARGET_SPARSITY = Option.decimal("train.gradient-sharing.target-sparsity", 1e-3, 1e-6, 0.0625,
             "with threshold-algorithm = target-sparsity: fraction of the weights each message carries (DL4J caps it at 1/16)");
-    public static final Option<Double> GS_RESIDUAL_CLIP = Option.decimal("train.gradient-sharing.residual-clip", 0, 0, 1_000,
-            "clip the not-yet-sent residual to this many times the threshold every 5 iterations; 0 = never (the "
-                    + "residual is then sent in later messages, nothing is dropped)");
+    public static final Option<Double> GS_RESIDUAL_CLIP = Option.decimal("train.gradient-sharing.residual-clip", 5, 0, 1_000,
+            "clip the not-yet-sent residual to this many times the threshold every 5 iterations (DL4J's default); "
+                    + "0 = never (the residual is then sent in later messages, nothing is dropped)");
     public static final Option<Integer> GS_PORT = Option.integer("train.gradient-sharing.port", 40123, 1024, 65535,
             "UDP port of the Aeron parameter mesh on every node");
     public static final Option<String> GS_NETWORK_MASK = Option.string("train.gradient-sharing.network-mask", "",

@@ -149,7 +149,7 @@ public final class TrainJob {
         SparkModel spark = SparkModel.of(sc, net, TrainingMasters.create(cfg, workers, epochSeed(seed, firstEpoch), batchesPerWorker));
         TrainingCounters counters = new TrainingCounters(sc);
         List<TrainingListener> listeners = List.of(counters.workerListener());
-        LearningRates lr = perEpochMaster ? new LearningRates(cfg, workers) : LearningRates.forGradientSharing(cfg, workers);
+        LearningRates lr = new LearningRates(cfg, workers);
         EarlyStopping earlyStop = new EarlyStopping(cfg.get(Options.TRAIN_EARLY_STOP_METRIC), cfg.get(Options.TRAIN_EARLY_STOP_PATIENCE));
         for (Map<String, Object> earlier : metrics) {
             if (earlier.containsKey("top1Accuracy")) earlyStop.shouldStop(earlier); // a resumed run remembers its best

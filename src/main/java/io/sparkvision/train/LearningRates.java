@@ -26,21 +26,8 @@ public final class LearningRates {
 
     /** @param workers training workers, for the linear scaling rule */
     public LearningRates(JobConfig c, int workers) {
-        this(c, workers, 1);
-    }
-
-    /**
-     * Gradient sharing's rates: every worker's step lands on the shared model, so W workers together move it by the
-     * SUM of W steps where parameter averaging moves it by their average. Each worker therefore steps at 1/W of the
-     * parameter-averaging rate (linear scaling rule included), and an epoch moves the model as far as with averaging.
-     */
-    public static LearningRates forGradientSharing(JobConfig c, int workers) {
-        return new LearningRates(c, workers, workers);
-    }
-
-    private LearningRates(JobConfig c, int workers, int divisor) {
         this.schedule = c.get(Options.TRAIN_LR_SCHEDULE);
-        this.initial = scaled(c, workers) / divisor;
+        this.initial = scaled(c, workers);
         this.epochs = c.get(Options.TRAIN_EPOCHS);
         this.stepEpochs = c.get(Options.TRAIN_LR_STEP_EPOCHS);
         this.gamma = c.get(Options.TRAIN_LR_STEP_GAMMA);

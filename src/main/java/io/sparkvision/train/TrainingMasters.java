@@ -83,7 +83,7 @@ public final class TrainingMasters {
                 return new TargetSparsityThresholdAlgorithm(threshold, c.get(Options.GS_TARGET_SPARSITY),
                         TargetSparsityThresholdAlgorithm.DEFAULT_DECAY_RATE);
             default:
-                return new LearningRateThreshold(LearningRates.forGradientSharing(c, workers), c.get(Options.TRAIN_EPOCHS),
+                return new LearningRateThreshold(new LearningRates(c, workers), c.get(Options.TRAIN_EPOCHS),
                         c.get(Options.GS_THRESHOLD_FACTOR), batchesPerWorker);
         }
     }

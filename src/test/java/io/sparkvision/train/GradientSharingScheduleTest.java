@@ -47,9 +47,8 @@ class GradientSharingScheduleTest {
 
     @Test
     void theThresholdIsTheEpochsLearningRateTimesTheFactor() {
-        JobConfig c = JobConfig.fromString(JOB + "\ntrain.gradient-sharing.threshold-factor = 0.5");
-        LearningRates rates = LearningRates.forGradientSharing(c, 2);
-        assertEquals(1e-3, rates.at(1), 1e-12, "two workers' summed steps: each at half the averaging rate");
+        JobConfig c = JobConfig.fromString(JOB + "\ntrain.gradient-sharing { threshold-factor = 0.5, threshold-algorithm = learning-rate }");
+        LearningRates rates = new LearningRates(c, 2);
         LearningRateThreshold t = assertInstanceOf(LearningRateThreshold.class, TrainingMasters.thresholdAlgorithm(c, 2, 10));
         for (int e = 1; e <= 4; e++) {
             assertEquals(0.5 * rates.at(e), t.calculateThreshold((e - 1) * 10 + 3, 1000, null, null, null, null), 1e-12, "epoch " + e);
