@@ -171,10 +171,21 @@ public final class Options {
             "evaluations without improvement before early stopping");
 
     // ---- gradient sharing (train.master = gradient-sharing) ----------------------------------------------
+    public static final Option<String> GS_THRESHOLD_ALGORITHM = Option.choice("train.gradient-sharing.threshold-algorithm",
+            "adaptive", List.of("learning-rate", "fixed", "adaptive", "target-sparsity"),
+            "how the encoding threshold is chosen: learning-rate = threshold-factor x the epoch's learning rate (what an "
+                    + "Adam/Nesterov step per weight is bounded by); fixed = threshold; adaptive = DL4J's default, moved "
+                    + "from threshold to keep 0.01%-1% of the weights per message; target-sparsity = moved to keep "
+                    + "target-sparsity of them");
     public static final Option<Double> GS_THRESHOLD = Option.decimal("train.gradient-sharing.threshold", 1e-3, 1e-9, 1,
-            "initial encoding threshold of the adaptive threshold algorithm");
-    public static final Option<Double> GS_RESIDUAL_CLIP = Option.decimal("train.gradient-sharing.residual-clip", 5, 1, 1_000,
-            "clip residuals to this many times the threshold (every 5 iterations)");
+            "encoding threshold (fixed), or the initial one (adaptive, target-sparsity)");
+    public static final Option<Double> GS_THRESHOLD_FACTOR = Option.decimal("train.gradient-sharing.threshold-factor", 1, 1e-3, 1_000,
+            "with threshold-algorithm = learning-rate: threshold = this x the epoch's learning rate");
+    public static final Option<Double> GS_TARGET_SPARSITY = Option.decimal("train.gradient-sharing.target-sparsity", 1e-3, 1e-6, 0.0625,
+            "with threshold-algorithm = target-sparsity: fraction of the weights each message carries (DL4J caps it at 1/16)");
+    public static final Option<Double> GS_RESIDUAL_CLIP = Option.decimal("train.gradient-sharing.residual-clip", 5, 0, 1_000,
+            "clip the not-yet-sent residual to this many times the threshold every 5 iterations (DL4J's default); "
+                    + "0 = never (the residual is then sent in later messages, nothing is dropped)");
     public static final Option<Integer> GS_PORT = Option.integer("train.gradient-sharing.port", 40123, 1024, 65535,
             "UDP port of the Aeron parameter mesh on every node");
     public static final Option<String> GS_NETWORK_MASK = Option.string("train.gradient-sharing.network-mask", "",

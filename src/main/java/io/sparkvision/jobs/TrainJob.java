@@ -18,10 +18,10 @@ import io.sparkvision.report.RunReport;
 import io.sparkvision.report.TrainingCurveChart;
 import io.sparkvision.train.EarlyStopping;
 import io.sparkvision.train.EpochClock;
-import io.sparkvision.train.ExampleCounter;
 import io.sparkvision.train.GradientSharingPreflight;
 import io.sparkvision.train.LearningRates;
 import io.sparkvision.train.ProgressMeter;
+import io.sparkvision.train.TrainingCounters;
 import io.sparkvision.train.TrainingMasters;
 import io.sparkvision.util.Json;
 import io.sparkvision.util.SparkContexts;
@@ -29,7 +29,6 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.util.LongAccumulator;
 import io.sparkvision.model.Models;
 import io.sparkvision.train.SparkModel;
 import org.deeplearning4j.nn.api.Model;
@@ -148,9 +147,15 @@ public final class TrainJob {
 
         // 3. Train, evaluating and checkpointing as configured.
         boolean perEpochMaster = "parameter-averaging".equals(cfg.get(Options.TRAIN_MASTER));
-        SparkModel spark = SparkModel.of(sc, net, TrainingMasters.create(cfg, workers, epochSeed(seed, firstEpoch)));
-        LongAccumulator fitted = sc.sc().longAccumulator("sparkvision.examples");
-        List<TrainingListener> listeners = List.of(new ExampleCounter(fitted));
+        // Gradient sharing's schedule clock: a worker's minibatches per epoch (ImageDataset spreads an epoch evenly over
+        // the workers) and its iteration count, which starts where the driver's network stands when first sent.
+        int batchesPerWorker = (int) Math.ceil(train.count() / (double) batch / workers);
+        if (!perEpochMaster) Models.setIterationCount(net, (firstEpoch - 1) * batchesPerWorker);
+        long sharedSteps = metrics.isEmpty() || !(metrics.get(metrics.size() - 1).get("iteration") instanceof Number) ? 0
+                : ((Number) metrics.get(metrics.size() - 1).get("iteration")).longValue();
+        SparkModel spark = SparkModel.of(sc, net, TrainingMasters.create(cfg, workers, epochSeed(seed, firstEpoch), batchesPerWorker));
+        TrainingCounters counters = new TrainingCounters(sc);
+        List<TrainingListener> listeners = List.of(counters.workerListener());
         LearningRates lr = new LearningRates(cfg, workers);
         EarlyStopping earlyStop = new EarlyStopping(cfg.get(Options.TRAIN_EARLY_STOP_METRIC), cfg.get(Options.TRAIN_EARLY_STOP_PATIENCE));
         for (Map<String, Object> earlier : metrics) {
@@ -162,7 +167,7 @@ public final class TrainJob {
         EvalResult last = null;
         long trainStart = System.nanoTime();
         long trainedExamples = 0;
-        try (ProgressMeter progress = new ProgressMeter(fitted, out, epochs, train.count(), batch,
+        try (ProgressMeter progress = new ProgressMeter(counters, out, epochs, train.count(), batch,
                 cfg.get(Options.PROGRESS_SECONDS));
              EpochClock clock = new EpochClock(sc, workers);
              // Checkpoints and the chart are written while the next epoch trains; closing waits for the last ones.
@@ -171,11 +176,12 @@ public final class TrainJob {
                 if (perEpochMaster && epoch > firstEpoch) {
                     // A new master per epoch, seeded by the epoch: how the epoch is cut into averaging rounds then
                     // does not depend on where the run started, which makes --resume reproduce an unbroken run.
-                    spark = SparkModel.of(sc, spark.network(), TrainingMasters.create(cfg, workers, epochSeed(seed, epoch)));
+                    spark = SparkModel.of(sc, spark.network(), TrainingMasters.create(cfg, workers, epochSeed(seed, epoch), batchesPerWorker));
                 }
                 spark.setListeners(listeners);
                 double rate = lr.at(epoch);
-                Models.setLearningRate(spark.network(), rate);
+                if (perEpochMaster) Models.setLearningRate(spark.network(), rate);
+                else Models.setLearningRate(spark.network(), lr.iterationSchedule(batchesPerWorker)); // reaches GS workers
                 progress.startEpoch(epoch);
                 clock.startEpoch();
                 JavaRDD<DataSet> batches = train.epochBatches(seed, epoch, batch);
@@ -185,17 +191,28 @@ public final class TrainJob {
                 batches.unpersist(false);
                 Models.setEpochCount(spark.network(), epoch);
                 double secs = progress.epochSeconds();
-                // Gradient sharing's workers do not run DL4J's training listeners, so nothing is counted live;
-                // every example of the split is fitted once per epoch by construction.
-                long seen = perEpochMaster ? progress.epochExamples() : train.count();
+                TrainingCounters.Snapshot counted = progress.epochCounts();
+                long seen = counted.examples();
                 trainedExamples += seen;
+                // Gradient sharing: the driver's network never fits; every worker's minibatch is one step of the
+                // shared model, so the run's iteration is the minibatches the workers fitted.
+                sharedSteps += counted.minibatches();
+                // The mean loss of the epoch's minibatches as the workers measured them; a value nobody measured is
+                // left out rather than written as 0.
+                double trainLoss = counted.minibatches() > 0 ? counted.meanLoss() : perEpochMaster ? spark.score() : Double.NaN;
 
                 Map<String, Object> line = new LinkedHashMap<>();
                 line.put("epoch", epoch);
-                line.put("iteration", Models.iterationCount(spark.network()));
+                if (perEpochMaster) line.put("iteration", Models.iterationCount(spark.network()));
+                else if (counted.minibatches() > 0) line.put("iteration", sharedSteps);
                 line.put("learningRate", rate);
-                line.put("trainLoss", spark.score());
+                if (Double.isFinite(trainLoss)) line.put("trainLoss", trainLoss);
                 line.put("examples", seen);
+                if (!perEpochMaster) {
+                    Map<String, Object> mesh = counters.takeMeshReport();
+                    line.put("gradientSharing", mesh);
+                    out.println("  gradient sharing: " + TrainingCounters.describe(mesh));
+                }
                 line.put("epochSeconds", secs);
                 line.put("examplesPerSecond", seen / secs);
                 boolean lastEpoch = epoch == epochs;
@@ -236,8 +253,9 @@ public final class TrainJob {
                 clock.lap("report");
                 line.putAll(clock.fields());
                 writeMetrics(runDir, metrics, hadoop);
-                out.printf(Locale.ROOT, "epoch %d/%d  %,.1f examples/s  %.1f s  lr %.2e  train loss %.4f%s%n  time: %s%n", epoch, epochs,
-                        seen / secs, secs, rate, spark.score(), line.containsKey("top1Accuracy")
+                out.printf(Locale.ROOT, "epoch %d/%d  %,.1f examples/s  %.1f s  lr %.2e  train loss %s%s%n  time: %s%n", epoch, epochs,
+                        seen / secs, secs, rate, Double.isFinite(trainLoss) ? String.format(Locale.ROOT, "%.4f", trainLoss)
+                                : "not measured", line.containsKey("top1Accuracy")
                                 ? String.format(Locale.ROOT, "  test top-1 %.2f%%  top-5 %.2f%%", 100 * last.top1Accuracy(), 100 * last.topKAccuracy())
                                 : "", clock.summary());
                 if (stop) {
@@ -251,6 +269,7 @@ public final class TrainJob {
             // Resumed after the final epoch: nothing left to train; report on the model as it is.
             last = onCluster ? clusterEvaluation(spark, test, cfg, d) : evaluator.evaluate(spark.network());
         }
+        if (!perEpochMaster) TrainingMasters.stopGradientSharing();
         if (onCluster) test.release();
         double trainSeconds = (System.nanoTime() - trainStart) / 1e9;
         train.release();

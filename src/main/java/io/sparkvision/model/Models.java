@@ -20,8 +20,18 @@ public final class Models {
         else ((ComputationGraph) m).setLearningRate(lr);
     }
 
+    public static void setLearningRate(Model m, org.nd4j.linalg.schedule.ISchedule schedule) {
+        if (m instanceof MultiLayerNetwork) ((MultiLayerNetwork) m).setLearningRate(schedule);
+        else ((ComputationGraph) m).setLearningRate(schedule);
+    }
+
     public static int iterationCount(Model m) {
         return m instanceof MultiLayerNetwork ? ((MultiLayerNetwork) m).getIterationCount() : ((ComputationGraph) m).getIterationCount();
+    }
+
+    public static void setIterationCount(Model m, int iterations) {
+        if (m instanceof MultiLayerNetwork) ((MultiLayerNetwork) m).setIterationCount(iterations);
+        else ((ComputationGraph) m).getConfiguration().setIterationCount(iterations);
     }
 
     public static int epochCount(Model m) {

@@ -6,6 +6,9 @@ import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.schedule.ISchedule;
+import org.nd4j.linalg.schedule.MapSchedule;
+import org.nd4j.linalg.schedule.ScheduleType;
 
 /**
  * The optimiser and the per-epoch learning rate. The driver sets the rate before each epoch, so a schedule
@@ -55,6 +58,24 @@ public final class LearningRates {
             default:
                 return initial;
         }
+    }
+
+    /**
+     * The whole schedule as DL4J's per-iteration schedule, for gradient sharing's workers. They keep the network they
+     * were first sent for the whole run, so a rate set on the driver between epochs never reaches them; a schedule
+     * inside the network's configuration does. It is keyed by each worker's own iteration count (epoch e starts at
+     * (e-1) x batchesPerWorker): a worker's epoch count is no clock, DL4J's SharedTrainingWrapper calls fit once per
+     * minibatch and each call counts an epoch.
+     */
+    public ISchedule iterationSchedule(int batchesPerWorker) {
+        MapSchedule.Builder b = new MapSchedule.Builder(ScheduleType.ITERATION);
+        for (int e = 1; e <= epochs; e++) b.add((e - 1) * batchesPerWorker, at(e));
+        return b.build();
+    }
+
+    /** The 1-based epoch a worker is in at its iteration count {@code iteration} (see {@link #iterationSchedule}). */
+    public int epochAtIteration(long iteration, int batchesPerWorker) {
+        return (int) Math.min(epochs, iteration / Math.max(1, batchesPerWorker) + 1);
     }
 
     /** The updater; its rate is overwritten each epoch by {@link #at}. */

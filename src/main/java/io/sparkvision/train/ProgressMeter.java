@@ -1,19 +1,19 @@
 package io.sparkvision.train;
 
-import org.apache.spark.util.LongAccumulator;
-
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Prints a progress line every few seconds while training: epoch, batch, examples/s and ETA for the epoch
- * and the run. Counts come from {@link ExampleCounter} on the workers.
+ * Prints a progress line every few seconds while training: epoch, batch, examples/s, the epoch's mean train loss so
+ * far and ETA for the epoch and the run. Counts come from {@link ExampleCounter} on the workers, live through
+ * {@link TrainingCounters}; until the first count arrives the line says so instead of showing a rate of zero.
  */
 public final class ProgressMeter implements AutoCloseable {
-    private final LongAccumulator examples;
+    private final TrainingCounters counters;
     private final PrintStream out;
     private final int epochs;
     private final long examplesPerEpoch;
@@ -22,11 +22,11 @@ public final class ProgressMeter implements AutoCloseable {
     private final long runStartNanos = System.nanoTime();
     private volatile int epoch;
     private volatile long epochStartNanos;
-    private volatile long epochStartCount;
-    private long examplesAtRunStart;
+    private volatile TrainingCounters.Snapshot epochStart;
+    private volatile TrainingCounters.Snapshot runStart;
 
-    public ProgressMeter(LongAccumulator examples, PrintStream out, int epochs, long examplesPerEpoch, int batchSize, int intervalSeconds) {
-        this.examples = examples;
+    public ProgressMeter(TrainingCounters counters, PrintStream out, int epochs, long examplesPerEpoch, int batchSize, int intervalSeconds) {
+        this.counters = counters;
         this.out = out;
         this.epochs = epochs;
         this.examplesPerEpoch = examplesPerEpoch;
@@ -40,15 +40,15 @@ public final class ProgressMeter implements AutoCloseable {
     }
 
     public void startEpoch(int epoch) {
-        if (this.epoch == 0) examplesAtRunStart = examples.value();
+        epochStart = counters.completed();
+        if (this.epoch == 0) runStart = epochStart;
         this.epoch = epoch;
-        this.epochStartCount = examples.value();
         this.epochStartNanos = System.nanoTime();
     }
 
-    /** Examples fitted since the epoch started. */
-    public long epochExamples() {
-        return examples.value() - epochStartCount;
+    /** What the workers fitted since the epoch started (exact once the epoch's fit has returned). */
+    public TrainingCounters.Snapshot epochCounts() {
+        return counters.completed().minus(epochStart);
     }
 
     public double epochSeconds() {
@@ -57,15 +57,21 @@ public final class ProgressMeter implements AutoCloseable {
 
     private void print() {
         if (epoch == 0) return;
-        long done = epochExamples();
+        TrainingCounters.Snapshot now = counters.live();
+        TrainingCounters.Snapshot e = now.minus(epochStart);
+        long batches = (examplesPerEpoch + batchSize - 1) / batchSize;
+        if (e.examples() <= 0) {
+            out.printf(Locale.ROOT, "  epoch %d/%d  %.0f s in, no count from the executors yet (they report with each heartbeat)%n",
+                    epoch, epochs, epochSeconds());
+            return;
+        }
         double secs = epochSeconds();
-        double rate = done / Math.max(secs, 1e-9);
-        long remainingEpoch = Math.max(0, examplesPerEpoch - done);
+        double rate = e.examples() / Math.max(secs, 1e-9);
+        long remainingEpoch = Math.max(0, examplesPerEpoch - e.examples());
         long remainingRun = remainingEpoch + (long) (epochs - epoch) * examplesPerEpoch;
-        double runRate = (examples.value() - examplesAtRunStart) / Math.max((System.nanoTime() - runStartNanos) / 1e9, 1e-9);
-        out.printf("  epoch %d/%d  batch %,d/%,d  %,.0f examples/s  ETA epoch %s, run %s%n", epoch, epochs,
-                done / batchSize, (examplesPerEpoch + batchSize - 1) / batchSize, rate,
-                eta(remainingEpoch, rate), eta(remainingRun, runRate > 0 ? runRate : rate));
+        double runRate = (now.examples() - runStart.examples()) / Math.max((System.nanoTime() - runStartNanos) / 1e9, 1e-9);
+        out.printf(Locale.ROOT, "  epoch %d/%d  batch %,d/%,d  %,.0f examples/s  train loss %.4f  ETA epoch %s, run %s%n", epoch, epochs,
+                e.minibatches(), batches, rate, e.meanLoss(), eta(remainingEpoch, rate), eta(remainingRun, runRate > 0 ? runRate : rate));
     }
 
     static String eta(long remaining, double rate) {
@@ -78,5 +84,6 @@ public final class ProgressMeter implements AutoCloseable {
     @Override
     public void close() {
         timer.shutdownNow();
+        counters.close();
     }
 }

@@ -3,14 +3,19 @@ package io.sparkvision.train;
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.config.Options;
 import org.apache.spark.storage.StorageLevel;
+import org.deeplearning4j.optimize.solvers.accumulation.encoding.ThresholdAlgorithm;
+import org.deeplearning4j.optimize.solvers.accumulation.encoding.residual.NoOpResidualPostProcessor;
 import org.deeplearning4j.optimize.solvers.accumulation.encoding.residual.ResidualClippingPostProcessor;
 import org.deeplearning4j.optimize.solvers.accumulation.encoding.threshold.AdaptiveThresholdAlgorithm;
+import org.deeplearning4j.optimize.solvers.accumulation.encoding.threshold.FixedThresholdAlgorithm;
+import org.deeplearning4j.optimize.solvers.accumulation.encoding.threshold.TargetSparsityThresholdAlgorithm;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
 import org.deeplearning4j.spark.api.Repartition;
 import org.deeplearning4j.spark.api.TrainingMaster;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.deeplearning4j.spark.parameterserver.training.SharedTrainingMaster;
 import org.nd4j.parameterserver.distributed.conf.VoidConfiguration;
+import org.nd4j.parameterserver.distributed.v2.ModelParameterServer;
 import org.nd4j.parameterserver.distributed.v2.enums.MeshBuildMode;
 
 /** Builds the DL4J training master a job file asks for. */
@@ -19,16 +24,17 @@ public final class TrainingMasters {
     }
 
     public static TrainingMaster<?, ?> create(JobConfig c, int workers) {
-        return create(c, workers, c.get(Options.TRAIN_SEED));
+        return create(c, workers, c.get(Options.TRAIN_SEED), 1);
     }
 
     /**
+     * @param batchesPerWorker minibatches each worker fits per epoch (gradient sharing's schedule clock)
      * @param rngSeed seeds the master's own randomness (how an epoch is cut into averaging rounds); the train job
      *                derives it from the run's seed and the epoch, so a resumed run cuts epochs as an uninterrupted one.
      */
-    public static TrainingMaster<?, ?> create(JobConfig c, int workers, long rngSeed) {
+    public static TrainingMaster<?, ?> create(JobConfig c, int workers, long rngSeed, int batchesPerWorker) {
         int batch = c.get(Options.TRAIN_BATCH);
-        if ("gradient-sharing".equals(c.get(Options.TRAIN_MASTER))) return gradientSharing(c, batch, rngSeed);
+        if ("gradient-sharing".equals(c.get(Options.TRAIN_MASTER))) return gradientSharing(c, workers, batch, rngSeed, batchesPerWorker);
         // The second argument is the number of examples in each DataSet of the RDD: ImageDataset.epochBatches
         // emits ready-made minibatches of batch-size-per-worker examples, so DL4J must not merge them again.
         return new ParameterAveragingTrainingMaster.Builder(workers, batch)
@@ -47,6 +53,16 @@ public final class TrainingMasters {
                 .build();
     }
 
+    /**
+     * Stops this JVM's gradient-sharing node (DL4J's parameter server: the Aeron transport, its media driver and
+     * thread pools) while the executors are still up. Left to the JVM's shutdown hook, it ran after Spark had
+     * stopped and its threads' late work was rejected by already-terminated pools.
+     */
+    public static void stopGradientSharing() {
+        ModelParameterServer server = ModelParameterServer.getInstance();
+        if (server.isInitialized()) server.shutdown();
+    }
+
     /** The running driver's IP (DL4J needs an address, and spark.driver.host may be a name), or null. */
     static String driverAddress() {
         scala.Option<org.apache.spark.SparkContext> active = org.apache.spark.SparkContext$.MODULE$.getActive();
@@ -58,17 +74,33 @@ public final class TrainingMasters {
         }
     }
 
-    private static TrainingMaster<?, ?> gradientSharing(JobConfig c, int batch, long rngSeed) {
+    static ThresholdAlgorithm thresholdAlgorithm(JobConfig c, int workers, int batchesPerWorker) {
+        double threshold = c.get(Options.GS_THRESHOLD);
+        switch (c.get(Options.GS_THRESHOLD_ALGORITHM)) {
+            case "fixed":
+                return new FixedThresholdAlgorithm(threshold);
+            case "adaptive":
+                return new AdaptiveThresholdAlgorithm(threshold);
+            case "target-sparsity":
+                return new TargetSparsityThresholdAlgorithm(threshold, c.get(Options.GS_TARGET_SPARSITY),
+                        TargetSparsityThresholdAlgorithm.DEFAULT_DECAY_RATE);
+            default:
+                return new LearningRateThreshold(new LearningRates(c, workers), c.get(Options.TRAIN_EPOCHS),
+                        c.get(Options.GS_THRESHOLD_FACTOR), batchesPerWorker);
+        }
+    }
+
+    private static TrainingMaster<?, ?> gradientSharing(JobConfig c, int workers, int batch, long rngSeed, int batchesPerWorker) {
         VoidConfiguration.VoidConfigurationBuilder voidConf = VoidConfiguration.builder()
                 .unicastPort(c.get(Options.GS_PORT))
                 .meshBuildMode("mesh".equals(c.get(Options.GS_MESH)) ? MeshBuildMode.MESH : MeshBuildMode.PLAIN);
         if (!c.get(Options.GS_NETWORK_MASK).isBlank()) voidConf.networkMask(c.get(Options.GS_NETWORK_MASK));
         String controller = c.get(Options.GS_CONTROLLER).isBlank() ? driverAddress() : c.get(Options.GS_CONTROLLER);
         if (controller != null) voidConf.controllerAddress(controller);
-        double threshold = c.get(Options.GS_THRESHOLD);
+        double clip = c.get(Options.GS_RESIDUAL_CLIP);
         return new SharedTrainingMaster.Builder(voidConf.build(), batch)
-                .thresholdAlgorithm(new AdaptiveThresholdAlgorithm(threshold))
-                .residualPostProcessor(new ResidualClippingPostProcessor(c.get(Options.GS_RESIDUAL_CLIP), 5))
+                .thresholdAlgorithm(thresholdAlgorithm(c, workers, batchesPerWorker))
+                .residualPostProcessor(clip > 0 ? new ResidualClippingPostProcessor(clip, 5) : new NoOpResidualPostProcessor())
                 .batchSizePerWorker(batch)
                 // Two training threads per node deadlock on the network's lock in DL4J M2: one per node.
                 .workersPerNode(1)
