@@ -90,7 +90,7 @@ public final class TrainJob {
         long seed = cfg.get(Options.TRAIN_SEED);
         InputShape shape = new InputShape(d.channels(), d.height(), d.width());
 
-        // 2. Model: fresh, or the newest complete checkpoint when resuming.
+        // 1. Model: fresh, or the newest complete checkpoint when resuming.
         Architecture arch = ModelRegistry.get(cfg.get(Options.MODEL_NAME));
         CheckpointStore checkpoints = new CheckpointStore(new Path(HadoopFs.path(runDir), "checkpoints").toString(),
                 hadoop, cfg.get(Options.CHECKPOINT_KEEP), cfg.get(Options.CHECKPOINT_BEST_METRIC));
@@ -124,11 +124,11 @@ public final class TrainJob {
                 cfg.get(Options.TRAIN_AVG_FREQ));
 
         if ("gradient-sharing".equals(cfg.get(Options.TRAIN_MASTER))) GradientSharingPreflight.check(sc);
-        // Sizing before any Spark work: what a round moves and holds against the memory this application has.
+        // 2. Sizing before any Spark work: what a round moves and holds against the memory this application has.
         io.sparkvision.train.RoundSizing sizing = io.sparkvision.train.SizingCheck.run(cfg, sc, net, shape, workers,
                 d.count(cfg.get(Options.DATA_TRAIN_SPLIT)), out);
 
-        // 1. Data (after the sizing, which needs none): decode both splits on the executors once; the evaluator's batches live on the driver.
+        // 3. Data (after the sizing, which needs none): decode both splits on the executors once; the evaluator's batches live on the driver.
         long t0 = System.nanoTime();
         // Augmentation comes from this job's config (whoever created the Spark context); the test split never has any.
         ImageDataset train = ImageDataset.load(sc, root, d, cfg.get(Options.DATA_TRAIN_SPLIT), workers, cfg.get(Options.DATA_LIMIT),
@@ -144,8 +144,7 @@ public final class TrainJob {
         out.printf(Locale.ROOT, "data: %,d train + %,d test images of %s, %d classes, decoded in %.1f s%n",
                 train.count(), test.count(), shape, d.classes().size(), (System.nanoTime() - t0) / 1e9);
 
-
-        // 3. Train, evaluating and checkpointing as configured.
+        // 4. Train, evaluating and checkpointing as configured.
         boolean perEpochMaster = "parameter-averaging".equals(cfg.get(Options.TRAIN_MASTER));
         // Gradient sharing's schedule clock: a worker's minibatches per epoch (ImageDataset spreads an epoch evenly over
         // the workers) and its iteration count, which starts where the driver's network stands when first sent.
@@ -274,7 +273,7 @@ public final class TrainJob {
         double trainSeconds = (System.nanoTime() - trainStart) / 1e9;
         train.release();
 
-        // 4. Final model and report.
+        // 5. Final model and report.
         Map<String, Object> provenance = provenance(cfg, sc, workers, d, startedAt);
         provenance.put("sizing", sizing.toMap());
         Map<String, Object> model = modelMetadata(arch, shape, d, dataset, provenance);
