@@ -90,6 +90,16 @@ public final class TrainBenchmark {
         sizing = null;
         System.gc(); // the sizing copy's off-heap arrays (VGG-16 with Adam: 2 GB) go before training starts
 
+        // PyTorch first, while nothing of ours runs: after a gradient-sharing fit in this JVM DL4J's threads keep
+        // spinning (measured: PyTorch's ResNet-18 64² fell from 111 to 25 ex/s when timed after the Spark modes).
+        TorchReference.Result torch = s.torch()
+                ? TorchReference.measure(s.model(), s.input(), s.batch(), CLASSES, cores, s.seconds(), s.updater())
+                : new TorchReference.Result(Double.NaN, 0, 0, null, "not measured: --no-torch");
+        if (torch.measured()) {
+            out.printf(Locale.ROOT, "  PyTorch (%s, %d threads, same model/input/batch/updater): %.2f examples/s, %,d parameters%n",
+                    torch.python(), torch.threads(), torch.examplesPerSecond(), torch.params());
+        }
+
         List<DataSet> data = batches(s.input(), s.batch(), Math.min(8, Math.max(2, (int) s.seconds())), CLASSES, 0);
         double single = Double.NaN;
         if (s.masters().contains("single")) {
@@ -109,13 +119,6 @@ public final class TrainBenchmark {
         SparkResult pa = s.masters().contains("pa") && unfit == null ? spark("parameter-averaging", arch, bytesPerWorker) : null;
         SparkResult gs = s.masters().contains("gs") ? spark("gradient-sharing", arch, bytesPerWorker) : null;
 
-        TorchReference.Result torch = s.torch()
-                ? TorchReference.measure(s.model(), s.input(), s.batch(), CLASSES, cores, s.seconds(), s.updater())
-                : new TorchReference.Result(Double.NaN, 0, 0, null, "not measured: --no-torch");
-        if (torch.measured()) {
-            out.printf(Locale.ROOT, "  PyTorch (%s, %d threads, same model/input/batch/updater): %.2f examples/s, %,d parameters%n",
-                    torch.python(), torch.threads(), torch.examplesPerSecond(), torch.params());
-        }
 
         out.println();
         double flops = 6.0 * forwardMacs;
