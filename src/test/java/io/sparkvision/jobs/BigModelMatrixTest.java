@@ -68,8 +68,8 @@ class BigModelMatrixTest {
         Files.createDirectories(target.resolve("spark-home/jars"));
         String cp = target.resolve("classes") + ":" + target.resolve("test-classes") + ":"
                 + Files.readString(Paths.get(System.getProperty("test.classpath.file"))).trim();
-        SparkConf conf = new SparkConf().setMaster("local-cluster[2,1,2304]").setAppName("sparkvision-big-model-matrix")
-                .set("spark.executor.memory", "2304m")
+        SparkConf conf = new SparkConf().setMaster("local-cluster[2,1,4096]").setAppName("sparkvision-big-model-matrix")
+                .set("spark.executor.memory", "4096m")
                 .set("spark.executor.extraClassPath", cp)
                 .set("spark.driver.host", "127.0.0.1")
                 .set("spark.executor.extraJavaOptions", SparkContexts.EXECUTOR_FLAGS
