@@ -1,6 +1,7 @@
 package io.sparkvision.ingest;
 
 import io.sparkvision.data.DatasetDescriptor;
+import io.sparkvision.data.DatasetWriter;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.io.SerializableHadoopConf;
 import io.sparkvision.util.Hashing;
@@ -147,12 +148,10 @@ public final class ImageIngest {
         for (Outcome o : state.values()) sources.append(Json.line(o)).append('\n');
         HadoopFs.writeStringAtomically(new Path(out, SOURCES), sources.toString(), conf);
 
-        List<String> classes = classIndex(classIndex, existing, trainClasses);
-        DatasetDescriptor d = describe(format, state.values(), classes, s, src.toString(), conf, out);
         IngestReport report = report(format, src, out, startedAt, t0, items.size(), unchanged, results);
         HadoopFs.writeStringAtomically(new Path(out, IngestReport.FILE_NAME), Json.pretty(report), conf);
-        // The descriptor goes last: its presence marks a complete dataset.
-        HadoopFs.writeStringAtomically(descriptorPath, Json.pretty(d), conf);
+        List<String> classes = classIndex(classIndex, existing, trainClasses);
+        DatasetDescriptor d = writeDataset(format, state.values(), classes, s, src.toString(), conf, out);
         log.printf("ingest: read %,d images: %,d ingested, %,d skipped (see %s) in %.1f s%n", report.read(),
                 report.ingested(), report.skipped(), new Path(out, IngestReport.FILE_NAME), report.seconds());
         return new Result(d, report, false, report.seconds());
@@ -306,8 +305,9 @@ public final class ImageIngest {
         return classes;
     }
 
-    static DatasetDescriptor describe(String format, Iterable<Outcome> all, List<String> classes, IngestSettings s,
-                                      String source, Configuration conf, Path out) throws IOException {
+    /** manifest.csv and dataset.json (last) of every image ingested so far, with the train split's statistics. */
+    static DatasetDescriptor writeDataset(String format, Iterable<Outcome> all, List<String> classes, IngestSettings s,
+                                          String source, Configuration conf, Path out) throws IOException {
         int ch = s.channels();
         String trainSplit = s.splits().get(0);
         double[] sum = new double[2 * ch];
@@ -334,21 +334,18 @@ public final class ImageIngest {
                 pixels += o.pixels();
             }
         }
-        rows.sort(Comparator.naturalOrder());
-        StringBuilder manifest = new StringBuilder("path,label,split\n");
-        for (String r : rows) manifest.append(r.substring(r.indexOf('\u0000') + 1)).append('\n');
-        byte[] manifestBytes = manifest.toString().getBytes(StandardCharsets.UTF_8);
-        HadoopFs.writeAtomically(new Path(out, DatasetDescriptor.MANIFEST), conf, o -> o.write(manifestBytes));
+        rows.sort(Comparator.naturalOrder()); // by split, then path
+        rows.replaceAll(r -> r.substring(r.indexOf('\u0000') + 1));
         double[] mean = new double[ch], std = new double[ch];
         for (int c = 0; c < ch; c++) {
             mean[c] = pixels == 0 ? 0 : sum[c] / pixels;
             std[c] = pixels == 0 ? 1 : Math.sqrt(Math.max(0, sum[ch + c] / pixels - mean[c] * mean[c]));
         }
         String name = new Path(source).getName();
-        return new DatasetDescriptor(1, name.isEmpty() ? "images" : name, classes, ch, s.size(), s.size(), splits,
-                classCounts, mean, std, source, Hashing.hex(md), DatasetDescriptor.MANIFEST, Hashing.sha256(manifestBytes),
-                Instant.now().toString(), format, SOURCES, IngestReport.FILE_NAME,
-                s.splitFractions().isEmpty() ? null : s.splitFractions().asMap()).withPreparation(s.preparation());
+        return DatasetWriter.write(out, rows, new DatasetWriter.Description(name.isEmpty() ? "images" : name, format)
+                .classes(classes).geometry(ch, s.size(), s.size()).counts(splits, classCounts).normalisation(mean, std)
+                .source(source, Hashing.hex(md)).ingestFiles(SOURCES, IngestReport.FILE_NAME)
+                .splitFractions(s.splitFractions().asMap()).preparation(s.preparation()), conf);
     }
 
     static IngestReport report(String format, Path src, Path out, String startedAt, long t0, long listed, long unchanged,
