@@ -1,6 +1,5 @@
 package io.sparkvision.ingest;
 
-import io.sparkvision.data.DatasetDescriptor;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.io.SerializableHadoopConf;
 import io.sparkvision.util.Hashing;

@@ -1,6 +1,6 @@
 package io.sparkvision.ingest;
 
-import io.sparkvision.data.Pixels;
+import io.sparkvision.image.Pixels;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.util.Hashing;
 import org.apache.commons.compress.archivers.ArchiveEntry;

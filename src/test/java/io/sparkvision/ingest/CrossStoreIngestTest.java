@@ -1,7 +1,6 @@
 package io.sparkvision.ingest;
 
 import io.sparkvision.TestSpark;
-import io.sparkvision.data.DatasetDescriptor;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.util.Hashing;
 import io.sparkvision.util.Json;
