@@ -2,18 +2,18 @@ package io.sparkvision.jobs;
 
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.config.Options;
-import io.sparkvision.data.DatasetDescriptor;
+import io.sparkvision.ingest.DatasetDescriptor;
 import io.sparkvision.data.Datasets;
 import io.sparkvision.data.ImageDataset;
 import io.sparkvision.evaluate.DriverEvaluator;
 import io.sparkvision.evaluate.EvalResult;
 import io.sparkvision.io.BackgroundWriter;
-import io.sparkvision.io.CheckpointStore;
+import io.sparkvision.train.CheckpointStore;
 import io.sparkvision.io.HadoopFs;
-import io.sparkvision.io.ModelFiles;
+import io.sparkvision.model.ModelFiles;
 import io.sparkvision.model.Architecture;
-import io.sparkvision.model.InputShape;
-import io.sparkvision.model.ModelRegistry;
+import io.sparkvision.image.InputShape;
+import io.sparkvision.model.Architectures;
 import io.sparkvision.report.RunReport;
 import io.sparkvision.report.TrainingCurveChart;
 import io.sparkvision.train.EarlyStopping;
@@ -24,7 +24,7 @@ import io.sparkvision.train.ProgressMeter;
 import io.sparkvision.train.TrainingCounters;
 import io.sparkvision.train.TrainingMasters;
 import io.sparkvision.util.Json;
-import io.sparkvision.util.SparkContexts;
+import io.sparkvision.config.SparkContexts;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
@@ -91,7 +91,7 @@ public final class TrainJob {
         InputShape shape = new InputShape(d.channels(), d.height(), d.width());
 
         // 1. Model: fresh, or the newest complete checkpoint when resuming.
-        Architecture arch = ModelRegistry.get(cfg.get(Options.MODEL_NAME));
+        Architecture arch = Architectures.get(cfg.get(Options.MODEL_NAME));
         CheckpointStore checkpoints = new CheckpointStore(new Path(HadoopFs.path(runDir), "checkpoints").toString(),
                 hadoop, cfg.get(Options.CHECKPOINT_KEEP), cfg.get(Options.CHECKPOINT_BEST_METRIC));
         List<Map<String, Object>> metrics = new ArrayList<>();
@@ -363,7 +363,7 @@ public final class TrainJob {
         m.put("classes", d.classes());
         m.put("mean", d.mean());
         m.put("std", d.std());
-        var preparation = io.sparkvision.data.ImagePreparation.of(d); // what the score job prepares raw images with
+        var preparation = d.preparationOrDefaults(); // what the score job prepares raw images with
         if (preparation != null) m.put("preparation", preparation);
         m.put("dataset", dataset);
         if (provenance != null) m.put("provenance", provenance);

@@ -1,8 +1,7 @@
-package io.sparkvision.data;
+package io.sparkvision.image;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import io.sparkvision.model.InputShape;
 
 import java.io.Serializable;
 import java.util.Locale;
@@ -51,15 +50,6 @@ public record ImagePreparation(@JsonProperty("size") int size, @JsonProperty("re
      */
     public static ImagePreparation defaults(int size, int channels) {
         return new ImagePreparation(size, SHORTER_SIDE_CROP, channels, WHITE);
-    }
-
-    /**
-     * The dataset's recorded preparation, or the defaults for its geometry (IDX datasets, datasets ingested before
-     * it was recorded); null for a non-square dataset that records none, which has no default.
-     */
-    public static ImagePreparation of(DatasetDescriptor d) {
-        if (d.preparation() != null) return d.preparation();
-        return d.width() == d.height() ? defaults(d.width(), d.channels()) : null;
     }
 
     /**
