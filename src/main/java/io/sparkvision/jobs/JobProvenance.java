@@ -3,7 +3,7 @@ package io.sparkvision.jobs;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.config.Options;
-import io.sparkvision.data.DatasetDescriptor;
+import io.sparkvision.ingest.DatasetDescriptor;
 import io.sparkvision.util.Provenance;
 import org.apache.spark.api.java.JavaSparkContext;
 

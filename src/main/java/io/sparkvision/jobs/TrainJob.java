@@ -4,22 +4,22 @@ import io.sparkvision.augment.AugmentSettings;
 import io.sparkvision.config.Choices;
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.config.Options;
-import io.sparkvision.data.DatasetDescriptor;
+import io.sparkvision.ingest.DatasetDescriptor;
 import io.sparkvision.data.Datasets;
 import io.sparkvision.data.ImageDataset;
-import io.sparkvision.data.ImagePreparation;
+import io.sparkvision.image.ImagePreparation;
 import io.sparkvision.evaluate.Evaluator;
 import io.sparkvision.io.HadoopFs;
-import io.sparkvision.io.ModelFiles;
+import io.sparkvision.model.ModelFiles;
 import io.sparkvision.model.Architecture;
-import io.sparkvision.model.InputShape;
-import io.sparkvision.model.ModelRegistry;
+import io.sparkvision.image.InputShape;
+import io.sparkvision.model.Architectures;
 import io.sparkvision.report.RunReport;
 import io.sparkvision.train.GradientSharingPreflight;
 import io.sparkvision.train.MetricsLog;
 import io.sparkvision.train.RoundSizing;
 import io.sparkvision.train.SizingCheck;
-import io.sparkvision.util.SparkContexts;
+import io.sparkvision.config.SparkContexts;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -84,7 +84,7 @@ public final class TrainJob {
             Datasets.requireSplits(d, root, cfg.get(Options.DATA_TRAIN_SPLIT), cfg.get(Options.DATA_TEST_SPLIT));
             int workers = cfg.get(Options.TRAIN_WORKERS) > 0 ? cfg.get(Options.TRAIN_WORKERS) : sc.defaultParallelism();
             return new Inputs(root, cfg.get(Options.OUTPUT_DIR), d, new InputShape(d.channels(), d.height(), d.width()),
-                    ModelRegistry.get(cfg.get(Options.MODEL_NAME)), workers);
+                    Architectures.get(cfg.get(Options.MODEL_NAME)), workers);
         }
 
         /** The dataset part of report.json and model.json. */
@@ -190,7 +190,7 @@ public final class TrainJob {
         m.put("classes", d.classes());
         m.put("mean", d.mean());
         m.put("std", d.std());
-        ImagePreparation preparation = ImagePreparation.of(d); // what the score job prepares raw images with
+        ImagePreparation preparation = d.preparationOrDefaults(); // what the score job prepares raw images with
         if (preparation != null) m.put("preparation", preparation);
         m.put("dataset", dataset);
         if (provenance != null) m.put("provenance", provenance);

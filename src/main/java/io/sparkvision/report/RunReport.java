@@ -1,5 +1,6 @@
 package io.sparkvision.report;
 
+import io.sparkvision.config.Choices.Metric;
 import io.sparkvision.evaluate.EvalResult;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.train.MetricsLine;
@@ -33,8 +34,8 @@ public final class RunReport {
                                            Map<String, Object> training, Object provenance) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("formatVersion", 1);
-        m.put("top1Accuracy", r.top1Accuracy());
-        m.put("top5Accuracy", r.topKAccuracy());
+        m.put(Metric.TOP1_ACCURACY.label(), r.top1Accuracy());
+        m.put(Metric.TOP5_ACCURACY.label(), r.topKAccuracy());
         m.put("top1Error", r.top1Error());
         m.put("top5Error", r.topKError());
         m.put("topK", r.topK());

@@ -1,7 +1,7 @@
 package io.sparkvision.retrain;
 
-import io.sparkvision.data.DatasetDescriptor;
-import io.sparkvision.data.DatasetWriter;
+import io.sparkvision.ingest.DatasetDescriptor;
+import io.sparkvision.ingest.DatasetWriter;
 import io.sparkvision.ingest.ImageIngest;
 import io.sparkvision.ingest.Outcome;
 import io.sparkvision.io.HadoopFs;

@@ -3,7 +3,7 @@ package io.sparkvision.train;
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.config.Options;
 import io.sparkvision.io.BackgroundWriter;
-import io.sparkvision.io.CheckpointStore;
+import io.sparkvision.train.CheckpointStore;
 import io.sparkvision.model.Models;
 import org.deeplearning4j.nn.api.Model;
 

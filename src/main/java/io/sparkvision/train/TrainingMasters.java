@@ -38,7 +38,7 @@ public final class TrainingMasters {
         if (!c.get(Options.TRAIN_MASTER).perEpoch()) return gradientSharing(c, workers, batch, rngSeed, batchesPerWorker);
         // The second argument is the number of examples in each DataSet of the RDD: ImageDataset.epochBatches
         // emits ready-made minibatches of batch-size-per-worker examples, so DL4J must not merge them again.
-        return new ParameterAveragingTrainingMaster.Builder(workers, batch)
+        return new EveryBatchParameterAveraging(new ParameterAveragingTrainingMaster.Builder(workers, batch)
                 .batchSizePerWorker(batch)
                 .averagingFrequency(c.get(Options.TRAIN_AVG_FREQ))
                 .workerPrefetchNumBatches(c.get(Options.TRAIN_PREFETCH))
@@ -50,8 +50,7 @@ public final class TrainingMasters {
                 .repartionData(Repartition.NumPartitionsWorkersDiffers)
                 .rddTrainingApproach(RDDTrainingApproach.Direct)
                 .storageLevel(StorageLevel.MEMORY_ONLY())
-                .rngSeed(rngSeed)
-                .build();
+                .rngSeed(rngSeed));
     }
 
     /**

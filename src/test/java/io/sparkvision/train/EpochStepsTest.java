@@ -3,7 +3,7 @@ package io.sparkvision.train;
 import io.sparkvision.Schemas;
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.io.BackgroundWriter;
-import io.sparkvision.io.CheckpointStore;
+import io.sparkvision.train.CheckpointStore;
 import io.sparkvision.util.Json;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
@@ -36,7 +36,7 @@ class EpochStepsTest {
         for (String absent : List.of("iteration", "trainLoss", "top1Accuracy", "testLoss", "gradientSharing")) {
             assertFalse(json.contains("\"" + absent + "\""), absent + " in " + json);
         }
-        MetricsLine full = MetricsLine.fitted(2, 20L, 0.01, 0.4, 640, Map.of("messages", 3), 2.0)
+        MetricsLine full = MetricsLine.fitted(2, 20L, 0.01, 0.4, 640, Map.of("meshNodes", 2, "workers", List.of()), 2.0)
                 .evaluated(0.3, 0.9, 0.99, "2026-12-01T10:00:02Z").withTimes(TIMES);
         Schemas.assertValid("metrics.schema.json", Schemas.parse(Json.line(full)), "evaluated line");
         assertEquals(0.1, full.top1Error(), 1e-12);

@@ -1,5 +1,6 @@
-package io.sparkvision.data;
+package io.sparkvision.ingest;
 
+import io.sparkvision.image.ImagePreparation;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.util.Hashing;
 import io.sparkvision.util.Json;

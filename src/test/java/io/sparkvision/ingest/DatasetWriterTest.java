@@ -1,4 +1,4 @@
-package io.sparkvision.data;
+package io.sparkvision.ingest;
 
 import io.sparkvision.Schemas;
 import io.sparkvision.util.Hashing;
