@@ -15,7 +15,7 @@ public final class SparkContexts {
      * (see io.sparkvision.train.ExecutorHeap).
      */
     public static final String EXECUTOR_FLAGS = "-Dorg.eclipse.deeplearning4j.helpers.disable=false "
-            + "-Daeron.publication.unblock.timeout=60000000000 -Djava.awt.headless=true " + io.sparkvision.train.ExecutorHeap.NO_WASTE_FLAG;
+            + "-Daeron.publication.unblock.timeout=60000000000 -Djava.awt.headless=true -XX:G1HeapRegionSize=16m";
 
     private SparkContexts() {
     }
