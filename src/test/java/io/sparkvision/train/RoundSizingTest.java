@@ -95,7 +95,7 @@ class RoundSizingTest {
      */
     @Test
     void executorHeapCountsSerializedResultsAsG1HoldsThem() {
-        Model net = ModelRegistry.get("alexnet2012").build(IMAGENET, 3, 1, new Nesterovs(1e-3, 0.9), 0);
+        Model net = Architectures.get("alexnet2012").build(IMAGENET, 3, 1, new Nesterovs(1e-3, 0.9), 0);
         RoundSizing s = RoundSizing.of(net, IMAGENET, setup("parameter-averaging", 2, 2, true));
         long r = s.toDriverPerWorker();
         assertEquals(8 * net.numParams(), r);
