@@ -1,6 +1,6 @@
 package io.sparkvision.train;
 
-import io.sparkvision.model.InputShape;
+import io.sparkvision.image.InputShape;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.inputs.InputType;

@@ -2,7 +2,7 @@ package io.sparkvision.train;
 
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.config.Options;
-import io.sparkvision.model.InputShape;
+import io.sparkvision.image.InputShape;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.api.Model;
 import org.nd4j.linalg.factory.Nd4j;

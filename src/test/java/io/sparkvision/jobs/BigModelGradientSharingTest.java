@@ -3,13 +3,13 @@ package io.sparkvision.jobs;
 import io.sparkvision.TestSpark;
 import io.sparkvision.augment.AugmentSettings;
 import io.sparkvision.config.JobConfig;
-import io.sparkvision.data.DatasetDescriptor;
+import io.sparkvision.ingest.DatasetDescriptor;
 import io.sparkvision.data.Datasets;
 import io.sparkvision.data.ImageDataset;
-import io.sparkvision.io.CheckpointStore;
-import io.sparkvision.io.ModelFiles;
-import io.sparkvision.model.InputShape;
-import io.sparkvision.model.ModelRegistry;
+import io.sparkvision.train.CheckpointStore;
+import io.sparkvision.model.ModelFiles;
+import io.sparkvision.image.InputShape;
+import io.sparkvision.model.Architectures;
 import io.sparkvision.train.LearningRates;
 import io.sparkvision.util.Json;
 import org.apache.hadoop.conf.Configuration;
@@ -113,7 +113,7 @@ class BigModelGradientSharingTest {
 
         Configuration hadoop = new Configuration();
         JobConfig cfg = JobConfig.fromString("train.updater = " + updater + "\ntrain.learning-rate = 0.001");
-        Model initial = ModelRegistry.get(model).build(IN, descriptor.classes().size(), cfg.get(io.sparkvision.config.Options.TRAIN_SEED),
+        Model initial = Architectures.get(model).build(IN, descriptor.classes().size(), cfg.get(io.sparkvision.config.Options.TRAIN_SEED),
                 LearningRates.updater(cfg), 0);
         Model trained = ModelFiles.load(new org.apache.hadoop.fs.Path(out.resolve(TrainJob.MODEL).toString()), hadoop);
         BigModelMatrixTest.assertFinite(trained.params(), model);

@@ -4,15 +4,15 @@ import io.sparkvision.Schemas;
 import io.sparkvision.TestSpark;
 import io.sparkvision.augment.AugmentSettings;
 import io.sparkvision.config.JobConfig;
-import io.sparkvision.data.DatasetDescriptor;
+import io.sparkvision.ingest.DatasetDescriptor;
 import io.sparkvision.data.Datasets;
 import io.sparkvision.data.ImageDataset;
-import io.sparkvision.io.CheckpointStore;
-import io.sparkvision.io.ModelFiles;
-import io.sparkvision.model.InputShape;
-import io.sparkvision.model.ModelRegistry;
+import io.sparkvision.train.CheckpointStore;
+import io.sparkvision.model.ModelFiles;
+import io.sparkvision.image.InputShape;
+import io.sparkvision.model.Architectures;
 import io.sparkvision.train.LearningRates;
-import io.sparkvision.util.SparkContexts;
+import io.sparkvision.config.SparkContexts;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -120,7 +120,7 @@ class BigModelMatrixTest {
         assertTrue(out.contains("sizing: ") && out.contains("per worker to the driver"), out);
 
         Configuration hadoop = sc.hadoopConfiguration();
-        Model initial = ModelRegistry.get(model).build(IN, descriptor.classes().size(), cfg.get(io.sparkvision.config.Options.TRAIN_SEED),
+        Model initial = Architectures.get(model).build(IN, descriptor.classes().size(), cfg.get(io.sparkvision.config.Options.TRAIN_SEED),
                 LearningRates.updater(cfg), 0);
         Model trained = ModelFiles.load(new org.apache.hadoop.fs.Path(run.resolve(TrainJob.MODEL).toString()), hadoop);
         assertFinite(trained.params(), model);

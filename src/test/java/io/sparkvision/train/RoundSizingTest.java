@@ -1,7 +1,7 @@
 package io.sparkvision.train;
 
-import io.sparkvision.model.InputShape;
-import io.sparkvision.model.ModelRegistry;
+import io.sparkvision.image.InputShape;
+import io.sparkvision.model.Architectures;
 import org.deeplearning4j.nn.api.Model;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.learning.config.Adam;
@@ -22,9 +22,9 @@ class RoundSizingTest {
 
     @Test
     void updaterStateIsTwoValuesPerParameterForAdamOneForNesterovNoneForSgd() {
-        Model adam = ModelRegistry.get("lenet5").build(LENET_IN, 10, 1, new Adam(1e-3), 0);
-        Model nesterov = ModelRegistry.get("lenet5").build(LENET_IN, 10, 1, new Nesterovs(0.01, 0.9), 0);
-        Model sgd = ModelRegistry.get("lenet5").build(LENET_IN, 10, 1, new Sgd(0.01), 0);
+        Model adam = Architectures.get("lenet5").build(LENET_IN, 10, 1, new Adam(1e-3), 0);
+        Model nesterov = Architectures.get("lenet5").build(LENET_IN, 10, 1, new Nesterovs(0.01, 0.9), 0);
+        Model sgd = Architectures.get("lenet5").build(LENET_IN, 10, 1, new Sgd(0.01), 0);
         assertEquals(2 * adam.numParams(), RoundSizing.updaterStateLength(adam));
         assertEquals(nesterov.numParams(), RoundSizing.updaterStateLength(nesterov));
         assertEquals(0, RoundSizing.updaterStateLength(sgd));
@@ -32,7 +32,7 @@ class RoundSizingTest {
 
     @Test
     void batchNormStatisticsHaveNoUpdaterStateButAreShipped() {
-        Model net = ModelRegistry.get("resnet18").build(new InputShape(3, 32, 32), 10, 1, new Adam(1e-3), 0);
+        Model net = Architectures.get("resnet18").build(new InputShape(3, 32, 32), 10, 1, new Adam(1e-3), 0);
         long stats = io.sparkvision.model.ModelStats.batchNormStatistics(net);
         assertTrue(stats > 0);
         assertEquals(2 * (net.numParams() - stats), RoundSizing.updaterStateLength(net));
@@ -57,7 +57,7 @@ class RoundSizingTest {
      */
     @Test
     void alexNetWithAdamMatchesTheIssuesFailureAndIsCaught() {
-        Model net = ModelRegistry.get("alexnet2012").build(IMAGENET, 8, 1, new Adam(1e-3), 0);
+        Model net = Architectures.get("alexnet2012").build(IMAGENET, 8, 1, new Adam(1e-3), 0);
         RoundSizing s = RoundSizing.of(net, IMAGENET, setup("parameter-averaging", 2, 2, true));
         assertEquals(2, s.resultsAtDriver());
         double predictedMiB = s.resultBytesAtDriver() / (double) MIB;
@@ -95,7 +95,7 @@ class RoundSizingTest {
      */
     @Test
     void executorHeapCountsSerializedResultsAsG1HoldsThem() {
-        Model net = ModelRegistry.get("alexnet2012").build(IMAGENET, 3, 1, new Nesterovs(1e-3, 0.9), 0);
+        Model net = Architectures.get("alexnet2012").build(IMAGENET, 3, 1, new Nesterovs(1e-3, 0.9), 0);
         RoundSizing s = RoundSizing.of(net, IMAGENET, setup("parameter-averaging", 2, 2, true));
         long r = s.toDriverPerWorker();
         assertEquals(8 * net.numParams(), r);
@@ -131,7 +131,7 @@ class RoundSizingTest {
 
     @Test
     void executorShortOfMemoryGetsTheExactKeys() {
-        Model net = ModelRegistry.get("lenet5").build(LENET_IN, 10, 1, new Adam(1e-3), 0);
+        Model net = Architectures.get("lenet5").build(LENET_IN, 10, 1, new Adam(1e-3), 0);
         RoundSizing s = RoundSizing.of(net, LENET_IN, setup("gradient-sharing", 2, 2, true));
         assertTrue(s.meshBytesPerIteration() > 0);
         assertEquals(4 * RoundSizing.updaterStateLength(net), s.toDriverPerWorker(), "gradient sharing returns updater state only");
@@ -144,7 +144,7 @@ class RoundSizingTest {
 
     @Test
     void gpuMemoryIsReportedOnlyForGpuExecutors() {
-        Model net = ModelRegistry.get("lenet5").build(LENET_IN, 10, 1, new Adam(1e-3), 0);
+        Model net = Architectures.get("lenet5").build(LENET_IN, 10, 1, new Adam(1e-3), 0);
         RoundSizing.Setup cpu = setup("parameter-averaging", 2, 2, true);
         RoundSizing.Setup gpu = new RoundSizing.Setup(cpu.master(), cpu.workers(), cpu.executors(), cpu.batch(), cpu.evalBatch(),
                 cpu.trainExamples(), cpu.inputValues(), cpu.aggregationDepth(), cpu.averageUpdater(), true);

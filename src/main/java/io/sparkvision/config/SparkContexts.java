@@ -1,7 +1,5 @@
-package io.sparkvision.util;
+package io.sparkvision.config;
 
-import io.sparkvision.config.JobConfig;
-import io.sparkvision.config.Options;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 
@@ -27,8 +25,6 @@ public final class SparkContexts {
         if (!conf.contains("spark.master")) conf.setMaster(job.get(Options.SPARK_MASTER));
         String app = job.get(Options.SPARK_APP_NAME);
         conf.setAppName(app.isBlank() ? "sparkvision-" + jobName : app);
-        // ImageDataset reads augment.* from here: the executors' side of the train job has no JobConfig.
-        io.sparkvision.augment.AugmentSettings.toSparkConf(job, conf);
         applyDefaults(conf);
         return new JavaSparkContext(conf);
     }
