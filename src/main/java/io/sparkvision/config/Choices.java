@@ -10,77 +10,42 @@ public final class Choices {
 
     /** train.master: how executors combine their work. */
     public enum TrainMaster implements Option.Choice {
-        PARAMETER_AVERAGING("parameter-averaging"), GRADIENT_SHARING("gradient-sharing");
-
-        private final String label;
-
-        TrainMaster(String label) {
-            this.label = label;
-        }
+        PARAMETER_AVERAGING, GRADIENT_SHARING;
 
         /** Parameter averaging gets a new DL4J training master per epoch; gradient sharing keeps one for the run. */
         public boolean perEpoch() {
             return this == PARAMETER_AVERAGING;
         }
 
-        @Override public String label() { return label; }
-        @Override public String toString() { return label; }
+        @Override public String toString() { return label(); }
     }
 
     /** train.updater: the optimiser. */
     public enum Updater implements Option.Choice {
-        SGD("sgd"), NESTEROVS("nesterovs"), ADAM("adam"), ADAMW("adamw");
+        SGD, NESTEROVS, ADAM, ADAMW;
 
-        private final String label;
-
-        Updater(String label) {
-            this.label = label;
-        }
-
-        @Override public String label() { return label; }
-        @Override public String toString() { return label; }
+        @Override public String toString() { return label(); }
     }
 
     /** train.lr-schedule. */
     public enum LrSchedule implements Option.Choice {
-        CONSTANT("constant"), STEP("step"), POLYNOMIAL("polynomial"), COSINE("cosine");
+        CONSTANT, STEP, POLYNOMIAL, COSINE;
 
-        private final String label;
-
-        LrSchedule(String label) {
-            this.label = label;
-        }
-
-        @Override public String label() { return label; }
-        @Override public String toString() { return label; }
+        @Override public String toString() { return label(); }
     }
 
     /** train.resume. */
     public enum Resume implements Option.Choice {
-        NONE("none"), LATEST("latest");
+        NONE, LATEST;
 
-        private final String label;
-
-        Resume(String label) {
-            this.label = label;
-        }
-
-        @Override public String label() { return label; }
-        @Override public String toString() { return label; }
+        @Override public String toString() { return label(); }
     }
 
     /** eval.where: the held-out split on the driver or on the executors. */
     public enum EvalWhere implements Option.Choice {
-        DRIVER("driver"), CLUSTER("cluster");
+        DRIVER, CLUSTER;
 
-        private final String label;
-
-        EvalWhere(String label) {
-            this.label = label;
-        }
-
-        @Override public String label() { return label; }
-        @Override public String toString() { return label; }
+        @Override public String toString() { return label(); }
     }
 
     /**
@@ -128,57 +93,29 @@ public final class Choices {
 
     /** train.gradient-sharing.threshold-algorithm. */
     public enum ThresholdAlgorithm implements Option.Choice {
-        LEARNING_RATE("learning-rate"), FIXED("fixed"), ADAPTIVE("adaptive"), TARGET_SPARSITY("target-sparsity");
+        LEARNING_RATE, FIXED, ADAPTIVE, TARGET_SPARSITY;
 
-        private final String label;
-
-        ThresholdAlgorithm(String label) {
-            this.label = label;
-        }
-
-        @Override public String label() { return label; }
-        @Override public String toString() { return label; }
+        @Override public String toString() { return label(); }
     }
 
     /** train.gradient-sharing.mesh. */
     public enum Mesh implements Option.Choice {
-        PLAIN("plain"), MESH("mesh");
+        PLAIN, MESH;
 
-        private final String label;
-
-        Mesh(String label) {
-            this.label = label;
-        }
-
-        @Override public String label() { return label; }
-        @Override public String toString() { return label; }
+        @Override public String toString() { return label(); }
     }
 
     /** score.format. */
     public enum ScoreFormat implements Option.Choice {
-        PARQUET("parquet"), CSV("csv");
+        PARQUET, CSV;
 
-        private final String label;
-
-        ScoreFormat(String label) {
-            this.label = label;
-        }
-
-        @Override public String label() { return label; }
-        @Override public String toString() { return label; }
+        @Override public String toString() { return label(); }
     }
 
     /** retrain.format: what a landing partition holds. */
     public enum LandingFormat implements Option.Choice {
-        IMAGE_FOLDER("image-folder"), MANIFEST("manifest");
+        IMAGE_FOLDER, MANIFEST;
 
-        private final String label;
-
-        LandingFormat(String label) {
-            this.label = label;
-        }
-
-        @Override public String label() { return label; }
-        @Override public String toString() { return label; }
+        @Override public String toString() { return label(); }
     }
 }

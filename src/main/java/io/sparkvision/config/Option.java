@@ -28,7 +28,10 @@ public final class Option<T> {
      * as the label so messages show it too.
      */
     public interface Choice {
-        String label();
+        /** By default the constant's name in lower case with dashes: GRADIENT_SHARING is "gradient-sharing". */
+        default String label() {
+            return ((Enum<?>) this).name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
     }
 
     private final String key;
