@@ -48,7 +48,7 @@ public final class RunReport {
         m.put("model", model);
         m.put("dataset", dataset);
         if (training != null) m.put("training", training);
-        m.put("provenance", provenance);
+        m.put("provenance", Json.asMap(provenance)); // the returned report reads as the JSON file does
         return m;
     }
 
