@@ -188,7 +188,7 @@ public final class TrainJob {
                 spark.fit(batches);
                 clock.fitDone();
                 batches.unpersist(false);
-                Map<String, Object> workerCopies = perEpochMaster ? null : adoptWorkerModels(sc, spark, workers, evaluator, out);
+                Map<String, Object> workerCopies = perEpochMaster ? null : adoptWorkerModels(sc, spark, workers, out);
                 Models.setEpochCount(spark.network(), epoch);
                 double secs = progress.epochSeconds();
                 TrainingCounters.Snapshot counted = progress.epochCounts();
@@ -392,8 +392,7 @@ public final class TrainJob {
      * is what its mesh node received. Makes the executors' mean the driver's network and reports how far apart the
      * copies were.
      */
-    private static Map<String, Object> adoptWorkerModels(JavaSparkContext sc, SparkModel spark, int workers,
-                                                         DriverEvaluator evaluator, PrintStream out) {
+    private static Map<String, Object> adoptWorkerModels(JavaSparkContext sc, SparkModel spark, int workers, PrintStream out) {
         Map<String, org.nd4j.linalg.api.ndarray.INDArray> copies = io.sparkvision.train.WorkerModels.collect(sc, workers);
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("workerModels", copies.size());
@@ -404,20 +403,8 @@ public final class TrainJob {
         org.nd4j.linalg.api.ndarray.INDArray mean = io.sparkvision.train.WorkerModels.mean(copies);
         double spread = io.sparkvision.train.WorkerModels.spread(copies, mean);
         report.put("workerSpread", spread);
+        // How far the driver's own mesh copy had fallen behind (what DL4J would have evaluated and saved).
         report.put("driverLag", spark.network().params().distance2(mean) / mean.norm2Number().doubleValue());
-        if (evaluator != null && System.getenv("SPARKVISION_GS_DIAGNOSE") != null) {
-            StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "  gs diagnose: driver copy top-1 %.4f",
-                    evaluator.evaluate(spark.network()).top1Accuracy()));
-            org.deeplearning4j.nn.api.Model probe = spark.network() instanceof org.deeplearning4j.nn.multilayer.MultiLayerNetwork m
-                    ? m.clone() : ((org.deeplearning4j.nn.graph.ComputationGraph) spark.network()).clone();
-            for (Map.Entry<String, org.nd4j.linalg.api.ndarray.INDArray> e : copies.entrySet()) {
-                probe.params().assign(e.getValue());
-                b.append(String.format(Locale.ROOT, ", executor %s %.4f", e.getKey(), evaluator.evaluate(probe).top1Accuracy()));
-            }
-            probe.params().assign(mean);
-            b.append(String.format(Locale.ROOT, ", mean %.4f, spread %.4f", evaluator.evaluate(probe).top1Accuracy(), spread));
-            out.println(b);
-        }
         io.sparkvision.train.WorkerModels.adopt(spark.network(), mean);
         return report;
     }
