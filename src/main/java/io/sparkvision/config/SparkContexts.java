@@ -9,9 +9,8 @@ import org.apache.spark.api.java.JavaSparkContext;
  * are set here so both paths behave the same.
  */
 public final class SparkContexts {
-    /** JVM flags executors need: oneDNN helpers on (see org.nd4j.nativeblas.Nd4jCpu), Aeron timeout for gradient sharing. */
-    public static final String EXECUTOR_FLAGS = "-Dorg.eclipse.deeplearning4j.helpers.disable=false "
-            + "-Daeron.publication.unblock.timeout=60000000000 -Djava.awt.headless=true";
+    /** The executors' default Java options: {@link JvmFlags#EXECUTOR} (from conf/jvm-flags.properties). */
+    public static final String EXECUTOR_FLAGS = JvmFlags.EXECUTOR;
 
     private SparkContexts() {
     }

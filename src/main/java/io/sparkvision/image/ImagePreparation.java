@@ -57,24 +57,29 @@ public record ImagePreparation(@JsonProperty("size") int size, @JsonProperty("re
      * shape; the defaults for that shape when absent (models trained before it was recorded).
      */
     public static ImagePreparation ofModel(Map<String, Object> meta, InputShape shape, String where) {
-        Object p = meta.get("preparation");
-        ImagePreparation prep;
-        if (p == null) {
+        ImagePreparation prep = recordedIn(meta, where);
+        if (prep == null) {
             requireSquare(shape.width(), shape.height(), where);
             prep = defaults(shape.width(), shape.channels());
-        } else if (p instanceof Map<?, ?> m && m.get("size") instanceof Number size && m.get("channels") instanceof Number ch) {
-            try {
-                prep = new ImagePreparation(size.intValue(), String.valueOf(m.get("resize")), ch.intValue(), String.valueOf(m.get("background")));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(where + ": " + e.getMessage());
-            }
-        } else {
-            throw new IllegalArgumentException(where + ": \"preparation\" must be an object with size, resize, channels, background; got " + p);
         }
         if (prep.size != shape.width() || prep.size != shape.height() || prep.channels != shape.channels()) {
             throw new IllegalArgumentException(where + ": preparation " + prep + " does not produce the model's input " + shape);
         }
         return prep;
+    }
+
+    /** The preparation {@code meta} ("preparation" of model.json) records, or null when it records none. */
+    public static ImagePreparation recordedIn(Map<String, Object> meta, String where) {
+        Object p = meta == null ? null : meta.get("preparation");
+        if (p == null) return null;
+        if (p instanceof Map<?, ?> m && m.get("size") instanceof Number size && m.get("channels") instanceof Number ch) {
+            try {
+                return new ImagePreparation(size.intValue(), String.valueOf(m.get("resize")), ch.intValue(), String.valueOf(m.get("background")));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(where + ": " + e.getMessage());
+            }
+        }
+        throw new IllegalArgumentException(where + ": \"preparation\" must be an object with size, resize, channels, background; got " + p);
     }
 
     private static void requireSquare(int width, int height, String where) {
