@@ -165,9 +165,19 @@ class BigModelMatrixTest {
      * scripts/test --full sets the rows CI runs, see scripts/test).
      */
     static void assumeSelected(String model) {
-        String only = System.getProperty("sparkvision.matrix.models", "");
+        assumeSelected("sparkvision.matrix.models", model);
+    }
+
+    static void assumeSelected(String property, String model) {
+        String only = selection(property);
         org.junit.jupiter.api.Assumptions.assumeTrue(only.isBlank() || only.equals("all") || List.of(only.split(",")).contains(model),
-                model + " not in -Dsparkvision.matrix.models=" + only);
+                model + " not in -D" + property + "=" + only);
+    }
+
+    /** The rows a property selects; the gradient-sharing rows default to the parameter-averaging selection. */
+    static String selection(String property) {
+        String pa = System.getProperty("sparkvision.matrix.models", "");
+        return property.equals("sparkvision.matrix.models") ? pa : System.getProperty(property, pa);
     }
 
     static void assertFinite(INDArray params, String model) {
