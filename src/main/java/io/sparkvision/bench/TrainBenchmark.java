@@ -1,12 +1,12 @@
 package io.sparkvision.bench;
 
 import io.sparkvision.config.JobConfig;
-import io.sparkvision.model.Architecture;
+import io.sparkvision.config.SparkContexts;
 import io.sparkvision.image.InputShape;
+import io.sparkvision.model.Architecture;
 import io.sparkvision.model.Architectures;
 import io.sparkvision.train.SparkModel;
 import io.sparkvision.train.TrainingMasters;
-import io.sparkvision.config.SparkContexts;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
