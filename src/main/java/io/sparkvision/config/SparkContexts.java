@@ -9,13 +9,8 @@ import org.apache.spark.api.java.JavaSparkContext;
  * are set here so both paths behave the same.
  */
 public final class SparkContexts {
-    /**
-     * JVM flags executors need: oneDNN helpers on (see org.nd4j.nativeblas.Nd4jCpu), Aeron timeout for gradient
-     * sharing, G1 regions large enough that Spark's result chunks and broadcast pieces are not humongous
-     * (see io.sparkvision.train.ExecutorHeap).
-     */
-    public static final String EXECUTOR_FLAGS = "-Dorg.eclipse.deeplearning4j.helpers.disable=false "
-            + "-Daeron.publication.unblock.timeout=60000000000 -Djava.awt.headless=true " + io.sparkvision.train.ExecutorHeap.NO_WASTE_FLAG;
+    /** The executors' default Java options: {@link JvmFlags#EXECUTOR} (from conf/jvm-flags.properties). */
+    public static final String EXECUTOR_FLAGS = JvmFlags.EXECUTOR;
 
     private SparkContexts() {
     }

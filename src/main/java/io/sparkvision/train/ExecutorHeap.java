@@ -1,5 +1,7 @@
 package io.sparkvision.train;
 
+import io.sparkvision.config.JvmFlags;
+
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -16,8 +18,8 @@ import java.util.regex.Pattern;
  * </ul>
  * On G1 an array of at least half a region is "humongous" and takes whole regions: with the 2 MiB regions JDK 17
  * picks for 2-4 GiB heaps a 1 MiB chunk occupies 2 MiB and a 4 MiB piece 6 MiB. That is why AlexNet's 0.47 GB
- * result killed 2.3 GB executors whose live bytes (~1.7 GB) fitted. Regions of 16 MiB or more
- * ({@code -XX:G1HeapRegionSize=16m}) hold both chunk sizes without waste.
+ * result killed 2.3 GB executors whose live bytes (~1.7 GB) fitted. Regions of 16 MiB or more hold both chunk sizes
+ * without waste: the product's executors get them ({@code g1.flags} in conf/jvm-flags.properties).
  */
 public final class ExecutorHeap {
     static final long MIB = 1L << 20;
@@ -29,8 +31,8 @@ public final class ExecutorHeap {
     static final int RESULT_COPIES = 2;
     private static final long ARRAY_HEADER = 16;
     private static final Pattern REGION = Pattern.compile("-XX:G1HeapRegionSize=(\\d+)([kKmMgG]?)");
-    /** The region size that wastes nothing on either chunk size. */
-    public static final String NO_WASTE_FLAG = "-XX:G1HeapRegionSize=16m";
+    /** The region size that wastes nothing on either chunk size (conf/jvm-flags.properties' g1.flags). */
+    public static final String NO_WASTE_FLAG = JvmFlags.G1;
 
     private ExecutorHeap() {
     }
