@@ -1,4 +1,4 @@
-# Shared by the scripts: project root, a Java 17 runtime, the JVM flags Spark and DL4J need.
+# Shared by the scripts: project root, a Java 17 runtime, the JVM flags Spark and DL4J need (conf/jvm-flags.properties).
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
 export SPARKVISION_CACHE="${SPARKVISION_CACHE:-$HOME/.cache/sparkvision}"
@@ -19,13 +19,11 @@ pick_java() {
 pick_java
 export PATH="$JAVA_HOME/bin:$PATH"
 
-JAVA17_OPENS="-XX:+IgnoreUnrecognizedVMOptions -Djdk.reflect.useDirectMethodHandle=false"
-for p in java.lang java.lang.invoke java.lang.reflect java.io java.net java.nio java.util java.util.concurrent \
-         java.util.concurrent.atomic jdk.internal.ref sun.nio.ch sun.nio.cs sun.security.action sun.util.calendar; do
-  JAVA17_OPENS="$JAVA17_OPENS --add-opens=java.base/$p=ALL-UNNAMED"
-done
-JAVA17_OPENS="$JAVA17_OPENS --add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED"
-DL4J_FLAGS="-Dorg.eclipse.deeplearning4j.helpers.disable=false -Daeron.publication.unblock.timeout=60000000000 -Djava.awt.headless=true"
+# The JVM flags, from their one source (see that file for who needs which).
+jvm_flags() { sed -n "s/^${1//./\\.}=//p" "$ROOT/conf/jvm-flags.properties"; }
+JAVA17_OPENS="$(jvm_flags java17.opens)"
+DL4J_FLAGS="$(jvm_flags dl4j.flags)"
+G1_FLAGS="$(jvm_flags g1.flags)"
 
 MVN="mvn -B -q"
 

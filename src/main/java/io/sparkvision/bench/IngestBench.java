@@ -3,7 +3,7 @@ package io.sparkvision.bench;
 import io.sparkvision.ingest.Decoder;
 import io.sparkvision.ingest.IngestSettings;
 import io.sparkvision.ingest.SkippedImage;
-import io.sparkvision.util.SparkContexts;
+import io.sparkvision.config.SparkContexts;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;

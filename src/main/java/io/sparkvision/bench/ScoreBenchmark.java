@@ -2,12 +2,12 @@ package io.sparkvision.bench;
 
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.io.HadoopFs;
-import io.sparkvision.io.ModelFiles;
+import io.sparkvision.model.ModelFiles;
 import io.sparkvision.jobs.ScoreJob;
-import io.sparkvision.model.InputShape;
-import io.sparkvision.model.ModelRegistry;
+import io.sparkvision.image.InputShape;
+import io.sparkvision.model.Architectures;
 import io.sparkvision.model.Models;
-import io.sparkvision.util.SparkContexts;
+import io.sparkvision.config.SparkContexts;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
@@ -56,8 +56,8 @@ public final class ScoreBenchmark {
 
     public void run() throws IOException {
         Path dir = Files.createTempDirectory("sparkvision-bench-score");
-        InputShape shape = input != null ? input : ModelRegistry.get(modelName).defaultInput();
-        Model model = ModelRegistry.get(modelName).build(shape, 10, 1, new Sgd(0.1), 0);
+        InputShape shape = input != null ? input : Architectures.get(modelName).defaultInput();
+        Model model = Architectures.get(modelName).build(shape, 10, 1, new Sgd(0.1), 0);
         List<String> classes = new ArrayList<>();
         for (int i = 0; i < 10; i++) classes.add("c" + i);
         Map<String, Object> meta = new LinkedHashMap<>();

@@ -1,6 +1,6 @@
 package io.sparkvision.bench;
 
-import io.sparkvision.model.InputShape;
+import io.sparkvision.image.InputShape;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -2,11 +2,11 @@ package io.sparkvision.bench;
 
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.model.Architecture;
-import io.sparkvision.model.InputShape;
-import io.sparkvision.model.ModelRegistry;
+import io.sparkvision.image.InputShape;
+import io.sparkvision.model.Architectures;
 import io.sparkvision.train.SparkModel;
 import io.sparkvision.train.TrainingMasters;
-import io.sparkvision.util.SparkContexts;
+import io.sparkvision.config.SparkContexts;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -71,7 +71,7 @@ public final class TrainBenchmark {
     }
 
     public void run(long forwardMacs) {
-        Architecture arch = ModelRegistry.get(s.model());
+        Architecture arch = Architectures.get(s.model());
         int cores = Runtime.getRuntime().availableProcessors();
         out.printf(Locale.ROOT, "bench train: %s on %s, batch %d, updater %s, %d Spark workers, averaging every %d, %d rounds (+%d warm-up), %,d forward MACs/example%n",
                 s.model(), s.input(), s.batch(), s.updater(), s.workers(), s.averagingFrequency(), s.rounds(), s.warmUpRounds(), forwardMacs);

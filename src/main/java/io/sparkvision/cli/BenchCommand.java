@@ -2,8 +2,8 @@ package io.sparkvision.cli;
 
 import io.sparkvision.bench.ScalingModel;
 import io.sparkvision.bench.TrainBenchmark;
-import io.sparkvision.model.InputShape;
-import io.sparkvision.model.ModelRegistry;
+import io.sparkvision.image.InputShape;
+import io.sparkvision.model.Architectures;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -20,14 +20,14 @@ final class BenchCommand implements Runnable {
 
     /** Forward multiply-adds per example, from the model summary (all layer types, graphs too). */
     static long forwardMacs(String name, InputShape shape) {
-        io.sparkvision.model.NetConf conf = ModelRegistry.get(name).configure(shape, 10, 1, new org.nd4j.linalg.learning.config.Sgd(0.1), 0);
+        io.sparkvision.model.NetConf conf = Architectures.get(name).configure(shape, 10, 1, new org.nd4j.linalg.learning.config.Sgd(0.1), 0);
         return io.sparkvision.model.ModelStats.summary(conf).stream().mapToLong(io.sparkvision.model.ModelStats.Row::multiplyAdds).sum();
     }
 
     @Command(name = "score", mixinStandardHelpOptions = true,
             description = "The score job's images/s against a pure forward pass over the same decoded images.")
     static final class Score implements Callable<Integer> {
-        @Option(names = "--model", defaultValue = "lenet5", description = "registry name; default ${DEFAULT-VALUE}")
+        @Option(names = "--model", defaultValue = "lenet5", description = "architecture name; default ${DEFAULT-VALUE}")
         String model;
 
         @Option(names = "--images", defaultValue = "50000", description = "images to score; default ${DEFAULT-VALUE}")
@@ -44,7 +44,7 @@ final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            new io.sparkvision.bench.ScoreBenchmark(model, input == null ? null : io.sparkvision.model.InputShape.parse(input),
+            new io.sparkvision.bench.ScoreBenchmark(model, input == null ? null : io.sparkvision.image.InputShape.parse(input),
                     images, batch, workers, System.out).run();
             return 0;
         }
@@ -54,7 +54,7 @@ final class BenchCommand implements Runnable {
             description = "Single-JVM fit vs Spark parameter averaging vs gradient sharing vs PyTorch: examples/s, GFLOP/s against a"
                     + " large SGEMM, and per averaging round compute seconds, bytes, communication seconds and compute share.")
     static final class Train implements Callable<Integer> {
-        @Option(names = "--model", defaultValue = "lenet5", description = "registry name (lenet alias lenet5); default ${DEFAULT-VALUE}")
+        @Option(names = "--model", defaultValue = "lenet5", description = "architecture name (lenet alias lenet5); default ${DEFAULT-VALUE}")
         String model;
 
         @Option(names = "--input", description = "CxHxW; default: the model's own (resnet18: 3x64x64)")
@@ -98,7 +98,7 @@ final class BenchCommand implements Runnable {
         public Integer call() {
             String name = model.equals("lenet") ? "lenet5" : model;
             InputShape shape = input != null ? InputShape.parse(input)
-                    : name.startsWith("resnet") ? new InputShape(3, 64, 64) : ModelRegistry.get(name).defaultInput();
+                    : name.startsWith("resnet") ? new InputShape(3, 64, 64) : Architectures.get(name).defaultInput();
             for (String m : masters)
                 if (!java.util.Set.of("single", "pa", "gs").contains(m))
                     throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--masters: unknown mode '" + m + "' (single, pa, gs)");
@@ -115,7 +115,7 @@ final class BenchCommand implements Runnable {
             description = "Modelled throughput and compute share for 1-256 workers, PA vs GS, CPU and GPU executors, 10/25/100 Gbit,"
                     + " from the per-round inputs `bench train` measures (it prints this command line). See docs/scaling.md.")
     static final class Scaling implements Callable<Integer> {
-        @Option(names = "--model", required = true, description = "registry name")
+        @Option(names = "--model", required = true, description = "architecture name")
         String model;
 
         @Option(names = "--input", description = "CxHxW; default: the model's own")
@@ -156,8 +156,8 @@ final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() {
-            InputShape shape = input != null ? InputShape.parse(input) : ModelRegistry.get(model).defaultInput();
-            io.sparkvision.model.NetConf conf = ModelRegistry.get(model).configure(shape, classes, 1, TrainBenchmark.updater(updater), 0);
+            InputShape shape = input != null ? InputShape.parse(input) : Architectures.get(model).defaultInput();
+            io.sparkvision.model.NetConf conf = Architectures.get(model).configure(shape, classes, 1, TrainBenchmark.updater(updater), 0);
             long params = io.sparkvision.model.ModelStats.params(conf);
             long state = TrainBenchmark.updater(updater).stateSize(params);
             ScalingModel.Inputs in = new ScalingModel.Inputs(model, params, state, batch, averagingFrequency, depth,

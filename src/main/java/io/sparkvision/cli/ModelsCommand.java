@@ -1,10 +1,10 @@
 package io.sparkvision.cli;
 
-import io.sparkvision.io.ModelFiles;
+import io.sparkvision.model.ModelFiles;
 import io.sparkvision.model.Architecture;
 import io.sparkvision.model.FilterImage;
-import io.sparkvision.model.InputShape;
-import io.sparkvision.model.ModelRegistry;
+import io.sparkvision.image.InputShape;
+import io.sparkvision.model.Architectures;
 import io.sparkvision.model.ModelStats;
 import io.sparkvision.model.NetConf;
 import org.apache.hadoop.conf.Configuration;
@@ -28,8 +28,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** {@code sparkvision models}: the architectures of the registry; summaries, first-layer filters, forward timing. */
-@Command(name = "models", mixinStandardHelpOptions = true, description = "List the model registry's architectures.",
+/** {@code sparkvision models}: the architectures model.name can name; summaries, first-layer filters, forward timing. */
+@Command(name = "models", mixinStandardHelpOptions = true, description = "List the architectures model.name can name.",
         subcommands = {ModelsCommand.Summary.class, ModelsCommand.Filters.class, ModelsCommand.Bench.class})
 final class ModelsCommand implements Callable<Integer> {
     @Option(names = "--classes", description = "number of classes for the parameter count (default: ${DEFAULT-VALUE})")
@@ -39,8 +39,8 @@ final class ModelsCommand implements Callable<Integer> {
     public Integer call() {
         // Counted from the configuration: no weights are allocated, so ResNet-152 and VGG-19 list instantly.
         System.out.printf("%-12s %-10s %-10s %12s  %s%n", "name", "input", "minimum", "parameters", "description");
-        for (String name : ModelRegistry.names()) {
-            Architecture a = ModelRegistry.get(name);
+        for (String name : Architectures.names()) {
+            Architecture a = Architectures.get(name);
             long params = ModelStats.params(a.configure(a.defaultInput(), classes, 1, new Sgd(0.1), 0));
             InputShape min = a.minimumInput();
             System.out.printf(Locale.ROOT, "%-12s %-10s %-10s %,12d  %s%n", name, a.defaultInput(),
@@ -53,7 +53,7 @@ final class ModelsCommand implements Callable<Integer> {
     @Command(name = "summary", mixinStandardHelpOptions = true,
             description = "One row per layer: output shape (CxHxW, by DL4J's shape propagation), parameters, multiply-adds.")
     static final class Summary implements Callable<Integer> {
-        @Parameters(index = "0", paramLabel = "NAME", description = "a registry name, e.g. resnet50")
+        @Parameters(index = "0", paramLabel = "NAME", description = "an architecture name, e.g. resnet50")
         String name;
         @Option(names = "--input", paramLabel = "CxHxW", description = "input shape (default: the model's own)")
         String input;
@@ -62,7 +62,7 @@ final class ModelsCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            Architecture a = ModelRegistry.get(name);
+            Architecture a = Architectures.get(name);
             InputShape in = input == null ? a.defaultInput() : InputShape.parse(input);
             NetConf conf = a.configure(in, classes, 1, new Sgd(0.1), 0);
             System.out.print(ModelStats.format(name, conf, ModelStats.summary(conf)));
@@ -92,7 +92,7 @@ final class ModelsCommand implements Callable<Integer> {
     @Command(name = "bench", mixinStandardHelpOptions = true,
             description = "Forward time per model, batch 1 on this machine's CPU, after one warm-up pass.")
     static final class Bench implements Callable<Integer> {
-        @Parameters(arity = "0..*", paramLabel = "NAME", description = "registry names (default: all)")
+        @Parameters(arity = "0..*", paramLabel = "NAME", description = "architecture names (default: all)")
         List<String> names = new ArrayList<>();
         @Option(names = "--input", paramLabel = "CxHxW", description = "input shape (default: ${DEFAULT-VALUE})")
         String input = "3x224x224";
@@ -104,10 +104,10 @@ final class ModelsCommand implements Callable<Integer> {
         @Override
         public Integer call() {
             InputShape in = InputShape.parse(input);
-            List<String> todo = names.isEmpty() ? ModelRegistry.names() : names;
+            List<String> todo = names.isEmpty() ? Architectures.names() : names;
             System.out.printf("%-12s %-10s %14s %10s %10s%n", "name", "input", "parameters", "build ms", "forward ms");
             for (String name : todo) {
-                Architecture a = ModelRegistry.get(name);
+                Architecture a = Architectures.get(name);
                 long t0 = System.nanoTime();
                 Model m = a.build(in, classes, 1, new Sgd(0.1), 0);
                 long build = (System.nanoTime() - t0) / 1_000_000;

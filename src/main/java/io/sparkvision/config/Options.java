@@ -1,6 +1,5 @@
 package io.sparkvision.config;
 
-import io.sparkvision.model.ModelRegistry;
 
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
@@ -100,8 +99,11 @@ public final class Options {
             "largest Gaussian blur sigma in pixels");
 
     // ---- model --------------------------------------------------------------------------------------------
-    public static final Option<String> MODEL_NAME = Option.choice("model.name", "lenet5", ModelRegistry.names(),
-            "architecture from the model registry");
+    /** The names model.Architectures builds (it checks at load that the two lists agree; config cannot import model). */
+    public static final Option<String> MODEL_NAME = Option.choice("model.name", "lenet5", List.of("lenet5", "alexnet2012",
+            "alexnet", "vgg11", "vgg13", "vgg16", "vgg19", "vgg11bn", "vgg13bn", "vgg16bn", "vgg19bn", "resnet18", "resnet34",
+            "resnet50", "resnet101", "resnet152", "googlenet", "nin", "densenet121", "mobilenetv1", "mobilenetv2", "allcnnc"),
+            "architecture (model.Architectures; `scripts/sparkvision models` lists them)");
     public static final Option<String> MODEL_PATH = Option.string("model.path", "",
             "URI of a saved model or checkpoint (.zip) to evaluate");
 

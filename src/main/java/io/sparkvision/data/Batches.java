@@ -1,6 +1,6 @@
 package io.sparkvision.data;
 
-import io.sparkvision.model.InputShape;
+import io.sparkvision.image.InputShape;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;

@@ -2,6 +2,7 @@ package io.sparkvision.data;
 
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.util.Json;
+import io.sparkvision.ingest.DatasetDescriptor;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 

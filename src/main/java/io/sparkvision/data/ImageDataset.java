@@ -1,10 +1,10 @@
 package io.sparkvision.data;
 
-import io.sparkvision.augment.AugmentSettings;
-import io.sparkvision.augment.Augmenter;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.io.SerializableHadoopConf;
-import io.sparkvision.model.InputShape;
+import io.sparkvision.image.InputShape;
+import io.sparkvision.image.ImagePreparer;
+import io.sparkvision.ingest.DatasetDescriptor;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
@@ -24,7 +24,8 @@ import java.util.Random;
  * executors read and decode the files it lists; a label missing from the class index fails the load with
  * the file's path.
  *
- * <p>With augmentation on (augment.* keys, see {@link AugmentSettings}), examples are kept un-normalised in [0, 1];
+ * <p>With augmentation on (a {@link PixelAugmentation}: the train job passes its augment.* settings), examples are
+ * kept un-normalised in [0, 1];
  * {@link #epochBatches} augments then normalises each training example on the executors, with randomness drawn
  * from (seed, epoch, partition, position), so reruns see identical batches. {@link #batches} (evaluation) only
  * normalises: the ingested image is already the centre crop.
@@ -33,25 +34,22 @@ public final class ImageDataset {
     private final DatasetDescriptor descriptor;
     private final JavaRDD<Example> examples;
     private final long count;
-    private final AugmentSettings augment;
+    private final PixelAugmentation augment;
 
-    private ImageDataset(DatasetDescriptor descriptor, JavaRDD<Example> examples, long count, AugmentSettings augment) {
+    private ImageDataset(DatasetDescriptor descriptor, JavaRDD<Example> examples, long count, PixelAugmentation augment) {
         this.descriptor = descriptor;
         this.examples = examples;
         this.count = count;
         this.augment = augment;
     }
 
-    /**
-     * Decodes {@code split} once and keeps it in executor memory for the epochs to come. Augmentation settings come
-     * from the Spark configuration (spark.sparkvision.augment.*; all off unless the job set them).
-     */
+    /** Decodes {@code split} once, without augmentation, and keeps it in executor memory for the epochs to come. */
     public static ImageDataset load(JavaSparkContext sc, String root, DatasetDescriptor d, String split, int partitions, int limit) {
-        return load(sc, root, d, split, partitions, limit, AugmentSettings.of(sc.getConf()));
+        return load(sc, root, d, split, partitions, limit, PixelAugmentation.NONE);
     }
 
     public static ImageDataset load(JavaSparkContext sc, String root, DatasetDescriptor d, String split, int partitions,
-                                    int limit, AugmentSettings augment) {
+                                    int limit, PixelAugmentation augment) {
         if (d.count(split) == 0) {
             throw new IllegalArgumentException("dataset " + root + " has no '" + split + "' split; it has " + d.splits().keySet());
         }
@@ -114,7 +112,7 @@ public final class ImageDataset {
     public JavaRDD<DataSet> epochBatches(long seed, int epoch, int batchSize) {
         InputShape shape = shape();
         int classes = descriptor.classes().size();
-        AugmentSettings aug = augment;
+        PixelAugmentation aug = augment;
         double[] mean = descriptor.mean(), std = descriptor.std();
         return examples.mapPartitionsWithIndex((idx, it) -> {
             List<Example> all = new ArrayList<>();
@@ -126,7 +124,7 @@ public final class ImageDataset {
                     // One generator per example: the result does not depend on how examples are batched.
                     Random rnd = new Random(partSeed * 31L + i);
                     Example e = all.get(i);
-                    float[] px = Augmenter.apply(e.pixels(), shape.channels(), shape.height(), shape.width(), aug, rnd);
+                    float[] px = aug.apply(e.pixels(), shape, rnd);
                     all.set(i, new Example(normalise(px, shape, mean, std), e.label()));
                 }
             }

@@ -1,7 +1,7 @@
 package io.sparkvision.ingest;
 
-import io.sparkvision.data.ImagePreparer;
-import io.sparkvision.data.Pixels;
+import io.sparkvision.image.ImagePreparer;
+import io.sparkvision.image.Pixels;
 
 /** Ingest's use of the image-preparation contract: an image that cannot be prepared is a {@link SkippedImage}. */
 public final class Decoder {

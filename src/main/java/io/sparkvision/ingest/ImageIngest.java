@@ -1,6 +1,5 @@
 package io.sparkvision.ingest;
 
-import io.sparkvision.data.DatasetDescriptor;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.io.SerializableHadoopConf;
 import io.sparkvision.util.Hashing;
@@ -121,8 +120,9 @@ public final class ImageIngest {
                 todo.size(), items.size(), unchanged, src, out, works.size());
         SerializableHadoopConf shc = new SerializableHadoopConf(conf);
         String outUri = out.toString();
+        String rootPath = rootPath(format, src, conf);
         List<Outcome> results = new ArrayList<>(sc.parallelize(works, works.size())
-                .flatMap(w -> IngestTask.run(w, outUri, s, shc.get()).iterator())
+                .flatMap(w -> IngestTask.run(w, outUri, rootPath, s, shc.get()).iterator())
                 .collect());
 
         // 4. Archive entries are only seen by executors: check their classes now, as the listing did for files.
@@ -148,7 +148,7 @@ public final class ImageIngest {
         HadoopFs.writeStringAtomically(new Path(out, SOURCES), sources.toString(), conf);
 
         List<String> classes = classIndex(classIndex, existing, trainClasses);
-        DatasetDescriptor d = describe(format, state.values(), classes, s, src.toString(), conf, out);
+        DatasetDescriptor d = describe(format, state.values(), classes, s, src.toString(), rootPath(format, src, conf), conf, out);
         IngestReport report = report(format, src, out, startedAt, t0, items.size(), unchanged, results);
         HadoopFs.writeStringAtomically(new Path(out, IngestReport.FILE_NAME), Json.pretty(report), conf);
         // The descriptor goes last: its presence marks a complete dataset.
@@ -185,7 +185,7 @@ public final class ImageIngest {
         Path qualifiedRoot = fs.makeQualified(root);
         // data.root inside ingest.source must not be ingested as more source on the next run.
         String outPrefix = HadoopFs.fs(output, conf).makeQualified(output).toString().replaceAll("/+$", "") + "/";
-        String rootStr = qualifiedRoot.toUri().getPath().replaceAll("/+$", "");
+        String rootStr = SourcePaths.rootPath(qualifiedRoot);
         List<Work.Item> items = new ArrayList<>();
         Set<String> classDirsWithFiles = new TreeSet<>();
         Set<String> splitDirs = new TreeSet<>();
@@ -306,8 +306,14 @@ public final class ImageIngest {
         return classes;
     }
 
+    /** Source names are relative to this path: the folder ingested, or the manifest CSV's folder. */
+    private static String rootPath(String format, Path src, Configuration conf) throws IOException {
+        Path root = format.equals("manifest") ? src.getParent() : src;
+        return SourcePaths.rootPath(HadoopFs.fs(root, conf).makeQualified(root));
+    }
+
     static DatasetDescriptor describe(String format, Iterable<Outcome> all, List<String> classes, IngestSettings s,
-                                      String source, Configuration conf, Path out) throws IOException {
+                                      String source, String rootPath, Configuration conf, Path out) throws IOException {
         int ch = s.channels();
         String trainSplit = s.splits().get(0);
         double[] sum = new double[2 * ch];
@@ -328,7 +334,8 @@ public final class ImageIngest {
                 return m;
             });
             perClass.merge(o.label(), 1L, Long::sum);
-            md.update((o.source() + " " + o.sha256() + "\n").getBytes(StandardCharsets.UTF_8));
+            // Relative names: the same images give the same hash on every store (the schema: "hash of the source bytes").
+            md.update((SourcePaths.relative(o.source(), rootPath) + " " + o.sha256() + "\n").getBytes(StandardCharsets.UTF_8));
             if (trainSplit.equals(o.split()) && o.sums() != null) {
                 for (int i = 0; i < sum.length; i++) sum[i] += o.sums()[i];
                 pixels += o.pixels();

@@ -3,7 +3,7 @@ package io.sparkvision.ingest;
 import io.sparkvision.config.ConfigError;
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.config.Options;
-import io.sparkvision.data.ImagePreparation;
+import io.sparkvision.image.ImagePreparation;
 
 import java.io.Serializable;
 import java.util.ArrayList;

@@ -1,6 +1,6 @@
 package io.sparkvision.ingest;
 
-import io.sparkvision.data.Pixels;
+import io.sparkvision.image.Pixels;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.util.Hashing;
 import org.apache.commons.compress.archivers.ArchiveEntry;
@@ -34,10 +34,11 @@ public final class IngestTask {
         return n.endsWith(".zip") || n.endsWith(".tar") || n.endsWith(".tar.gz") || n.endsWith(".tgz");
     }
 
-    public static List<Outcome> run(Work w, String outUri, IngestSettings s, Configuration conf) throws IOException {
+    /** @param rootPath the source root's path ({@link SourcePaths#rootPath}): written names are relative to it */
+    public static List<Outcome> run(Work w, String outUri, String rootPath, IngestSettings s, Configuration conf) throws IOException {
         List<Outcome> out = new ArrayList<>();
         if (w.archive() != null) {
-            archive(w.archive(), outUri, s, conf, out);
+            archive(w.archive(), outUri, rootPath, s, conf, out);
             return out;
         }
         for (Work.Item f : w.files()) {
@@ -58,13 +59,13 @@ public final class IngestTask {
                         "unreadable: " + e.getMessage() + "; check its permissions"));
                 continue;
             }
-            out.add(image(f.uri(), f.size(), f.mtime(), f.split(), f.label(), bytes, outUri, s, conf));
+            out.add(image(f.uri(), f.size(), f.mtime(), f.split(), f.label(), bytes, outUri, rootPath, s, conf));
         }
         return out;
     }
 
     static Outcome image(String source, long size, long mtime, String split, String label, byte[] bytes, String outUri,
-                         IngestSettings s, Configuration conf) throws IOException {
+                         String rootPath, IngestSettings s, Configuration conf) throws IOException {
         String sha = Hashing.sha256(bytes);
         Pixels p;
         try {
@@ -72,22 +73,25 @@ public final class IngestTask {
         } catch (SkippedImage e) {
             return Outcome.skipped(source, size, mtime, sha, label, split, e.getMessage());
         }
-        String rel = split + "/" + label + "/" + outputName(source);
+        String rel = split + "/" + label + "/" + outputName(SourcePaths.relative(source, rootPath));
         HadoopFs.write(new Path(new Path(outUri), rel), p.png(), conf);
         return new Outcome(source, size, mtime, false, sha, rel, label, split, (long) p.width() * p.height(), p.sums(), null);
     }
 
-    /** The source's file name, made safe, plus a hash of its full URI: two dated folders may both hold "0001.jpg". */
-    static String outputName(String source) {
-        String name = source.substring(source.lastIndexOf('/') + 1);
+    /**
+     * The source's file name, made safe, plus a hash of its path relative to the source root: two dated folders may
+     * both hold "0001.jpg", and the same tree on another store must get the same names.
+     */
+    static String outputName(String relativeSource) {
+        String name = relativeSource.substring(relativeSource.lastIndexOf('/') + 1);
         int dot = name.lastIndexOf('.');
         String stem = (dot > 0 ? name.substring(0, dot) : name).replaceAll("[^A-Za-z0-9._-]", "_");
         if (stem.length() > 80) stem = stem.substring(0, 80);
-        String h = HexFormat.of().formatHex(Hashing.sha256().digest(source.getBytes(StandardCharsets.UTF_8))).substring(0, 10);
+        String h = HexFormat.of().formatHex(Hashing.sha256().digest(relativeSource.getBytes(StandardCharsets.UTF_8))).substring(0, 10);
         return stem + "-" + h + ".png";
     }
 
-    private static void archive(Work.Item a, String outUri, IngestSettings s, Configuration conf, List<Outcome> out) {
+    private static void archive(Work.Item a, String outUri, String rootPath, IngestSettings s, Configuration conf, List<Outcome> out) {
         out.add(Outcome.archiveRecord(a.uri(), a.size(), a.mtime()));
         int entries = 0;
         try (InputStream raw = new BufferedInputStream(HadoopFs.open(new Path(a.uri()), conf), 1 << 16);
@@ -122,7 +126,7 @@ public final class IngestTask {
                     continue;
                 }
                 byte[] bytes = in.readNBytes((int) Math.min(s.maxBytes() + 1, Integer.MAX_VALUE - 16));
-                out.add(image(source, a.size(), a.mtime(), sc[0], sc[1], bytes, outUri, s, conf));
+                out.add(image(source, a.size(), a.mtime(), sc[0], sc[1], bytes, outUri, rootPath, s, conf));
             }
         } catch (IOException | RuntimeException ex) {
             // Entries before the damage are kept; the archive itself is reported so nothing goes missing silently.

@@ -9,7 +9,7 @@ import java.util.concurrent.Future;
 /**
  * Runs the train job's writes (checkpoints, the training-curve chart) on one background thread, in the order they
  * were submitted, so the next epoch trains while the previous one is serialised, compressed and uploaded. Each
- * write stays atomic on its own (temporary name + rename, {@link CheckpointStore}); a failed write is rethrown on
+ * write stays atomic on its own (temporary name + rename, {@link HadoopFs#writeAtomically}); a failed write is rethrown on
  * the training thread at the next {@link #awaitIdle} or {@link #close}, so it is never lost silently.
  */
 public final class BackgroundWriter implements AutoCloseable {

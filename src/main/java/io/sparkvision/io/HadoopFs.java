@@ -154,7 +154,7 @@ public final class HadoopFs {
             fc.rename(src, dst, Options.Rename.OVERWRITE);
         } else {
             // Other file systems without an atomic overwrite: the caller commits with a marker written last
-            // (see CheckpointStore).
+            // (train.CheckpointStore commits a checkpoint by writing its model.json after the zip).
             fs.delete(dst, false);
             if (!fs.rename(src, dst)) throw new IOException("could not rename " + src + " to " + dst);
         }

@@ -1,17 +1,18 @@
 package io.sparkvision.jobs;
 
+import io.sparkvision.image.ImagePreparation;
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.config.Options;
-import io.sparkvision.data.DatasetDescriptor;
+import io.sparkvision.ingest.DatasetDescriptor;
 import io.sparkvision.data.Datasets;
 import io.sparkvision.data.ImageDataset;
 import io.sparkvision.evaluate.EvalResult;
 import io.sparkvision.io.HadoopFs;
-import io.sparkvision.io.ModelFiles;
+import io.sparkvision.model.ModelFiles;
 import io.sparkvision.report.RunReport;
 import io.sparkvision.util.Json;
 import io.sparkvision.util.Provenance;
-import io.sparkvision.util.SparkContexts;
+import io.sparkvision.config.SparkContexts;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
@@ -116,6 +117,16 @@ public final class EvaluateJob {
         if (modelClasses != null && !modelClasses.equals(d.classes())) {
             throw new IllegalArgumentException("model " + modelPath + " was trained on classes " + abbreviate(modelClasses)
                     + " but dataset " + root + " has " + abbreviate(d.classes()) + "; the class index must match");
+        }
+        // The split's images must be prepared as the model's training images were, or the accuracy measured is that
+        // of other inputs (a letterboxed set scored by a model trained on crops, another background, another size).
+        ImagePreparation trained = ImagePreparation.recordedIn(meta, ModelFiles.metadataPath(modelPath).toString());
+        ImagePreparation ingested = d.preparationOrDefaults();
+        if (trained != null && ingested != null && !trained.equals(ingested)) {
+            throw new IllegalArgumentException("model " + modelPath + " was trained on images prepared as " + trained
+                    + " but dataset " + root + " holds images prepared as " + ingested + "; re-ingest the images with "
+                    + "ingest.image-size = " + trained.size() + ", ingest.resize = " + trained.resize() + ", ingest.channels = "
+                    + trained.channels() + ", ingest.background = \"" + trained.background() + "\" (or evaluate a model trained on this dataset)");
         }
     }
 

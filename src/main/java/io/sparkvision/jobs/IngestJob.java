@@ -2,10 +2,10 @@ package io.sparkvision.jobs;
 
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.config.Options;
-import io.sparkvision.data.MnistIdxIngest;
+import io.sparkvision.ingest.MnistIdxIngest;
 import io.sparkvision.ingest.ImageIngest;
 import io.sparkvision.ingest.IngestSettings;
-import io.sparkvision.util.SparkContexts;
+import io.sparkvision.config.SparkContexts;
 import org.apache.spark.api.java.JavaSparkContext;
 
 import java.io.IOException;

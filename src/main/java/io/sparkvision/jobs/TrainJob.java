@@ -2,18 +2,18 @@ package io.sparkvision.jobs;
 
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.config.Options;
-import io.sparkvision.data.DatasetDescriptor;
+import io.sparkvision.ingest.DatasetDescriptor;
 import io.sparkvision.data.Datasets;
 import io.sparkvision.data.ImageDataset;
 import io.sparkvision.evaluate.DriverEvaluator;
 import io.sparkvision.evaluate.EvalResult;
 import io.sparkvision.io.BackgroundWriter;
-import io.sparkvision.io.CheckpointStore;
+import io.sparkvision.train.CheckpointStore;
 import io.sparkvision.io.HadoopFs;
-import io.sparkvision.io.ModelFiles;
+import io.sparkvision.model.ModelFiles;
 import io.sparkvision.model.Architecture;
-import io.sparkvision.model.InputShape;
-import io.sparkvision.model.ModelRegistry;
+import io.sparkvision.image.InputShape;
+import io.sparkvision.model.Architectures;
 import io.sparkvision.report.RunReport;
 import io.sparkvision.report.TrainingCurveChart;
 import io.sparkvision.train.EarlyStopping;
@@ -24,7 +24,7 @@ import io.sparkvision.train.ProgressMeter;
 import io.sparkvision.train.TrainingCounters;
 import io.sparkvision.train.TrainingMasters;
 import io.sparkvision.util.Json;
-import io.sparkvision.util.SparkContexts;
+import io.sparkvision.config.SparkContexts;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
@@ -91,7 +91,7 @@ public final class TrainJob {
         InputShape shape = new InputShape(d.channels(), d.height(), d.width());
 
         // 1. Model: fresh, or the newest complete checkpoint when resuming.
-        Architecture arch = ModelRegistry.get(cfg.get(Options.MODEL_NAME));
+        Architecture arch = Architectures.get(cfg.get(Options.MODEL_NAME));
         CheckpointStore checkpoints = new CheckpointStore(new Path(HadoopFs.path(runDir), "checkpoints").toString(),
                 hadoop, cfg.get(Options.CHECKPOINT_KEEP), cfg.get(Options.CHECKPOINT_BEST_METRIC));
         List<Map<String, Object>> metrics = new ArrayList<>();
@@ -188,6 +188,7 @@ public final class TrainJob {
                 spark.fit(batches);
                 clock.fitDone();
                 batches.unpersist(false);
+                Map<String, Object> workerCopies = perEpochMaster ? null : adoptWorkerModels(sc, spark, workers, evaluator, out);
                 Models.setEpochCount(spark.network(), epoch);
                 double secs = progress.epochSeconds();
                 TrainingCounters.Snapshot counted = progress.epochCounts();
@@ -209,6 +210,7 @@ public final class TrainJob {
                 line.put("examples", seen);
                 if (!perEpochMaster) {
                     Map<String, Object> mesh = counters.takeMeshReport();
+                    mesh.putAll(workerCopies);
                     line.put("gradientSharing", mesh);
                     out.println("  gradient sharing: " + TrainingCounters.describe(mesh));
                 }
@@ -361,7 +363,7 @@ public final class TrainJob {
         m.put("classes", d.classes());
         m.put("mean", d.mean());
         m.put("std", d.std());
-        var preparation = io.sparkvision.data.ImagePreparation.of(d); // what the score job prepares raw images with
+        var preparation = d.preparationOrDefaults(); // what the score job prepares raw images with
         if (preparation != null) m.put("preparation", preparation);
         m.put("dataset", dataset);
         if (provenance != null) m.put("provenance", provenance);
@@ -383,5 +385,40 @@ public final class TrainJob {
         p.put("startedAt", startedAt);
         p.put("endedAt", Instant.now().toString());
         return p;
+    }
+
+    /**
+     * Gradient sharing: the model that trained is on the executors (see {@link WorkerModels}); the driver's own copy
+     * is what its mesh node received. Makes the executors' mean the driver's network and reports how far apart the
+     * copies were.
+     */
+    private static Map<String, Object> adoptWorkerModels(JavaSparkContext sc, SparkModel spark, int workers,
+                                                         DriverEvaluator evaluator, PrintStream out) {
+        Map<String, org.nd4j.linalg.api.ndarray.INDArray> copies = io.sparkvision.train.WorkerModels.collect(sc, workers);
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("workerModels", copies.size());
+        if (copies.isEmpty()) {
+            out.println("  gradient sharing: no executor returned its model; the driver's mesh copy is kept");
+            return report;
+        }
+        org.nd4j.linalg.api.ndarray.INDArray mean = io.sparkvision.train.WorkerModels.mean(copies);
+        double spread = io.sparkvision.train.WorkerModels.spread(copies, mean);
+        report.put("workerSpread", spread);
+        report.put("driverLag", spark.network().params().distance2(mean) / mean.norm2Number().doubleValue());
+        if (evaluator != null && System.getenv("SPARKVISION_GS_DIAGNOSE") != null) {
+            StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "  gs diagnose: driver copy top-1 %.4f",
+                    evaluator.evaluate(spark.network()).top1Accuracy()));
+            org.deeplearning4j.nn.api.Model probe = spark.network() instanceof org.deeplearning4j.nn.multilayer.MultiLayerNetwork m
+                    ? m.clone() : ((org.deeplearning4j.nn.graph.ComputationGraph) spark.network()).clone();
+            for (Map.Entry<String, org.nd4j.linalg.api.ndarray.INDArray> e : copies.entrySet()) {
+                probe.params().assign(e.getValue());
+                b.append(String.format(Locale.ROOT, ", executor %s %.4f", e.getKey(), evaluator.evaluate(probe).top1Accuracy()));
+            }
+            probe.params().assign(mean);
+            b.append(String.format(Locale.ROOT, ", mean %.4f, spread %.4f", evaluator.evaluate(probe).top1Accuracy(), spread));
+            out.println(b);
+        }
+        io.sparkvision.train.WorkerModels.adopt(spark.network(), mean);
+        return report;
     }
 }

@@ -1,9 +1,10 @@
 package io.sparkvision.model;
 
+import io.sparkvision.image.InputShape;
 import org.deeplearning4j.nn.api.Model;
 import org.nd4j.linalg.learning.config.IUpdater;
 
-/** A network definition from the registry: builds an initialised model for an input shape and class count. */
+/** A network definition from {@link Architectures}: builds an initialised model for an input shape and class count. */
 public interface Architecture {
     String name();
 

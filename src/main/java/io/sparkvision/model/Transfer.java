@@ -1,6 +1,5 @@
 package io.sparkvision.model;
 
-import io.sparkvision.io.ModelFiles;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.api.Model;

@@ -3,7 +3,7 @@
  * them, because DL4J's own zoo differs (VGG19 lacks an FC layer, ResNet50 has conv biases, no ResNet-18/34 or
  * GoogLeNet, a 1.2M-parameter "LeNet").
  *
- * <p>One file per family; {@link io.sparkvision.model.ModelRegistry} names them. Parameter counts at 3x224x224,
+ * <p>One file per family; {@link io.sparkvision.model.Architectures} names them. Parameter counts at 3x224x224,
  * 1000 classes, BatchNorm running statistics excluded ({@link io.sparkvision.model.ModelStats}), each asserted
  * by ModelZooParamCountTest:
  * <pre>

@@ -1,6 +1,7 @@
 package io.sparkvision.retrain;
 
 import io.sparkvision.io.HadoopFs;
+import io.sparkvision.model.ModelFiles;
 import io.sparkvision.util.Json;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
@@ -15,14 +16,16 @@ import java.util.Optional;
  * The production model registry on any Hadoop URI (schemas in data-schemas/registry.md):
  * <pre>
  *   candidates/&lt;id&gt;/      every candidate: model.zip + model.json (provenance), report.*, candidate.json
- *   current               which candidate is in production (JSON, replaced in one atomic step)
+ *   current               which candidate is in production (JSON, replaced in one atomic step; its "model"
+ *                         lets jobs given the registry as model.path score the production model)
  *   history.jsonl         every decision, oldest first
  *   lock                  held while a retrain runs ({@link RegistryLock})
  *   data/                 the nightly dataset the landing partitions are ingested into
  * </pre>
  */
 public final class Registry {
-    public static final String CURRENT = "current";
+    /** The production pointer, in the format {@link ModelFiles#resolve} follows. */
+    public static final String CURRENT = ModelFiles.POINTER_FILE;
     public static final String HISTORY = "history.jsonl";
     public static final String CANDIDATES = "candidates";
     public static final String DATA = "data";

@@ -1,6 +1,6 @@
 package io.sparkvision.retrain;
 
-import io.sparkvision.data.DatasetDescriptor;
+import io.sparkvision.ingest.DatasetDescriptor;
 import io.sparkvision.ingest.ImageIngest;
 import io.sparkvision.ingest.Outcome;
 import io.sparkvision.io.HadoopFs;

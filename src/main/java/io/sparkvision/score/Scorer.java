@@ -1,10 +1,10 @@
 package io.sparkvision.score;
 
-import io.sparkvision.data.ImagePreparation;
-import io.sparkvision.data.ImagePreparer;
+import io.sparkvision.image.ImagePreparation;
+import io.sparkvision.image.ImagePreparer;
 import io.sparkvision.io.HadoopFs;
-import io.sparkvision.io.ModelFiles;
-import io.sparkvision.model.InputShape;
+import io.sparkvision.model.ModelFiles;
+import io.sparkvision.image.InputShape;
 import io.sparkvision.model.Models;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;

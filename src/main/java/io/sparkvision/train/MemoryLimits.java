@@ -12,12 +12,14 @@ import java.util.regex.Pattern;
  * The memory a running Spark application actually has, read from the live context: the driver's heap
  * ({@code Runtime.maxMemory}, this JVM is the driver) and ND4J off-heap limit, the executors' configured heap,
  * ND4J limit (from {@code spark.executor.extraJavaOptions}) and container overhead, and
+ * G1 region size (from {@code -XX:G1HeapRegionSize} or JDK 17's choice for that heap), and
  * {@code spark.driver.maxResultSize} as the executors got it at launch (they drop a single result above it; the
  * driver re-reads the live value for every task set, so only the total can be raised at run time).
  */
 public record MemoryLimits(String sparkMaster, boolean local, int executors, long driverHeap, long driverOffHeap,
                            long maxResultSizeAtLaunch, long maxResultSizeNow, boolean maxResultSizeSetByUser,
-                           long executorHeap, long executorOffHeap, long executorOverhead, boolean overheadEnforced) {
+                           long executorHeap, long executorOffHeap, long executorOverhead, boolean overheadEnforced,
+                           long executorRegion, boolean executorRegionSet) {
 
     static final String MAX_RESULT = "spark.driver.maxResultSize";
     /** Where the value from before our raise is kept, so a second job in the same context knows the executors' limit. */
@@ -31,14 +33,15 @@ public record MemoryLimits(String sparkMaster, boolean local, int executors, lon
         long now = conf.getSizeAsBytes(MAX_RESULT, "1g");
         long atLaunch = conf.contains(MAX_RESULT_AT_LAUNCH) ? conf.getSizeAsBytes(MAX_RESULT_AT_LAUNCH) : now;
         long execHeap = conf.getSizeAsBytes("spark.executor.memory", "1g");
-        long execOff = javacppMaxBytes(conf.get("spark.executor.extraJavaOptions", ""), execHeap);
+        String execOpts = conf.get("spark.executor.extraJavaOptions", "");
+        long execOff = javacppMaxBytes(execOpts, execHeap);
         long overhead = conf.contains("spark.executor.memoryOverhead")
                 ? conf.getSizeAsMb("spark.executor.memoryOverhead") << 20
                 : Math.max(384L << 20, (long) (execHeap * conf.getDouble("spark.executor.memoryOverheadFactor", 0.1)));
         boolean enforced = master.startsWith("yarn") || master.startsWith("k8s");
         return new MemoryLimits(master, local, local ? 0 : executors(sc), Runtime.getRuntime().maxMemory(),
                 org.bytedeco.javacpp.Pointer.maxBytes(), atLaunch, now, conf.contains(MAX_RESULT) && !conf.contains(MAX_RESULT_AT_LAUNCH),
-                execHeap, execOff, overhead, enforced);
+                execHeap, execOff, overhead, enforced, ExecutorHeap.region(execOpts, execHeap), ExecutorHeap.regionSet(execOpts));
     }
 
     /** Raises the driver-side total for later task sets (the executors keep their launch value per result). */

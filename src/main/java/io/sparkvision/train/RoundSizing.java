@@ -1,6 +1,6 @@
 package io.sparkvision.train;
 
-import io.sparkvision.model.InputShape;
+import io.sparkvision.image.InputShape;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -73,8 +73,10 @@ public record RoundSizing(
         long worker = 2 * p + u + trainActivations + (gs ? p + 4 * mesh : 0);
         long data = s.trainExamples() * s.inputValues() * width / Math.max(1, s.executors() <= 0 ? 1 : s.executors());
         long execOff = broadcast + perExecutor * worker + data;
-        // Heap: the serialized broadcast blocks, and each worker's result serialized twice (value, then task result).
-        long execHeap = EXECUTOR_BASELINE + broadcast + perExecutor * 2 * toDriver;
+        // Heap, live bytes: this round's and the previous round's serialized broadcast pieces, and each worker's result
+        // serialized twice (value, then task result). ExecutorHeap adds what G1 wastes on them as humongous arrays.
+        long execHeap = EXECUTOR_BASELINE + ExecutorHeap.BROADCASTS_HELD * broadcast
+                + (long) perExecutor * ExecutorHeap.RESULT_COPIES * toDriver;
         long evalActivations = 2L * act.max() * s.evalBatch() * width;
         // Driver: the model (+ updater), the running sum and one deserialized result off-heap; the fetched results
         // and the serialized broadcast on the heap.

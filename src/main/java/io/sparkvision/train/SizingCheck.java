@@ -2,7 +2,7 @@ package io.sparkvision.train;
 
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.config.Options;
-import io.sparkvision.model.InputShape;
+import io.sparkvision.image.InputShape;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.api.Model;
 import org.nd4j.linalg.factory.Nd4j;
@@ -65,9 +65,17 @@ public final class SizingCheck {
             fixes.add("--driver-java-options -Dorg.bytedeco.javacpp.maxbytes=" + gigabytes(s.driverOffHeap()).toUpperCase(Locale.ROOT));
         }
         if (!m.local()) {
-            if (s.executorHeap() > m.executorHeap()) {
-                problems.add("each executor needs ~" + bytes(s.executorHeap()) + " of heap, spark.executor.memory is " + bytes(m.executorHeap()));
-                fixes.add("--conf spark.executor.memory=" + gigabytes(s.executorHeap()));
+            long heap = ExecutorHeap.needed(s, m.executorRegion());
+            if (heap > m.executorHeap()) {
+                problems.add("each executor needs ~" + bytes(heap) + " of heap (its serialized results and broadcast pieces, on "
+                        + bytes(m.executorRegion()) + " G1 regions), spark.executor.memory is " + bytes(m.executorHeap()));
+                long enough = ExecutorHeap.smallestHeap(s, m.executorRegionSet() ? m.executorRegion() : 0);
+                fixes.add("--conf spark.executor.memory=" + gigabytes(enough));
+                long noWaste = ExecutorHeap.smallestHeap(s, 16L << 20);
+                if (m.executorRegion() < 16L << 20 && noWaste < enough) {
+                    fixes.add("(or spark.executor.memory=" + gigabytes(noWaste) + " with " + ExecutorHeap.NO_WASTE_FLAG
+                            + " in spark.executor.extraJavaOptions)");
+                }
             }
             if (s.executorOffHeap() > m.executorOffHeap()) {
                 problems.add("each executor needs ~" + bytes(s.executorOffHeap()) + " off-heap for ND4J, its limit is " + bytes(m.executorOffHeap()));
@@ -122,7 +130,7 @@ public final class SizingCheck {
                 bytes(m.driverHeap()), bytes(s.driverOffHeap()), bytes(m.driverOffHeap()));
         if (!m.local()) {
             line += String.format(Locale.ROOT, "; each of %d executors ~%s heap (spark.executor.memory %s) + ~%s off-heap (ND4J limit %s%s)",
-                    (int) Math.ceil(s.workers() / (double) s.workersPerExecutor()), bytes(s.executorHeap()), bytes(m.executorHeap()), bytes(s.executorOffHeap()), bytes(m.executorOffHeap()),
+                    (int) Math.ceil(s.workers() / (double) s.workersPerExecutor()), bytes(ExecutorHeap.needed(s, m.executorRegion())), bytes(m.executorHeap()), bytes(s.executorOffHeap()), bytes(m.executorOffHeap()),
                     m.overheadEnforced() ? ", memoryOverhead " + bytes(m.executorOverhead()) : "");
         }
         if (s.gpu()) line += String.format(Locale.ROOT, "; GPU ~%s per executor", bytes(s.gpuPerExecutor()));

@@ -37,7 +37,7 @@ public final class TrainingMasters {
         if ("gradient-sharing".equals(c.get(Options.TRAIN_MASTER))) return gradientSharing(c, workers, batch, rngSeed, batchesPerWorker);
         // The second argument is the number of examples in each DataSet of the RDD: ImageDataset.epochBatches
         // emits ready-made minibatches of batch-size-per-worker examples, so DL4J must not merge them again.
-        return new ParameterAveragingTrainingMaster.Builder(workers, batch)
+        return new EveryBatchParameterAveraging(new ParameterAveragingTrainingMaster.Builder(workers, batch)
                 .batchSizePerWorker(batch)
                 .averagingFrequency(c.get(Options.TRAIN_AVG_FREQ))
                 .workerPrefetchNumBatches(c.get(Options.TRAIN_PREFETCH))
@@ -49,8 +49,7 @@ public final class TrainingMasters {
                 .repartionData(Repartition.NumPartitionsWorkersDiffers)
                 .rddTrainingApproach(RDDTrainingApproach.Direct)
                 .storageLevel(StorageLevel.MEMORY_ONLY())
-                .rngSeed(rngSeed)
-                .build();
+                .rngSeed(rngSeed));
     }
 
     /**

@@ -1,7 +1,7 @@
 package io.sparkvision.augment;
 
 import io.sparkvision.TestSpark;
-import io.sparkvision.data.DatasetDescriptor;
+import io.sparkvision.ingest.DatasetDescriptor;
 import io.sparkvision.data.ImageDataset;
 import io.sparkvision.ingest.ImageIngest;
 import io.sparkvision.ingest.IngestSettings;

@@ -1,6 +1,6 @@
 package io.sparkvision.bench;
 
-import io.sparkvision.model.InputShape;
+import io.sparkvision.image.InputShape;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

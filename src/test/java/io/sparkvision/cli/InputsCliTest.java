@@ -1,7 +1,7 @@
 package io.sparkvision.cli;
 
 import io.sparkvision.TestSpark;
-import io.sparkvision.data.DatasetDescriptor;
+import io.sparkvision.ingest.DatasetDescriptor;
 import io.sparkvision.util.Json;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

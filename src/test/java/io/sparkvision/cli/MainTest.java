@@ -42,7 +42,7 @@ class MainTest extends CapturedOutput {
     }
 
     @Test
-    void modelsListsTheRegistry() {
+    void modelsListsTheArchitectures() {
         assertEquals(0, Main.execute("models"));
         assertTrue(out.toString().contains("61,706"), out.toString());
     }

@@ -1,6 +1,6 @@
 package io.sparkvision.cli;
 
-import io.sparkvision.model.ModelRegistry;
+import io.sparkvision.model.Architectures;
 import org.junit.jupiter.api.Test;
 
 
@@ -13,7 +13,7 @@ class ModelsCommandTest extends CapturedOutput {
     void listHasEveryModelWithItsCount() {
         assertEquals(0, Main.execute("models", "--classes", "1000"));
         String s = out.toString();
-        for (String name : ModelRegistry.names()) assertTrue(s.contains("\n" + name + " "), name + " missing:\n" + s);
+        for (String name : Architectures.names()) assertTrue(s.contains("\n" + name + " "), name + " missing:\n" + s);
         assertTrue(s.contains("60,192,808"), s); // resnet152, counted without building it
         assertTrue(s.contains("143,667,240"), s); // vgg19
     }

@@ -1,7 +1,6 @@
 package io.sparkvision.ingest;
 
 import io.sparkvision.TestSpark;
-import io.sparkvision.data.DatasetDescriptor;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.util.Hashing;
 import io.sparkvision.util.Json;
@@ -18,7 +17,6 @@ import org.apache.logging.log4j.core.config.Configurator;
 import org.apache.logging.log4j.core.layout.PatternLayout;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -55,14 +53,6 @@ class CrossStoreIngestTest {
     /** What one store's ingest produced, with the store's own root taken out of every path. */
     record Outcome(DatasetDescriptor descriptor, IngestReport report, Map<String, String> fileHashes, List<String> sources,
                    List<String> skips, List<String> manifestRows) {
-    }
-
-    /**
-     * Ingest names each written image after its source file plus 10 hex digits of a hash of the source's full URI
-     * (IngestTask.outputName), so names differ by store; compared without that suffix (see the disabled test below).
-     */
-    static String withoutUriHash(String path) {
-        return path.replaceAll("-[0-9a-f]{10}\\.png", ".png");
     }
 
     @TempDir
@@ -158,14 +148,10 @@ class CrossStoreIngestTest {
     }
 
     /**
-     * Found by this test, left to the owner of the ingest code (issue 12's other half): the same images give a
-     * different dataset on every store (and after a move), because ingest uses each source's full URI where a path
-     * relative to the source root would do. data-schemas/dataset-descriptor.schema.json calls contentHash "hash of the
-     * source bytes", but ImageIngest.describe hashes URI + sha256; and IngestTask.outputName appends a hash of the URI
-     * to every written name, so manifest.csv and its hash differ too. Using the source-relative path in both makes
-     * this pass.
+     * Found by this test and fixed: ingest used each source's full URI where a path relative to the source root does
+     * (ImageIngest.describe hashed URI + sha256; IngestTask.outputName appended a hash of the URI to every written
+     * name), so the same images gave a different dataset on every store. Hashing the full URI again fails this.
      */
-    @Disabled("contentHash and written names hash the store's URI (ImageIngest.describe, IngestTask.outputName); see the comment")
     @Test
     void fileHdfsAndS3GiveTheSameContentHashAndManifest() {
         for (String scheme : List.of("hdfs", "s3a")) {
@@ -208,7 +194,7 @@ class CrossStoreIngestTest {
             byte[] bytes = HadoopFs.readAll(p, conf);
             allText.append(p).append('\n').append(new String(bytes, StandardCharsets.ISO_8859_1)).append('\n');
             String rel = p.toString().substring(prefix.length());
-            if (rel.endsWith(".png")) assertNull(hashes.put(withoutUriHash(rel), Hashing.sha256(bytes)), "two images named " + rel);
+            if (rel.endsWith(".png")) assertNull(hashes.put(rel, Hashing.sha256(bytes)), "two images named " + rel);
         }
         List<String> sources = new ArrayList<>();
         for (String line : HadoopFs.readString(new Path(out + "/" + ImageIngest.SOURCES), conf).split("\n")) {
@@ -217,7 +203,6 @@ class CrossStoreIngestTest {
             Map<String, Object> m = Json.read(line, Map.class);
             m.remove("mtime"); // the store's own clock
             m.put("source", String.valueOf(m.get("source")).replace(root, "<root>"));
-            if (m.get("path") != null) m.put("path", withoutUriHash(String.valueOf(m.get("path"))));
             sources.add(Json.line(m));
         }
         sources.sort(null);
@@ -225,7 +210,7 @@ class CrossStoreIngestTest {
         for (IngestReport.Skip k : r.report().skippedItems()) skips.add(k.path().replace(root, "<root>") + " : " + k.reason().replace(root, "<root>"));
         skips.sort(null);
         String manifest = HadoopFs.readString(new Path(out + "/" + DatasetDescriptor.MANIFEST), conf);
-        List<String> rows = Arrays.stream(manifest.split("\n")).map(CrossStoreIngestTest::withoutUriHash).sorted().toList();
+        List<String> rows = Arrays.stream(manifest.split("\n")).sorted().toList();
         assertFalse(hashes.isEmpty() || rows.size() < 2 || sources.isEmpty(), out + " holds the dataset: " + hashes.keySet());
         assertEquals(rows.stream().filter(l -> !l.startsWith("path,")).map(l -> l.split(",")[0]).sorted().toList(), List.copyOf(hashes.keySet()),
                 out + ": the manifest lists exactly the images written");

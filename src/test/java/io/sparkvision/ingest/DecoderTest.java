@@ -1,8 +1,8 @@
 package io.sparkvision.ingest;
 
-import io.sparkvision.data.Orientation;
-import io.sparkvision.data.Pixels;
-import io.sparkvision.data.Resizer;
+import io.sparkvision.image.Orientation;
+import io.sparkvision.image.Pixels;
+import io.sparkvision.image.Resizer;
 import org.junit.jupiter.api.Test;
 
 import java.awt.image.BufferedImage;

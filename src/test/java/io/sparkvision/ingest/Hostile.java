@@ -1,6 +1,6 @@
 package io.sparkvision.ingest;
 
-import io.sparkvision.data.Pixels;
+import io.sparkvision.image.Pixels;
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;

@@ -3,7 +3,6 @@ package io.sparkvision.ingest;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkvision.Schemas;
 import io.sparkvision.TestSpark;
-import io.sparkvision.data.DatasetDescriptor;
 import io.sparkvision.data.Datasets;
 import io.sparkvision.data.ImageDataset;
 import io.sparkvision.io.HadoopFs;

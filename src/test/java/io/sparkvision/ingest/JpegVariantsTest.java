@@ -1,6 +1,6 @@
 package io.sparkvision.ingest;
 
-import io.sparkvision.data.Pixels;
+import io.sparkvision.image.Pixels;
 import io.sparkvision.TestSpark;
 import org.junit.jupiter.api.Test;
 

@@ -2,7 +2,6 @@ package io.sparkvision.ingest;
 
 import io.sparkvision.Schemas;
 import io.sparkvision.TestSpark;
-import io.sparkvision.data.DatasetDescriptor;
 import org.apache.commons.compress.archivers.zip.ZipArchiveEntry;
 import org.apache.commons.compress.archivers.zip.ZipArchiveOutputStream;
 import org.apache.spark.api.java.JavaSparkContext;

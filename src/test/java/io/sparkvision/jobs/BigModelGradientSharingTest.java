@@ -3,13 +3,13 @@ package io.sparkvision.jobs;
 import io.sparkvision.TestSpark;
 import io.sparkvision.augment.AugmentSettings;
 import io.sparkvision.config.JobConfig;
-import io.sparkvision.data.DatasetDescriptor;
+import io.sparkvision.ingest.DatasetDescriptor;
 import io.sparkvision.data.Datasets;
 import io.sparkvision.data.ImageDataset;
-import io.sparkvision.io.CheckpointStore;
-import io.sparkvision.io.ModelFiles;
-import io.sparkvision.model.InputShape;
-import io.sparkvision.model.ModelRegistry;
+import io.sparkvision.train.CheckpointStore;
+import io.sparkvision.model.ModelFiles;
+import io.sparkvision.image.InputShape;
+import io.sparkvision.model.Architectures;
 import io.sparkvision.train.LearningRates;
 import io.sparkvision.util.Json;
 import org.apache.hadoop.conf.Configuration;
@@ -50,6 +50,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Tag("full")
 class BigModelGradientSharingTest {
     private static final InputShape IN = new InputShape(3, 224, 224);
+    /** Rows to run: -Dsparkvision.matrix.gs-models=alexnet2012,... (default: -Dsparkvision.matrix.models; "none": none). */
+    static final String GS_ROWS = "sparkvision.matrix.gs-models";
     @TempDir
     static Path work;
     static Path data, appJar, events;
@@ -59,6 +61,9 @@ class BigModelGradientSharingTest {
 
     @BeforeAll
     static void startCluster() throws Exception {
+        // -Dsparkvision.matrix.gs-models=none (scripts/test --full) leaves this class out before starting a cluster.
+        org.junit.jupiter.api.Assumptions.assumeFalse(BigModelMatrixTest.selection(GS_ROWS).equals("none"),
+                "gradient-sharing rows not selected (-D" + GS_ROWS + "=none)");
         data = work.resolve("data");
         try (JavaSparkContext sc = TestSpark.local(2)) {
             IngestJob.run(JobConfig.fromString(String.join("\n",
@@ -84,14 +89,14 @@ class BigModelGradientSharingTest {
 
     @AfterAll
     static void stopCluster() throws Exception {
-        if (StandaloneClusterTest.env != null) StandaloneClusterTest.run(60, "scripts/local-cluster", "stop");
+        if (StandaloneClusterTest.env != null && data != null) StandaloneClusterTest.run(60, "scripts/local-cluster", "stop");
         StandaloneClusterTest.env = null;
     }
 
     @ParameterizedTest(name = "{0} ({1}) with gradient sharing")
     @CsvSource({"alexnet2012, nesterovs", "vgg16, sgd", "resnet50, nesterovs"})
     void trainsOnTwoExecutorsInTheMesh(String model, String updater) throws Exception {
-        BigModelMatrixTest.assumeSelected(model);
+        BigModelMatrixTest.assumeSelected(GS_ROWS, model);
         Path out = work.resolve(model + "-gs");
         Path modelEvents = Files.createDirectories(events.resolve(model));
         Result r = StandaloneClusterTest.run(900, "scripts/submit", "train", "jobs/mnist-lenet5.conf", "--master", master,
@@ -108,7 +113,7 @@ class BigModelGradientSharingTest {
 
         Configuration hadoop = new Configuration();
         JobConfig cfg = JobConfig.fromString("train.updater = " + updater + "\ntrain.learning-rate = 0.001");
-        Model initial = ModelRegistry.get(model).build(IN, descriptor.classes().size(), cfg.get(io.sparkvision.config.Options.TRAIN_SEED),
+        Model initial = Architectures.get(model).build(IN, descriptor.classes().size(), cfg.get(io.sparkvision.config.Options.TRAIN_SEED),
                 LearningRates.updater(cfg), 0);
         Model trained = ModelFiles.load(new org.apache.hadoop.fs.Path(out.resolve(TrainJob.MODEL).toString()), hadoop);
         BigModelMatrixTest.assertFinite(trained.params(), model);

@@ -4,7 +4,7 @@ import io.sparkvision.Schemas;
 import io.sparkvision.TestSpark;
 import io.sparkvision.augment.AugmentSettings;
 import io.sparkvision.config.JobConfig;
-import io.sparkvision.util.SparkContexts;
+import io.sparkvision.config.SparkContexts;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.junit.jupiter.api.Test;
@@ -32,18 +32,16 @@ class ImageTrainTest {
                 "output.dir = \"" + run + "\"",
                 "train { epochs = 2, batch-size-per-worker = 8, averaging-frequency = 1 }",
                 "progress.interval-seconds = 1"));
-        // What SparkContexts.create does with the job's augment.* keys.
         SparkConf conf = new SparkConf().setMaster("local[2]").setAppName("sparkvision-test");
-        AugmentSettings.toSparkConf(cfg, conf);
         SparkContexts.applyDefaults(conf);
-        assertTrue(AugmentSettings.of(conf).flip() && AugmentSettings.of(conf).cropPadding() == 2);
+        assertTrue(AugmentSettings.of(cfg).flip() && AugmentSettings.of(cfg).cropPadding() == 2);
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         try (JavaSparkContext sc = new JavaSparkContext(conf)) {
             IngestJob.run(cfg, sc, new PrintStream(buf, true));
             Map<String, Object> report = TrainJob.run(cfg, sc, new PrintStream(buf, true));
             assertEquals(6L, ((Number) report.get("examples")).longValue(), buf.toString());
 
-            // The settings surviving a config round trip prove nothing about training: show that the train job really
+            // The settings being read prove nothing about training: show that the train job really
             // trains on augmented images. One worker is deterministic (two runs without augmentation agree bit for
             // bit), so a run with augmentation can only differ because its images did.
             float[] plain = trainedParams(work, sc, "plain-1", ""), again = trainedParams(work, sc, "plain-2", "");
@@ -62,7 +60,7 @@ class ImageTrainTest {
         JobConfig cfg = JobConfig.fromString(String.join("\n", "data { root = \"" + work.resolve("data") + "\", test-split = val }",
                 augment, "output.dir = \"" + run + "\"", "train { epochs = 1, workers = 1, batch-size-per-worker = 8, averaging-frequency = 1 }"));
         TrainJob.run(cfg, sc, new PrintStream(new ByteArrayOutputStream()));
-        return io.sparkvision.io.ModelFiles.load(io.sparkvision.io.HadoopFs.path(run.resolve("model.zip").toString()),
+        return io.sparkvision.model.ModelFiles.load(io.sparkvision.io.HadoopFs.path(run.resolve("model.zip").toString()),
                 new org.apache.hadoop.conf.Configuration()).params().dup().data().asFloat();
     }
 }

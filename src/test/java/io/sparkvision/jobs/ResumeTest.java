@@ -2,9 +2,9 @@ package io.sparkvision.jobs;
 
 import io.sparkvision.TestSpark;
 import io.sparkvision.config.JobConfig;
-import io.sparkvision.data.MnistIdxIngest;
+import io.sparkvision.ingest.MnistIdxIngest;
 import io.sparkvision.io.HadoopFs;
-import io.sparkvision.io.ModelFiles;
+import io.sparkvision.model.ModelFiles;
 import io.sparkvision.model.Models;
 import io.sparkvision.util.Json;
 import org.apache.hadoop.conf.Configuration;

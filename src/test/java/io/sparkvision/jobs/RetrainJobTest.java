@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkvision.Schemas;
 import io.sparkvision.TestSpark;
 import io.sparkvision.config.JobConfig;
-import io.sparkvision.data.MnistIdxIngest;
+import io.sparkvision.ingest.MnistIdxIngest;
 import io.sparkvision.retrain.Registry;
 import io.sparkvision.retrain.RegistryLock;
 import org.apache.spark.api.java.JavaSparkContext;

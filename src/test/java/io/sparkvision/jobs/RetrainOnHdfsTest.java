@@ -2,7 +2,7 @@ package io.sparkvision.jobs;
 
 import io.sparkvision.TestSpark;
 import io.sparkvision.config.JobConfig;
-import io.sparkvision.data.MnistIdxIngest;
+import io.sparkvision.ingest.MnistIdxIngest;
 import io.sparkvision.ingest.Stores;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.retrain.Registry;

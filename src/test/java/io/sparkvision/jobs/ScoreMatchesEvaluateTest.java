@@ -3,11 +3,11 @@ package io.sparkvision.jobs;
 import io.sparkvision.Schemas;
 import io.sparkvision.TestSpark;
 import io.sparkvision.config.JobConfig;
-import io.sparkvision.data.ImagePreparation;
-import io.sparkvision.data.ImagePreparer;
+import io.sparkvision.image.ImagePreparation;
+import io.sparkvision.image.ImagePreparer;
 import io.sparkvision.io.HadoopFs;
-import io.sparkvision.io.ModelFiles;
-import io.sparkvision.model.InputShape;
+import io.sparkvision.model.ModelFiles;
+import io.sparkvision.image.InputShape;
 import io.sparkvision.model.Models;
 import io.sparkvision.util.Json;
 import org.apache.hadoop.conf.Configuration;
@@ -32,6 +32,7 @@ import java.util.Random;
 import java.util.TreeMap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -146,6 +147,15 @@ class ScoreMatchesEvaluateTest {
             }
             assertEquals(fromEvaluateJob, fromScore, "evaluate job's confusion matrix vs score rows");
             assertEquals(fromEvaluate, fromScore);
+
+            // The same originals ingested with another preparation: evaluate refuses to measure the model on them.
+            Path cropped = work.resolve("cropped");
+            IngestJob.run(JobConfig.fromString(String.join("\n", "ingest { source = \"" + raw + "\", format = image-folder, "
+                    + "image-size = 16, resize = shorter-side-crop, background = black }", "data.root = \"" + cropped + "\"")), sc, quiet);
+            IllegalArgumentException refused = assertThrows(IllegalArgumentException.class, () -> EvaluateJob.run(JobConfig.fromString(
+                    String.join("\n", "model.path = \"" + modelZip + "\"", "data { root = \"" + cropped + "\", test-split = test }",
+                            "output.dir = \"" + work.resolve("eval2") + "\"")), sc, quiet));
+            assertTrue(refused.getMessage().contains("ingest.resize = keep-aspect"), refused.getMessage());
         }
         assertTrue(fromScore.values().stream().mapToLong(Long::longValue).sum() == 30);
     }

@@ -2,7 +2,7 @@ package io.sparkvision.jobs;
 
 import io.sparkvision.TestSpark;
 import io.sparkvision.config.JobConfig;
-import io.sparkvision.data.MnistIdxIngest;
+import io.sparkvision.ingest.MnistIdxIngest;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.spark.api.java.JavaSparkContext;

@@ -1,7 +1,7 @@
 package io.sparkvision.jobs;
 
 import io.sparkvision.TestSpark;
-import io.sparkvision.data.MnistIdxIngest;
+import io.sparkvision.ingest.MnistIdxIngest;
 import io.sparkvision.util.Json;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.junit.jupiter.api.AfterAll;

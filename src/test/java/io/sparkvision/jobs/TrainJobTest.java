@@ -4,9 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkvision.Schemas;
 import io.sparkvision.TestSpark;
 import io.sparkvision.config.JobConfig;
-import io.sparkvision.data.MnistIdxIngest;
+import io.sparkvision.ingest.MnistIdxIngest;
 import io.sparkvision.io.HadoopFs;
-import io.sparkvision.io.ModelFiles;
+import io.sparkvision.model.ModelFiles;
 import io.sparkvision.util.Json;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.junit.jupiter.api.AfterAll;
@@ -164,9 +164,9 @@ class TrainJobTest {
         // EvaluateJob recomputes on the executors; the driver-side numbers were checked against it above.
         Map<String, Object> again = EvaluateJob.run(eval, sc, new PrintStream(new ByteArrayOutputStream()));
         assertEquals(again.get("top1Accuracy"), clusterReport.get("top1Accuracy"));
-        io.sparkvision.model.InputShape shape = new io.sparkvision.model.InputShape(1, 28, 28);
+        io.sparkvision.image.InputShape shape = new io.sparkvision.image.InputShape(1, 28, 28);
         org.deeplearning4j.nn.api.Model m = ModelFiles.load(HadoopFs.path(run2.resolve("model.zip").toString()), sc.hadoopConfiguration());
-        io.sparkvision.data.DatasetDescriptor d = io.sparkvision.data.Datasets.readDescriptor(data.toString(), sc.hadoopConfiguration());
+        io.sparkvision.ingest.DatasetDescriptor d = io.sparkvision.data.Datasets.readDescriptor(data.toString(), sc.hadoopConfiguration());
         io.sparkvision.data.ImageDataset test = io.sparkvision.data.ImageDataset.load(sc, data.toString(), d, "test", 2, 0);
         double driverTop1 = new io.sparkvision.evaluate.DriverEvaluator(test.batches(50).collect(), d.classes(), 5).evaluate(m).top1Accuracy();
         test.release();
@@ -212,8 +212,8 @@ class TrainJobTest {
         // first (a Spark job), the error would be the missing manifest, not the empty split.
         Path only = work.resolve("train-only");
         Files.createDirectories(only);
-        io.sparkvision.data.DatasetDescriptor d = io.sparkvision.data.Datasets.readDescriptor(data.toString(), sc.hadoopConfiguration());
-        io.sparkvision.data.DatasetDescriptor trainOnly = new io.sparkvision.data.DatasetDescriptor(1, d.name(), d.classes(),
+        io.sparkvision.ingest.DatasetDescriptor d = io.sparkvision.data.Datasets.readDescriptor(data.toString(), sc.hadoopConfiguration());
+        io.sparkvision.ingest.DatasetDescriptor trainOnly = new io.sparkvision.ingest.DatasetDescriptor(1, d.name(), d.classes(),
                 d.channels(), d.height(), d.width(), Map.of("train", 1000L), Map.of("train", d.classCounts().get("train")),
                 d.mean(), d.std(), d.source(), d.contentHash(), "missing-manifest.csv", d.manifestHash(), d.ingestedAt(),
                 d.ingestFormat(), null, null);

@@ -1,5 +1,6 @@
 package io.sparkvision.model;
 
+import io.sparkvision.image.InputShape;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;

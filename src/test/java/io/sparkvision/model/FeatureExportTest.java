@@ -1,6 +1,7 @@
 package io.sparkvision.model;
 
 import io.sparkvision.TestSpark;
+import io.sparkvision.image.InputShape;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -25,7 +26,7 @@ class FeatureExportTest {
         InputShape in = new InputShape(1, 28, 28);
         Nd4j.getRandom().setSeed(4);
         INDArray images = Nd4j.rand(new int[] {6, 1, 28, 28});
-        INDArray features = Transfer.features(ModelRegistry.get("lenet5").build(in, 10, 1, new Sgd(0.1), 0), images);
+        INDArray features = Transfer.features(Architectures.get("lenet5").build(in, 10, 1, new Sgd(0.1), 0), images);
         List<String> ids = List.of("a", "b", "c", "d", "e", "f");
         String path = new File(dir, "features.parquet").getAbsolutePath();
         try (JavaSparkContext sc = TestSpark.local(2)) {

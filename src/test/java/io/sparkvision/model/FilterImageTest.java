@@ -1,7 +1,7 @@
 package io.sparkvision.model;
 
 import io.sparkvision.cli.Main;
-import io.sparkvision.io.ModelFiles;
+import io.sparkvision.image.InputShape;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.api.Model;
@@ -34,7 +34,7 @@ class FilterImageTest {
     void ninetySixRgbKernelsOfElevenByElevenFromTheCommandLine() throws Exception {
         // NiN's first layer is AlexNet's (96 kernels of 11x11x3, stride 4) without AlexNet's 17M-weight FC7 to
         // serialise (the zip write/read dominated this test with AlexNet); the rendering path is the same.
-        Model m = ModelRegistry.get("nin").build(new InputShape(3, 67, 67), 10, 1, new Sgd(0.1), 0);
+        Model m = Architectures.get("nin").build(new InputShape(3, 67, 67), 10, 1, new Sgd(0.1), 0);
         assertEquals(96 * 3 * 11 * 11 + 96, FilterImage.firstConv(m).numParams());
         File zip = save(m, "nin");
         File png = new File(dir, "out/filters.png");
@@ -64,7 +64,7 @@ class FilterImageTest {
 
     @Test
     void greyKernelsForOneChannelAndGraphsLoadToo() throws Exception {
-        File lenet = save(ModelRegistry.get("lenet5").build(new InputShape(1, 28, 28), 10, 1, new Sgd(0.1), 0), "lenet");
+        File lenet = save(Architectures.get("lenet5").build(new InputShape(1, 28, 28), 10, 1, new Sgd(0.1), 0), "lenet");
         BufferedImage img = FilterImage.render(ModelFiles.load(new Path(lenet.toURI()), new Configuration()));
         int s = FilterImage.scaleFor(5); // 10 px per weight
         // 6 kernels -> 3 columns x 2 rows
@@ -73,7 +73,7 @@ class FilterImageTest {
         assertTrue(!hasColour(img), "1-channel kernels are grey");
 
         // a graph (MobileNetV2, the smallest one to save): 32 kernels of 3x3x3 -> 6 columns x 6 rows, 16 px per weight
-        File mnv2 = save(ModelRegistry.get("mobilenetv2").build(new InputShape(3, 32, 32), 10, 1, new Sgd(0.1), 0), "mnv2");
+        File mnv2 = save(Architectures.get("mobilenetv2").build(new InputShape(3, 32, 32), 10, 1, new Sgd(0.1), 0), "mnv2");
         Model g = ModelFiles.load(new Path(mnv2.toURI()), new Configuration());
         assertInstanceOf(ComputationGraph.class, g);
         BufferedImage r = FilterImage.render(g);

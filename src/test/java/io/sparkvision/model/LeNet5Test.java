@@ -1,5 +1,6 @@
 package io.sparkvision.model;
 
+import io.sparkvision.image.InputShape;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -36,9 +37,10 @@ class LeNet5Test {
     }
 
     @Test
-    void registryNamesAndRejectsUnknownModels() {
-        assertEquals("lenet5", ModelRegistry.get("lenet5").name());
-        assertThrows(IllegalArgumentException.class, () -> ModelRegistry.get("lenet6"));
+    void architecturesNameAndRejectUnknownModels() {
+        assertEquals("lenet5", Architectures.get("lenet5").name());
+        assertEquals(io.sparkvision.config.Options.MODEL_NAME.choices(), Architectures.names(), "model.name's choices");
+        assertThrows(IllegalArgumentException.class, () -> Architectures.get("lenet6"));
     }
 
     @Test

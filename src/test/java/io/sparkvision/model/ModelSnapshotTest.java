@@ -1,5 +1,6 @@
 package io.sparkvision.model;
 
+import io.sparkvision.image.InputShape;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -16,13 +17,13 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 class ModelSnapshotTest {
     @Test
     void layerStackSnapshotKeepsParametersUpdaterStateAndCountersWhileTheOriginalTrainsOn() {
-        check(ModelRegistry.get("lenet5").build(new InputShape(1, 28, 28), 3, 1, new Adam(1e-2), 0),
+        check(Architectures.get("lenet5").build(new InputShape(1, 28, 28), 3, 1, new Adam(1e-2), 0),
                 new DataSet(Nd4j.rand(DataType.FLOAT, 4, 1, 28, 28), Nd4j.eye(3).getRows(0, 1, 2, 0).castTo(DataType.FLOAT)));
     }
 
     @Test
     void graphSnapshotKeepsParametersUpdaterStateAndCountersWhileTheOriginalTrainsOn() {
-        check(ModelRegistry.get("resnet18").build(new InputShape(3, 32, 32), 3, 1, new Adam(1e-2), 0),
+        check(Architectures.get("resnet18").build(new InputShape(3, 32, 32), 3, 1, new Adam(1e-2), 0),
                 new DataSet(Nd4j.rand(DataType.FLOAT, 4, 3, 32, 32), Nd4j.eye(3).getRows(0, 1, 2, 0).castTo(DataType.FLOAT)));
     }
 

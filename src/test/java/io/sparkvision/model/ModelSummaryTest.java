@@ -1,5 +1,6 @@
 package io.sparkvision.model;
 
+import io.sparkvision.image.InputShape;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.learning.config.Sgd;
 
@@ -15,7 +16,7 @@ class ModelSummaryTest {
 
     @Test
     void alexNet2012ShapesFollowThePaperInOrder() {
-        NetConf conf = ModelRegistry.get("alexnet2012").configure(IMAGENET, 1000, 1, new Sgd(0.1), 0);
+        NetConf conf = Architectures.get("alexnet2012").configure(IMAGENET, 1000, 1, new Sgd(0.1), 0);
         List<ModelStats.Row> rows = ModelStats.summary(conf);
         // The paper's HxWxC 55x55x96 -> 27x27x96 -> 27x27x256 -> 13x13x256 -> 13x13x384 -> 13x13x384 -> 13x13x256
         // -> 6x6x256, written CxHxW as the summary prints them; must appear as a subsequence, in this order.
@@ -39,7 +40,7 @@ class ModelSummaryTest {
 
     @Test
     void graphSummariesCoverEveryVertexAndSumToTheCount() {
-        NetConf conf = ModelRegistry.get("resnet18").configure(IMAGENET, 1000, 1, new Sgd(0.1), 0);
+        NetConf conf = Architectures.get("resnet18").configure(IMAGENET, 1000, 1, new Sgd(0.1), 0);
         List<ModelStats.Row> rows = ModelStats.summary(conf);
         assertEquals(conf.graph().getVertices().size(), rows.size());
         long p = 0, macs = 0;

@@ -1,5 +1,6 @@
 package io.sparkvision.model;
 
+import io.sparkvision.image.InputShape;
 import org.deeplearning4j.nn.api.Model;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -43,7 +44,7 @@ class ModelZooParamCountTest {
             "mobilenetv2, 3504872, torchvision mobilenet_v2",
     })
     void publishedCounts(String name, long expected, String source) {
-        NetConf conf = ModelRegistry.get(name).configure(IMAGENET, 1000, 1, new Sgd(0.1), 0);
+        NetConf conf = Architectures.get(name).configure(IMAGENET, 1000, 1, new Sgd(0.1), 0);
         assertEquals(expected, ModelStats.params(conf), name + ", expected from " + source);
     }
 
@@ -55,7 +56,7 @@ class ModelZooParamCountTest {
                 + (384 * 3 * 3 * 384 + 384) + (384 * 3 * 3 * 256 + 256);
         long fc = (256 * 6 * 6 * 4096 + 4096) + (4096 * 4096 + 4096) + (4096 * 1000 + 1000);
         assertEquals(62_378_344, conv + fc);
-        assertEquals(conv + fc, ModelStats.params(ModelRegistry.get("alexnet2012").configure(IMAGENET, 1000, 1, new Sgd(0.1), 0)));
+        assertEquals(conv + fc, ModelStats.params(Architectures.get("alexnet2012").configure(IMAGENET, 1000, 1, new Sgd(0.1), 0)));
     }
 
     @Test
@@ -97,7 +98,7 @@ class ModelZooParamCountTest {
     @Test
     void initialisedWeightsGiveTheSameCountOnceBatchNormStatisticsAreRemoved() {
         for (String name : new String[] {"resnet50", "googlenet", "mobilenetv1", "alexnet2012"}) {
-            Architecture a = ModelRegistry.get(name);
+            Architecture a = Architectures.get(name);
             Model m = a.build(IMAGENET, 1000, 1, new Sgd(0.1), 0);
             long fromConf = ModelStats.params(a.configure(IMAGENET, 1000, 1, new Sgd(0.1), 0));
             assertEquals(fromConf, ModelStats.params(m), name);
@@ -105,14 +106,14 @@ class ModelZooParamCountTest {
             else assertTrue(ModelStats.batchNormStatistics(m) > 0, name + " has BN statistics DL4J counts");
         }
         // ResNet-50: DL4J's numParams() = 25,557,032 learned + 2 x 26,560 BN channels' mean and variance.
-        Model r50 = ModelRegistry.get("resnet50").build(IMAGENET, 1000, 1, new Sgd(0.1), 0);
+        Model r50 = Architectures.get("resnet50").build(IMAGENET, 1000, 1, new Sgd(0.1), 0);
         assertEquals(2 * 26_560, ModelStats.batchNormStatistics(r50));
     }
 
     @Test
     void tooSmallInputsAreRejectedNamingModelAndMinimum() {
-        for (String name : ModelRegistry.names()) {
-            Architecture a = ModelRegistry.get(name);
+        for (String name : Architectures.names()) {
+            Architecture a = Architectures.get(name);
             InputShape min = a.minimumInput();
             InputShape below = new InputShape(3, min.height() - 1, min.width() - 1);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

@@ -1,5 +1,6 @@
 package io.sparkvision.model;
 
+import io.sparkvision.image.InputShape;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -25,13 +26,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ModelZooSmokeTest {
     static List<String> names() {
-        return ModelRegistry.names();
+        return Architectures.names();
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("names")
     void buildsFitsOneStepAndPredicts(String name) {
-        Architecture a = ModelRegistry.get(name);
+        Architecture a = Architectures.get(name);
         InputShape in = new InputShape(3, a.minimumInput().height(), a.minimumInput().width());
         // Adam bounds each step by its learning rate: with batch 2 and a 1x1 last stage, BatchNorm's backward pass
         // divides by a tiny batch variance and plain SGD steps explode (a property of the batch, not of the nets).

@@ -1,5 +1,6 @@
 package io.sparkvision.model;
 
+import io.sparkvision.image.InputShape;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
 import org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer;

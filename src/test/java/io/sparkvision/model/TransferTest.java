@@ -1,6 +1,6 @@
 package io.sparkvision.model;
 
-import io.sparkvision.io.ModelFiles;
+import io.sparkvision.image.InputShape;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.api.Model;
@@ -46,7 +46,7 @@ class TransferTest {
     @Test
     void leNetFineTunedToThreeClassesKeepsFrozenLayers() throws Exception {
         InputShape in = new InputShape(1, 28, 28);
-        MultiLayerNetwork base = (MultiLayerNetwork) ModelRegistry.get("lenet5").build(in, 10, 1, new Sgd(0.1), 0);
+        MultiLayerNetwork base = (MultiLayerNetwork) Architectures.get("lenet5").build(in, 10, 1, new Sgd(0.1), 0);
         base.fit(batch(8, in, 10, 1)); // "pretrained"
         Model loaded = saveAndReload(base, "lenet");
         MultiLayerNetwork tuned = (MultiLayerNetwork) Transfer.fineTune(loaded, 3, "s4", new Adam(1e-2), 5);
@@ -67,7 +67,7 @@ class TransferTest {
     @Test
     void resNet18GraphFineTunedToFiveClassesKeepsFrozenStages() throws Exception {
         InputShape in = new InputShape(3, 32, 32);
-        Model loaded = saveAndReload(ModelRegistry.get("resnet18").build(in, 10, 1, new Sgd(0.1), 0), "resnet18");
+        Model loaded = saveAndReload(Architectures.get("resnet18").build(in, 10, 1, new Sgd(0.1), 0), "resnet18");
         ComputationGraph tuned = (ComputationGraph) Transfer.fineTune(loaded, 5, "layer3.1.relu", new Adam(1e-3), 5);
         String[] frozen = {"conv1.conv", "conv1.bn", "layer3.1.2.conv", "layer3.1.2.bn", "layer3.0.downsample.conv"};
         INDArray[] before = new INDArray[frozen.length];
@@ -86,10 +86,10 @@ class TransferTest {
     @Test
     void featureWidthsOfOtherFamilies() {
         InputShape in = new InputShape(3, 32, 32);
-        Model g = ModelRegistry.get("googlenet").build(in, 10, 1, new Sgd(0.1), 0);
+        Model g = Architectures.get("googlenet").build(in, 10, 1, new Sgd(0.1), 0);
         assertArrayEquals(new long[] {2, 1024}, Transfer.features(g, batch(2, in, 10, 0).getFeatures()).shape());
         // All-CNN-C's classifier is its last 1x1 conv: the features are conv8's 192 channels, averaged over space
-        Model a = ModelRegistry.get("allcnnc").build(in, 10, 1, new Sgd(0.1), 0);
+        Model a = Architectures.get("allcnnc").build(in, 10, 1, new Sgd(0.1), 0);
         assertEquals("conv9", Transfer.classifier(a));
         assertArrayEquals(new long[] {2, 192}, Transfer.features(a, batch(2, in, 10, 0).getFeatures()).shape());
     }

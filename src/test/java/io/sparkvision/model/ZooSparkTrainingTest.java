@@ -3,6 +3,7 @@ package io.sparkvision.model;
 import io.sparkvision.TestSpark;
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.train.TrainingMasters;
+import io.sparkvision.image.InputShape;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
@@ -43,7 +44,7 @@ class ZooSparkTrainingTest {
 
     @Test
     void googLeNetTrainsOnSpark() {
-        Architecture g = ModelRegistry.get("googlenet");
+        Architecture g = Architectures.get("googlenet");
         trainOnSpark("googlenet", new InputShape(3, g.minimumInput().height(), g.minimumInput().width()));
     }
 
@@ -56,7 +57,7 @@ class ZooSparkTrainingTest {
             for (int r = 0; r < batch; r++) y.putScalar(r, (i * batch + r) % classes, 1.0);
             data.add(new DataSet(Nd4j.rand(new int[] {batch, in.channels(), in.height(), in.width()}), y));
         }
-        ComputationGraph net = (ComputationGraph) ModelRegistry.get(name).build(in, classes, 3, new Adam(1e-3), 0);
+        ComputationGraph net = (ComputationGraph) Architectures.get(name).build(in, classes, 3, new Adam(1e-3), 0);
         INDArray initial = net.params().dup();
         JobConfig cfg = JobConfig.fromString("train{batch-size-per-worker=4, averaging-frequency=2}");
         SparkComputationGraph spark = new SparkComputationGraph(sc, net, TrainingMasters.create(cfg, 2));

@@ -1,7 +1,7 @@
 package io.sparkvision.train;
 
-import io.sparkvision.model.InputShape;
-import io.sparkvision.model.ModelRegistry;
+import io.sparkvision.image.InputShape;
+import io.sparkvision.model.Architectures;
 import org.deeplearning4j.nn.api.Model;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.learning.config.Adam;
@@ -22,9 +22,9 @@ class RoundSizingTest {
 
     @Test
     void updaterStateIsTwoValuesPerParameterForAdamOneForNesterovNoneForSgd() {
-        Model adam = ModelRegistry.get("lenet5").build(LENET_IN, 10, 1, new Adam(1e-3), 0);
-        Model nesterov = ModelRegistry.get("lenet5").build(LENET_IN, 10, 1, new Nesterovs(0.01, 0.9), 0);
-        Model sgd = ModelRegistry.get("lenet5").build(LENET_IN, 10, 1, new Sgd(0.01), 0);
+        Model adam = Architectures.get("lenet5").build(LENET_IN, 10, 1, new Adam(1e-3), 0);
+        Model nesterov = Architectures.get("lenet5").build(LENET_IN, 10, 1, new Nesterovs(0.01, 0.9), 0);
+        Model sgd = Architectures.get("lenet5").build(LENET_IN, 10, 1, new Sgd(0.01), 0);
         assertEquals(2 * adam.numParams(), RoundSizing.updaterStateLength(adam));
         assertEquals(nesterov.numParams(), RoundSizing.updaterStateLength(nesterov));
         assertEquals(0, RoundSizing.updaterStateLength(sgd));
@@ -32,7 +32,7 @@ class RoundSizingTest {
 
     @Test
     void batchNormStatisticsHaveNoUpdaterStateButAreShipped() {
-        Model net = ModelRegistry.get("resnet18").build(new InputShape(3, 32, 32), 10, 1, new Adam(1e-3), 0);
+        Model net = Architectures.get("resnet18").build(new InputShape(3, 32, 32), 10, 1, new Adam(1e-3), 0);
         long stats = io.sparkvision.model.ModelStats.batchNormStatistics(net);
         assertTrue(stats > 0);
         assertEquals(2 * (net.numParams() - stats), RoundSizing.updaterStateLength(net));
@@ -57,7 +57,7 @@ class RoundSizingTest {
      */
     @Test
     void alexNetWithAdamMatchesTheIssuesFailureAndIsCaught() {
-        Model net = ModelRegistry.get("alexnet2012").build(IMAGENET, 8, 1, new Adam(1e-3), 0);
+        Model net = Architectures.get("alexnet2012").build(IMAGENET, 8, 1, new Adam(1e-3), 0);
         RoundSizing s = RoundSizing.of(net, IMAGENET, setup("parameter-averaging", 2, 2, true));
         assertEquals(2, s.resultsAtDriver());
         double predictedMiB = s.resultBytesAtDriver() / (double) MIB;
@@ -87,13 +87,55 @@ class RoundSizingTest {
         assertEquals(s.broadcast(), paramsOnly.broadcast(), "the driver broadcasts its updater state either way");
     }
 
+    /**
+     * The matrix's observation: AlexNet-2012 (3 classes, Nesterov) with one worker per executor ran green with 4 GB
+     * executors and died with OutOfMemoryError serialising round 2's 0.47 GB result with 2.3 GB executors, whose live
+     * bytes (~2.2 GB: two broadcasts, two serialized copies of the result) look as if they fit. On the 2 MiB G1
+     * regions of both heaps each 1 MiB result chunk is humongous and takes 2 MiB, each 4 MiB broadcast piece 6 MiB.
+     */
+    @Test
+    void executorHeapCountsSerializedResultsAsG1HoldsThem() {
+        Model net = Architectures.get("alexnet2012").build(IMAGENET, 3, 1, new Nesterovs(1e-3, 0.9), 0);
+        RoundSizing s = RoundSizing.of(net, IMAGENET, setup("parameter-averaging", 2, 2, true));
+        long r = s.toDriverPerWorker();
+        assertEquals(8 * net.numParams(), r);
+        assertEquals(r, s.broadcast());
+
+        assertEquals(2 * MIB, ExecutorHeap.ergonomicRegion(2355 * MIB));
+        assertEquals(2 * MIB, ExecutorHeap.ergonomicRegion(4 * GIB));
+        assertEquals(4 * MIB, ExecutorHeap.ergonomicRegion(6 * GIB));
+        assertEquals(MIB, ExecutorHeap.ergonomicRegion(GIB));
+        assertEquals(2 * MIB, ExecutorHeap.occupied(MIB, 2 * MIB), "a 1 MiB chunk is humongous on 2 MiB regions");
+        assertEquals(6 * MIB, ExecutorHeap.occupied(4 * MIB, 2 * MIB), "a 4 MiB piece takes three 2 MiB regions");
+        assertEquals(MIB + 16, ExecutorHeap.occupied(MIB, 16 * MIB), "no waste on 16 MiB regions");
+
+        long chunks = (r + MIB - 1) / MIB, pieces = (r + 4 * MIB - 1) / (4 * MIB);
+        long expected = RoundSizing.EXECUTOR_BASELINE + 2 * pieces * 6 * MIB + 2 * chunks * 2 * MIB;
+        assertEquals(expected, ExecutorHeap.needed(s, 2 * MIB), 16 * MIB, "the last, partial chunk and piece may be smaller");
+        assertTrue(ExecutorHeap.needed(s, 2 * MIB) > 2355 * MIB, "2.3 GB executors died");
+        assertTrue(ExecutorHeap.needed(s, 2 * MIB) < 4 * GIB, "4 GB executors ran green");
+        assertTrue(s.executorHeap() < 2355 * MIB, "the live bytes alone looked as if they fit");
+
+        // The check stops before any Spark work, naming the heap and the region flag that removes the waste.
+        MemoryLimits small = new MemoryLimits("local-cluster[2,1,2355]", false, 2, 6 * GIB, 8 * GIB, GIB, GIB, false,
+                2355 * MIB, 3 * GIB, 0, false, ExecutorHeap.region("-Dx=1", 2355 * MIB), false);
+        SizingCheck.Verdict v = SizingCheck.judge(s, small);
+        assertFalse(v.fits());
+        assertTrue(v.fixes().contains("--conf spark.executor.memory=4g"), v.fixes().toString());
+        assertTrue(v.fixes().stream().anyMatch(f -> f.contains("spark.executor.memory=3g with -XX:G1HeapRegionSize=16m")), v.fixes().toString());
+        MemoryLimits bigRegions = new MemoryLimits("local-cluster[2,1,3072]", false, 2, 6 * GIB, 8 * GIB, GIB, GIB, false,
+                3 * GIB, 3 * GIB, 0, false, ExecutorHeap.region("-XX:G1HeapRegionSize=16m", 3 * GIB), true);
+        assertTrue(SizingCheck.judge(s, bigRegions).fits(), SizingCheck.judge(s, bigRegions).problems().toString());
+        assertEquals(16 * MIB, ExecutorHeap.region("-XX:G1HeapRegionSize=4m -XX:G1HeapRegionSize=16M", GIB));
+    }
+
     @Test
     void executorShortOfMemoryGetsTheExactKeys() {
-        Model net = ModelRegistry.get("lenet5").build(LENET_IN, 10, 1, new Adam(1e-3), 0);
+        Model net = Architectures.get("lenet5").build(LENET_IN, 10, 1, new Adam(1e-3), 0);
         RoundSizing s = RoundSizing.of(net, LENET_IN, setup("gradient-sharing", 2, 2, true));
         assertTrue(s.meshBytesPerIteration() > 0);
         assertEquals(4 * RoundSizing.updaterStateLength(net), s.toDriverPerWorker(), "gradient sharing returns updater state only");
-        MemoryLimits yarn = new MemoryLimits("yarn", false, 2, 8 * GIB, 8 * GIB, GIB, GIB, false, 64 * MIB, MIB, MIB, true);
+        MemoryLimits yarn = new MemoryLimits("yarn", false, 2, 8 * GIB, 8 * GIB, GIB, GIB, false, 64 * MIB, MIB, MIB, true, MIB, false);
         List<String> fixes = SizingCheck.judge(s, yarn).fixes();
         assertTrue(fixes.stream().anyMatch(f -> f.startsWith("--conf spark.executor.memory=")), fixes.toString());
         assertTrue(fixes.stream().anyMatch(f -> f.startsWith("--conf spark.executor.memoryOverhead=")), fixes.toString());
@@ -102,7 +144,7 @@ class RoundSizingTest {
 
     @Test
     void gpuMemoryIsReportedOnlyForGpuExecutors() {
-        Model net = ModelRegistry.get("lenet5").build(LENET_IN, 10, 1, new Adam(1e-3), 0);
+        Model net = Architectures.get("lenet5").build(LENET_IN, 10, 1, new Adam(1e-3), 0);
         RoundSizing.Setup cpu = setup("parameter-averaging", 2, 2, true);
         RoundSizing.Setup gpu = new RoundSizing.Setup(cpu.master(), cpu.workers(), cpu.executors(), cpu.batch(), cpu.evalBatch(),
                 cpu.trainExamples(), cpu.inputValues(), cpu.aggregationDepth(), cpu.averageUpdater(), true);
@@ -126,6 +168,6 @@ class RoundSizingTest {
 
     private static MemoryLimits limits(long driverHeap, long maxResultSize, boolean setByUser) {
         return new MemoryLimits("local-cluster[2,1,4096]", false, 2, driverHeap, 8 * GIB, maxResultSize, maxResultSize, setByUser,
-                8 * GIB, 8 * GIB, 0, false);
+                8 * GIB, 8 * GIB, 0, false, ExecutorHeap.ergonomicRegion(8 * GIB), false);
     }
 }

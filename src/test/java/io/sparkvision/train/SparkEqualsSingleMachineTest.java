@@ -2,9 +2,9 @@ package io.sparkvision.train;
 
 import io.sparkvision.TestSpark;
 import io.sparkvision.config.JobConfig;
-import io.sparkvision.model.InputShape;
+import io.sparkvision.image.InputShape;
 import io.sparkvision.model.LeNet5;
-import io.sparkvision.model.ModelRegistry;
+import io.sparkvision.model.Architectures;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
@@ -117,7 +117,7 @@ class SparkEqualsSingleMachineTest {
         int workers = 2, batch = 8, steps = 3;
         List<DataSet> data = minibatches(workers * steps, batch, 777);
         JobConfig cfg = job("adam", 0.01, batch, 1);
-        MultiLayerNetwork reference = (MultiLayerNetwork) ModelRegistry.get("lenet5").build(SHAPE, 10, 7, LearningRates.updater(cfg), 0);
+        MultiLayerNetwork reference = (MultiLayerNetwork) Architectures.get("lenet5").build(SHAPE, 10, 7, LearningRates.updater(cfg), 0);
         MultiLayerNetwork combined = reference.clone();
         MultiLayerNetwork distributed;
         try (JavaSparkContext sc = TestSpark.local(workers)) {

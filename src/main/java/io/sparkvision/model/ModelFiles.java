@@ -1,7 +1,8 @@
-package io.sparkvision.io;
+package io.sparkvision.model;
 
 import io.sparkvision.util.Hashing;
 import io.sparkvision.util.Json;
+import io.sparkvision.io.HadoopFs;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.api.Model;
@@ -43,23 +44,32 @@ public final class ModelFiles {
     }
 
     /**
-     * A model registry directory (one with a {@code current} pointer, see the retrain job) stands for its production
-     * model, so scoring jobs can say {@code --model hdfs://.../registry} and follow promotions; any other path is
-     * itself.
+     * A model pointer: a directory holding a {@code current} JSON file whose {@code "model"} names a model zip. The
+     * model registry of the retrain job (retrain.Registry) publishes its production model this way, so scoring jobs
+     * can say {@code --model hdfs://.../registry} and follow promotions. The format is defined here, where it is
+     * read; the registry writes it through these names.
      */
+    public static final String POINTER_FILE = "current";
+    /** The pointer's field naming the model zip's URI. */
+    public static final String POINTER_MODEL = "model";
+
+    /** The model a pointer directory names (see {@link #POINTER_FILE}); any other path is itself. */
     @SuppressWarnings("unchecked")
-    public static Path resolve(Path zipOrRegistry, Configuration conf) throws IOException {
-        if (zipOrRegistry.getName().endsWith(".zip")) return zipOrRegistry;
-        Path pointer = new Path(zipOrRegistry, "current");
-        if (!HadoopFs.exists(pointer, conf) || !HadoopFs.fs(zipOrRegistry, conf).getFileStatus(zipOrRegistry).isDirectory()) {
-            return zipOrRegistry;
+    public static Path resolve(Path zipOrPointer, Configuration conf) throws IOException {
+        if (zipOrPointer.getName().endsWith(".zip")) return zipOrPointer;
+        Path pointer = new Path(zipOrPointer, POINTER_FILE);
+        if (!HadoopFs.exists(pointer, conf) || !HadoopFs.fs(zipOrPointer, conf).getFileStatus(zipOrPointer).isDirectory()) {
+            return zipOrPointer;
         }
-        Object model = Json.read(HadoopFs.readString(pointer, conf), Map.class).get("model");
-        if (model == null) throw new IllegalArgumentException(pointer + " names no model; it is not a sparkvision registry pointer");
+        Object model = Json.read(HadoopFs.readString(pointer, conf), Map.class).get(POINTER_MODEL);
+        if (model == null) {
+            throw new IllegalArgumentException(pointer + " names no model (no \"" + POINTER_MODEL
+                    + "\"); it is not a sparkvision model pointer");
+        }
         return HadoopFs.path(String.valueOf(model));
     }
 
-    /** Restores a layer stack or a graph, with its updater state, whichever the zip holds (or a registry's current model). */
+    /** Restores a layer stack or a graph, with its updater state, whichever the zip holds (or the model a pointer directory names). */
     public static Model load(Path zip, Configuration conf) throws IOException {
         zip = resolve(zip, conf);
         if (!HadoopFs.exists(zip, conf)) throw new IllegalArgumentException("model " + zip + " does not exist");

@@ -1,8 +1,7 @@
-package io.sparkvision.data;
+package io.sparkvision.image;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import io.sparkvision.model.InputShape;
 
 import java.io.Serializable;
 import java.util.Locale;
@@ -54,37 +53,33 @@ public record ImagePreparation(@JsonProperty("size") int size, @JsonProperty("re
     }
 
     /**
-     * The dataset's recorded preparation, or the defaults for its geometry (IDX datasets, datasets ingested before
-     * it was recorded); null for a non-square dataset that records none, which has no default.
-     */
-    public static ImagePreparation of(DatasetDescriptor d) {
-        if (d.preparation() != null) return d.preparation();
-        return d.width() == d.height() ? defaults(d.width(), d.channels()) : null;
-    }
-
-    /**
      * The preparation a model's metadata ({@code model.json}'s "preparation") records, checked against its input
      * shape; the defaults for that shape when absent (models trained before it was recorded).
      */
     public static ImagePreparation ofModel(Map<String, Object> meta, InputShape shape, String where) {
-        Object p = meta.get("preparation");
-        ImagePreparation prep;
-        if (p == null) {
+        ImagePreparation prep = recordedIn(meta, where);
+        if (prep == null) {
             requireSquare(shape.width(), shape.height(), where);
             prep = defaults(shape.width(), shape.channels());
-        } else if (p instanceof Map<?, ?> m && m.get("size") instanceof Number size && m.get("channels") instanceof Number ch) {
-            try {
-                prep = new ImagePreparation(size.intValue(), String.valueOf(m.get("resize")), ch.intValue(), String.valueOf(m.get("background")));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(where + ": " + e.getMessage());
-            }
-        } else {
-            throw new IllegalArgumentException(where + ": \"preparation\" must be an object with size, resize, channels, background; got " + p);
         }
         if (prep.size != shape.width() || prep.size != shape.height() || prep.channels != shape.channels()) {
             throw new IllegalArgumentException(where + ": preparation " + prep + " does not produce the model's input " + shape);
         }
         return prep;
+    }
+
+    /** The preparation {@code meta} ("preparation" of model.json) records, or null when it records none. */
+    public static ImagePreparation recordedIn(Map<String, Object> meta, String where) {
+        Object p = meta == null ? null : meta.get("preparation");
+        if (p == null) return null;
+        if (p instanceof Map<?, ?> m && m.get("size") instanceof Number size && m.get("channels") instanceof Number ch) {
+            try {
+                return new ImagePreparation(size.intValue(), String.valueOf(m.get("resize")), ch.intValue(), String.valueOf(m.get("background")));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(where + ": " + e.getMessage());
+            }
+        }
+        throw new IllegalArgumentException(where + ": \"preparation\" must be an object with size, resize, channels, background; got " + p);
     }
 
     private static void requireSquare(int width, int height, String where) {

@@ -1,10 +1,12 @@
-package io.sparkvision.io;
+package io.sparkvision.train;
 
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import io.sparkvision.model.Models;
+import io.sparkvision.model.ModelFiles;
+import io.sparkvision.io.HadoopFs;
 import org.deeplearning4j.nn.api.Model;
 
 import java.io.IOException;

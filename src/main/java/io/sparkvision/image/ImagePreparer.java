@@ -1,7 +1,6 @@
-package io.sparkvision.data;
+package io.sparkvision.image;
 
 import com.twelvemonkeys.imageio.stream.ByteArrayImageInputStream;
-import io.sparkvision.model.InputShape;
 
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReadParam;

@@ -1,4 +1,4 @@
-package io.sparkvision.data;
+package io.sparkvision.image;
 
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;

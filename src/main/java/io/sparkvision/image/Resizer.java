@@ -1,4 +1,4 @@
-package io.sparkvision.data;
+package io.sparkvision.image;
 
 /**
  * Resampling on interleaved 8-bit pixels, separable: area averaging when shrinking (every source pixel

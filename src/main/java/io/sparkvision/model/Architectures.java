@@ -1,5 +1,7 @@
 package io.sparkvision.model;
 
+import io.sparkvision.config.Options;
+
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -7,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 
 /** The architectures the product can build, by the names job files use. */
-public final class ModelRegistry {
+public final class Architectures {
     private static final Map<String, Architecture> BY_NAME = new LinkedHashMap<>();
 
     static {
@@ -23,9 +25,15 @@ public final class ModelRegistry {
         register(new MobileNetV1());
         register(new MobileNetV2());
         register(new AllCnnC());
+        // model.name's choices are spelled in config (which sits below this package): a job file must be able to
+        // name every architecture and nothing else.
+        if (!names().equals(Options.MODEL_NAME.choices())) {
+            throw new IllegalStateException("config.Options.MODEL_NAME lists " + Options.MODEL_NAME.choices()
+                    + " but model.Architectures builds " + names() + "; make the two lists equal");
+        }
     }
 
-    private ModelRegistry() {
+    private Architectures() {
     }
 
     private static void register(Architecture a) {

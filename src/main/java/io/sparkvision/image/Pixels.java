@@ -1,4 +1,4 @@
-package io.sparkvision.data;
+package io.sparkvision.image;
 
 import javax.imageio.ImageIO;
 import javax.imageio.ImageWriter;

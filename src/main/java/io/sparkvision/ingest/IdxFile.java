@@ -1,4 +1,4 @@
-package io.sparkvision.data;
+package io.sparkvision.ingest;
 
 import java.io.DataInputStream;
 import java.io.IOException;

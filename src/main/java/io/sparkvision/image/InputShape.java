@@ -1,4 +1,4 @@
-package io.sparkvision.model;
+package io.sparkvision.image;
 
 /** Channels x height x width of the images a network takes, as in {@code --input 3x224x224}. */
 public record InputShape(int channels, int height, int width) implements java.io.Serializable {

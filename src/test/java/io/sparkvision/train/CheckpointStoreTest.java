@@ -1,7 +1,8 @@
-package io.sparkvision.io;
+package io.sparkvision.train;
 
-import io.sparkvision.model.InputShape;
+import io.sparkvision.image.InputShape;
 import io.sparkvision.model.LeNet5;
+import io.sparkvision.io.HadoopFs;
 import org.apache.hadoop.conf.Configuration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,6 @@
-package io.sparkvision.data;
+package io.sparkvision.ingest;
 
+import io.sparkvision.image.ImagePreparation;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
@@ -80,5 +81,14 @@ public record DatasetDescriptor(
     public long count(String split) {
         Long n = splits.get(split);
         return n == null ? 0 : n;
+    }
+
+    /**
+     * The recorded preparation, or the defaults for this geometry (IDX datasets, datasets ingested before it was
+     * recorded); null for a non-square dataset that records none, which has no default.
+     */
+    public ImagePreparation preparationOrDefaults() {
+        if (preparation() != null) return preparation();
+        return width() == height() ? ImagePreparation.defaults(width(), channels()) : null;
     }
 }

@@ -1,7 +1,6 @@
-package io.sparkvision.data;
+package io.sparkvision.image;
 
 import io.sparkvision.ingest.Jpegs;
-import io.sparkvision.model.InputShape;
 import io.sparkvision.util.Json;
 import org.junit.jupiter.api.Test;
 

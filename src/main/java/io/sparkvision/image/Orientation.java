@@ -1,4 +1,4 @@
-package io.sparkvision.data;
+package io.sparkvision.image;
 
 /**
  * EXIF orientation of JPEGs from phones and cameras. Readers return the stored pixels; without this a portrait

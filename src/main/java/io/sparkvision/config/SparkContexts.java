@@ -1,7 +1,5 @@
-package io.sparkvision.util;
+package io.sparkvision.config;
 
-import io.sparkvision.config.JobConfig;
-import io.sparkvision.config.Options;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 
@@ -11,9 +9,8 @@ import org.apache.spark.api.java.JavaSparkContext;
  * are set here so both paths behave the same.
  */
 public final class SparkContexts {
-    /** JVM flags executors need: oneDNN helpers on (see org.nd4j.nativeblas.Nd4jCpu), Aeron timeout for gradient sharing. */
-    public static final String EXECUTOR_FLAGS = "-Dorg.eclipse.deeplearning4j.helpers.disable=false "
-            + "-Daeron.publication.unblock.timeout=60000000000 -Djava.awt.headless=true";
+    /** The executors' default Java options: {@link JvmFlags#EXECUTOR} (from conf/jvm-flags.properties). */
+    public static final String EXECUTOR_FLAGS = JvmFlags.EXECUTOR;
 
     private SparkContexts() {
     }
@@ -23,8 +20,6 @@ public final class SparkContexts {
         if (!conf.contains("spark.master")) conf.setMaster(job.get(Options.SPARK_MASTER));
         String app = job.get(Options.SPARK_APP_NAME);
         conf.setAppName(app.isBlank() ? "sparkvision-" + jobName : app);
-        // ImageDataset reads augment.* from here: the executors' side of the train job has no JobConfig.
-        io.sparkvision.augment.AugmentSettings.toSparkConf(job, conf);
         applyDefaults(conf);
         return new JavaSparkContext(conf);
     }

@@ -1,4 +1,4 @@
-package io.sparkvision.data;
+package io.sparkvision.ingest;
 
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.io.SerializableHadoopConf;

@@ -1,4 +1,4 @@
-package io.sparkvision.data;
+package io.sparkvision.image;
 
 import java.util.List;
 import java.util.Locale;

@@ -1,0 +1,108 @@
+package io.sparkvision.train;
+
+import org.apache.spark.SparkEnv;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.spark.parameterserver.pw.SharedTrainingWrapper;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.parameterserver.distributed.v2.ModelParameterServer;
+import org.nd4j.parameterserver.distributed.v2.transport.UpdatesHandler;
+import scala.Tuple2;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.reflect.Field;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+/**
+ * Gradient sharing's trained model lives on the executors. DL4J keeps each executor's network inside its
+ * {@link SharedTrainingWrapper} singleton for the whole run and never sends its parameters back: the driver's network
+ * is only a "silent" mesh node that applies the updates it happens to receive (32 at a time), so it trails the
+ * workers (measured: a whole epoch behind, or not moving at all). This brings each executor's actual parameters to
+ * the driver after a fit, one task per executor, so that what is evaluated, checkpointed and saved is what trained.
+ */
+public final class WorkerModels {
+    private WorkerModels() {
+    }
+
+    /** The executors' parameter vectors after a gradient-sharing fit, by executor id. */
+    public static Map<String, INDArray> collect(JavaSparkContext sc, int workers) {
+        Map<String, INDArray> byExecutor = new LinkedHashMap<>();
+        // One task per executor is what the scheduler does with one free core each; a task that lands on an executor
+        // already read is harmless, and a missing one is asked again.
+        for (int attempt = 0; attempt < 3 && byExecutor.size() < workers; attempt++) {
+            List<Tuple2<String, byte[]>> got = sc.parallelize(IntStream.range(0, workers).boxed().toList(), workers)
+                    .mapPartitions(ignored -> localParams().iterator()).collect();
+            for (Tuple2<String, byte[]> t : got) byExecutor.putIfAbsent(t._1(), fromBytes(t._2()));
+        }
+        return byExecutor;
+    }
+
+    /** The element-wise mean of the copies (they differ little: every worker applies every shared update). */
+    public static INDArray mean(Map<String, INDArray> copies) {
+        INDArray sum = null;
+        for (INDArray p : copies.values()) sum = sum == null ? p.dup() : sum.addi(p);
+        return sum == null ? null : sum.divi(copies.size());
+    }
+
+    /**
+     * Relative spread of the copies: the largest L2 distance of a copy from their mean over the mean's L2 norm
+     * (0 = identical workers).
+     */
+    public static double spread(Map<String, INDArray> copies, INDArray mean) {
+        double norm = mean.norm2Number().doubleValue(), worst = 0;
+        for (INDArray p : copies.values()) worst = Math.max(worst, p.distance2(mean));
+        return norm == 0 ? 0 : worst / norm;
+    }
+
+    /**
+     * Makes the driver's network the given parameters. The driver's mesh node first applies the updates it still
+     * holds (so none is applied later on top of parameters that already contain it).
+     */
+    public static void adopt(Model driverNetwork, INDArray params) {
+        for (UpdatesHandler h : driverUpdateHandlers()) {
+            if (h instanceof org.deeplearning4j.spark.parameterserver.networking.v2.UpdatesConsumer c) c.flush();
+        }
+        driverNetwork.params().assign(params);
+    }
+
+    /** Runs on an executor: its gradient-sharing network's parameters, or nothing if it trained none. */
+    private static List<Tuple2<String, byte[]>> localParams() throws ReflectiveOperationException {
+        Field instance = SharedTrainingWrapper.class.getDeclaredField("INSTANCE");
+        instance.setAccessible(true);
+        Field original = SharedTrainingWrapper.class.getDeclaredField("originalModel");
+        original.setAccessible(true);
+        Model m = (Model) original.get(instance.get(null));
+        if (m == null) return Collections.emptyList();
+        return List.of(new Tuple2<>(SparkEnv.get().executorId(), toBytes(m.params())));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<UpdatesHandler> driverUpdateHandlers() {
+        try {
+            Field f = ModelParameterServer.class.getDeclaredField("updatesSubscribers");
+            f.setAccessible(true);
+            return new ArrayList<>((List<UpdatesHandler>) f.get(ModelParameterServer.getInstance()));
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("DL4J's ModelParameterServer changed: no updatesSubscribers", e);
+        }
+    }
+
+    private static byte[] toBytes(INDArray a) {
+        try {
+            return Nd4j.toByteArray(a);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static INDArray fromBytes(byte[] b) {
+        return Nd4j.fromByteArray(b);
+    }
+}
