@@ -256,6 +256,10 @@ public final class TrainBenchmark {
                             : String.format(Locale.ROOT, "a round needs ~%.1f GB of driver heap for %d workers' results (have %.1f GB)",
                                     2.0 * (s.workers() + 1) * bytesPerWorker / 1e9, s.workers(), Runtime.getRuntime().maxMemory() / 1e9));
             return new SparkResult(name, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, why);
+        } finally {
+            // As the train job does: DL4J's parameter server (Aeron media driver, transport thread pools) is left
+            // running by the master after a gradient-sharing fit.
+            if (master.equals("gradient-sharing")) TrainingMasters.stopGradientSharing();
         }
     }
 

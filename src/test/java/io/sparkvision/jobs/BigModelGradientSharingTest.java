@@ -126,7 +126,7 @@ class BigModelGradientSharingTest {
         double before = BigModelMatrixTest.score(initial, seen), after = BigModelMatrixTest.score(trained, seen);
         assertTrue(Double.isFinite(after) && after < before, model + ": loss on repeated training images " + before + " -> " + after);
 
-        CheckpointStore store = new CheckpointStore(out.resolve("checkpoints").toString(), hadoop, 3, "top1Accuracy");
+        CheckpointStore store = new CheckpointStore(out.resolve("checkpoints").toString(), hadoop, 3, io.sparkvision.config.Choices.Metric.TOP1_ACCURACY);
         assertEquals(trained.params(), store.load(store.latest().orElseThrow()).params());
 
         Set<String> hosts = trainingHosts(modelEvents);

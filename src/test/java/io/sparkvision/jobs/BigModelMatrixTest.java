@@ -134,7 +134,7 @@ class BigModelMatrixTest {
         assertTrue(Double.isFinite(after) && after < before, model + ": loss on the repeated minibatch " + before + " -> " + after + "\n" + out);
 
         // A checkpoint was written and loads back to the same parameters.
-        CheckpointStore store = new CheckpointStore(run.resolve("checkpoints").toString(), hadoop, 3, "top1Accuracy");
+        CheckpointStore store = new CheckpointStore(run.resolve("checkpoints").toString(), hadoop, 3, io.sparkvision.config.Choices.Metric.TOP1_ACCURACY);
         assertEquals(2, store.latest().orElseThrow());
         assertEquals(trained.params(), store.load(2).params());
 
