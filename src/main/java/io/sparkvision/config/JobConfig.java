@@ -134,6 +134,7 @@ public final class JobConfig {
         for (Option<?> o : Options.all()) {
             Object v = out.get(o.key());
             if (o.isSecret() && v != null && !String.valueOf(v).isEmpty()) out.put(o.key(), "<redacted>");
+            else if (v instanceof Option.Choice c) out.put(o.key(), c.label()); // as written in job files
         }
         return out;
     }
@@ -149,7 +150,8 @@ public final class JobConfig {
     public JobConfig with(Map<String, ?> replacements) {
         Config replaced = config;
         for (Map.Entry<String, ?> e : replacements.entrySet()) {
-            replaced = replaced.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
+            Object v = e.getValue() instanceof Option.Choice c ? c.label() : e.getValue(); // as a job file would say it
+            replaced = replaced.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(v));
         }
         return new JobConfig(replaced, origin);
     }

@@ -22,6 +22,18 @@ import java.util.TreeMap;
 public final class Option<T> {
     public enum Kind { INT, LONG, DOUBLE, BOOLEAN, STRING, CHOICE, STRING_LIST, FRACTIONS }
 
+    /**
+     * An option value out of a fixed set, as an enum: jobs switch on the constant instead of comparing strings.
+     * {@link #label()} is what users write in job files (and what provenance records); implement {@code toString}
+     * as the label so messages show it too.
+     */
+    public interface Choice {
+        /** By default the constant's name in lower case with dashes: GRADIENT_SHARING is "gradient-sharing". */
+        default String label() {
+            return ((Enum<?>) this).name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+    }
+
     private final String key;
     private final Kind kind;
     private final T defaultValue;
@@ -29,15 +41,17 @@ public final class Option<T> {
     private final double min;
     private final double max;
     private final List<String> choices;
+    private final List<? extends Choice> constants; // CHOICE options: the enum constants, in the order of choices
     private final boolean secret;
 
     private Option(String key, Kind kind, T defaultValue, String description, double min, double max, List<String> choices) {
-        this(key, kind, defaultValue, description, min, max, choices, false);
+        this(key, kind, defaultValue, description, min, max, choices, List.of(), false);
     }
 
     private Option(String key, Kind kind, T defaultValue, String description, double min, double max, List<String> choices,
-                   boolean secret) {
+                   List<? extends Choice> constants, boolean secret) {
         this.secret = secret;
+        this.constants = constants;
         this.key = key;
         this.kind = kind;
         this.defaultValue = defaultValue;
@@ -73,6 +87,14 @@ public final class Option<T> {
         return new Option<>(key, Kind.CHOICE, def, description, 0, 0, List.copyOf(choices));
     }
 
+    /** One constant of enum {@code E}, written as its {@link Choice#label() label} (case-insensitive). */
+    public static <E extends Enum<E> & Choice> Option<E> oneOf(String key, E def, String description) {
+        List<E> constants = List.of(def.getDeclaringClass().getEnumConstants());
+        List<String> labels = new ArrayList<>();
+        for (E c : constants) labels.add(c.label());
+        return new Option<>(key, Kind.CHOICE, def, description, 0, 0, List.copyOf(labels), constants, false);
+    }
+
     /** A list of non-empty strings, e.g. {@code ["T-shirt/top", "Trouser"]}; the default is the empty list. */
     public static Option<List<String>> stringList(String key, String description) {
         return new Option<>(key, Kind.STRING_LIST, List.of(), description, 0, 0, List.of());
@@ -88,7 +110,7 @@ public final class Option<T> {
 
     /** The same option, marked as a credential: never printed in provenance, reports or logs. */
     public Option<T> secret() {
-        return new Option<>(key, kind, defaultValue, description, min, max, choices, true);
+        return new Option<>(key, kind, defaultValue, description, min, max, choices, constants, true);
     }
 
     public boolean isSecret() { return secret; }
@@ -152,7 +174,9 @@ public final class Option<T> {
                     // Case-insensitive, returning the choice as declared: some are camelCase (top1Accuracy), and
                     // lower-casing the input alone made those, defaults included, impossible to write.
                     String v = config.getString(key).trim();
-                    for (String c : choices) if (c.equalsIgnoreCase(v)) return (T) c;
+                    for (int i = 0; i < choices.size(); i++) {
+                        if (choices.get(i).equalsIgnoreCase(v)) return (T) (constants.isEmpty() ? choices.get(i) : constants.get(i));
+                    }
                     throw bad(origin, raw, "must be " + accepted());
                 }
                 default:

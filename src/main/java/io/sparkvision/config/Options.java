@@ -108,13 +108,13 @@ public final class Options {
             "URI of a saved model or checkpoint (.zip) to evaluate");
 
     // ---- train --------------------------------------------------------------------------------------------
-    public static final Option<String> TRAIN_MASTER = Option.choice("train.master", "parameter-averaging",
-            List.of("parameter-averaging", "gradient-sharing"),
+    public static final Option<Choices.TrainMaster> TRAIN_MASTER = Option.oneOf("train.master",
+            Choices.TrainMaster.PARAMETER_AVERAGING,
             "how executors combine their work: averaging parameters every few minibatches, or sharing quantised gradients");
     public static final Option<String> TRAIN_INIT_MODEL = Option.string("train.init-model", "",
             "warm start: URI of a saved model (model.zip or checkpoint) whose weights, class index and input shape this "
                     + "run continues from; empty = fresh weights");
-    public static final Option<String> TRAIN_RESUME = Option.choice("train.resume", "none", List.of("none", "latest"),
+    public static final Option<Choices.Resume> TRAIN_RESUME = Option.oneOf("train.resume", Choices.Resume.NONE,
             "latest = continue from the newest complete checkpoint in output.dir (same epoch, optimiser state and data order)");
     public static final Option<Integer> TRAIN_EPOCHS = Option.integer("train.epochs", 10, 1, 100_000,
             "passes over the training split");
@@ -126,13 +126,12 @@ public final class Options {
             "training workers (one per executor core); 0 = Spark's default parallelism");
     public static final Option<Integer> TRAIN_PREFETCH = Option.integer("train.prefetch-batches", 2, 0, 1_000,
             "minibatches each worker prefetches asynchronously");
-    public static final Option<String> TRAIN_UPDATER = Option.choice("train.updater", "adam",
-            List.of("sgd", "nesterovs", "adam", "adamw"),
+    public static final Option<Choices.Updater> TRAIN_UPDATER = Option.oneOf("train.updater", Choices.Updater.ADAM,
             "optimiser: plain SGD, SGD with Nesterov momentum, Adam, or Adam with decoupled weight decay");
     public static final Option<Double> TRAIN_LR = Option.decimal("train.learning-rate", 1e-3, 1e-9, 10,
             "initial learning rate");
-    public static final Option<String> TRAIN_LR_SCHEDULE = Option.choice("train.lr-schedule", "cosine",
-            List.of("constant", "step", "polynomial", "cosine"), "how the learning rate changes from epoch to epoch");
+    public static final Option<Choices.LrSchedule> TRAIN_LR_SCHEDULE = Option.oneOf("train.lr-schedule",
+            Choices.LrSchedule.COSINE, "how the learning rate changes from epoch to epoch");
     public static final Option<Double> TRAIN_LR_POWER = Option.decimal("train.lr-power", 2, 0.1, 10,
             "with lr-schedule = polynomial: lr = initial * (1 - progress)^power, floored at lr-min-fraction");
     public static final Option<Integer> TRAIN_WARMUP_EPOCHS = Option.integer("train.warmup-epochs", 0, 0, 1_000,
@@ -166,15 +165,15 @@ public final class Options {
     public static final Option<Boolean> TRAIN_SIZING_GPU = Option.flag("train.sizing.gpu", false,
             "size executors as GPU executors (report device memory per executor); automatic with the CUDA backend");
 
-    public static final Option<String> TRAIN_EARLY_STOP_METRIC = Option.choice("train.early-stopping.metric", "none",
-            List.of("none", "top1Accuracy", "top5Accuracy", "testLoss"),
+    public static final Option<Choices.EarlyStopMetric> TRAIN_EARLY_STOP_METRIC = Option.oneOf("train.early-stopping.metric",
+            Choices.EarlyStopMetric.NONE,
             "stop when this evaluation metric has not improved for 'patience' evaluations");
     public static final Option<Integer> TRAIN_EARLY_STOP_PATIENCE = Option.integer("train.early-stopping.patience", 3, 1, 10_000,
             "evaluations without improvement before early stopping");
 
     // ---- gradient sharing (train.master = gradient-sharing) ----------------------------------------------
-    public static final Option<String> GS_THRESHOLD_ALGORITHM = Option.choice("train.gradient-sharing.threshold-algorithm",
-            "adaptive", List.of("learning-rate", "fixed", "adaptive", "target-sparsity"),
+    public static final Option<Choices.ThresholdAlgorithm> GS_THRESHOLD_ALGORITHM = Option.oneOf(
+            "train.gradient-sharing.threshold-algorithm", Choices.ThresholdAlgorithm.ADAPTIVE,
             "how the encoding threshold is chosen: learning-rate = threshold-factor x the epoch's learning rate (what an "
                     + "Adam/Nesterov step per weight is bounded by); fixed = threshold; adaptive = DL4J's default, moved "
                     + "from threshold to keep 0.01%-1% of the weights per message; target-sparsity = moved to keep "
@@ -194,7 +193,7 @@ public final class Options {
             "network the mesh uses, e.g. 10.0.0.0/16; empty = any interface");
     public static final Option<String> GS_CONTROLLER = Option.string("train.gradient-sharing.controller-address", "",
             "address of the mesh controller (the driver); empty = detected");
-    public static final Option<String> GS_MESH = Option.choice("train.gradient-sharing.mesh", "plain", List.of("plain", "mesh"),
+    public static final Option<Choices.Mesh> GS_MESH = Option.oneOf("train.gradient-sharing.mesh", Choices.Mesh.PLAIN,
             "plain = every node talks to the controller; mesh = tree for large clusters");
 
     // ---- evaluate -----------------------------------------------------------------------------------------
@@ -202,7 +201,7 @@ public final class Options {
             "run the driver-side evaluator every N epochs (and always after the last)");
     public static final Option<Integer> EVAL_BATCH = Option.integer("eval.batch-size", 500, 1, 65_536,
             "minibatch size for evaluation");
-    public static final Option<String> EVAL_WHERE = Option.choice("eval.where", "driver", List.of("driver", "cluster"),
+    public static final Option<Choices.EvalWhere> EVAL_WHERE = Option.oneOf("eval.where", Choices.EvalWhere.DRIVER,
             "driver = held-out batches kept on the driver (small splits); cluster = doEvaluation on the executors, merged "
                     + "on the driver (large splits)");
     public static final Option<Integer> EVAL_TOP_K = Option.integer("eval.top-k", 5, 1, 1_000,
@@ -214,7 +213,7 @@ public final class Options {
                     + "manifest whose 'path' column names images relative to it");
     public static final Option<String> SCORE_OUTPUT = Option.string("score.output", "",
             "URI of the output directory (Parquet, or CSV with score.format = csv)");
-    public static final Option<String> SCORE_FORMAT = Option.choice("score.format", "parquet", List.of("parquet", "csv"),
+    public static final Option<Choices.ScoreFormat> SCORE_FORMAT = Option.oneOf("score.format", Choices.ScoreFormat.PARQUET,
             "output format; csv joins the top-k arrays with '|'");
     public static final Option<Boolean> SCORE_OVERWRITE = Option.flag("score.overwrite", false,
             "replace an existing output; without it an existing output is an error");
@@ -228,8 +227,8 @@ public final class Options {
     public static final Option<String> RETRAIN_SOURCE = Option.string("retrain.source", "",
             "URI of the landing area: date=YYYY-MM-DD/<class>/<image> partitions (archives inside them too); only "
                     + "images not ingested before are read");
-    public static final Option<String> RETRAIN_FORMAT = Option.choice("retrain.format", "image-folder",
-            List.of("image-folder", "manifest"), "what a landing partition holds: image-folder = date=YYYY-MM-DD/<class>/<image>; "
+    public static final Option<Choices.LandingFormat> RETRAIN_FORMAT = Option.oneOf("retrain.format",
+            Choices.LandingFormat.IMAGE_FOLDER, "what a landing partition holds: image-folder = date=YYYY-MM-DD/<class>/<image>; "
                     + "manifest = date=YYYY-MM-DD/*.csv with rows path,label (paths relative to the CSV or full URIs)");
     public static final Option<String> RETRAIN_REGISTRY = Option.string("retrain.registry", "",
             "URI of the model registry: candidates/<id>/ (model, report, provenance), the 'current' pointer, "
@@ -256,8 +255,8 @@ public final class Options {
             "write a checkpoint every N epochs (and always after the last)");
     public static final Option<Integer> CHECKPOINT_EVERY_MINUTES = Option.integer("checkpoint.every-minutes", 0, 0, 100_000,
             "also checkpoint after any epoch that ends more than this many minutes after the previous checkpoint; 0 = off");
-    public static final Option<String> CHECKPOINT_BEST_METRIC = Option.choice("checkpoint.best-metric", "top1Accuracy",
-            List.of("top1Accuracy", "top5Accuracy", "testLoss"), "metric that picks the 'best' checkpoint, which is never pruned");
+    public static final Option<Choices.Metric> CHECKPOINT_BEST_METRIC = Option.oneOf("checkpoint.best-metric",
+            Choices.Metric.TOP1_ACCURACY, "metric that picks the 'best' checkpoint, which is never pruned");
     public static final Option<Integer> CHECKPOINT_KEEP = Option.integer("checkpoint.keep-last", 3, 1, 100_000,
             "checkpoints kept; older ones are deleted once a newer one is complete");
     public static final Option<String> OUTPUT_DIR = Option.string("output.dir", "runs/demo",

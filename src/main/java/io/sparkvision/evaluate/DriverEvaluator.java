@@ -1,6 +1,7 @@
 package io.sparkvision.evaluate;
 
 import io.sparkvision.model.Models;
+import io.sparkvision.train.SparkModel;
 import org.deeplearning4j.nn.api.Model;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -13,7 +14,7 @@ import java.util.List;
  * Evaluates the current model on the driver after an epoch. The held-out batches are decoded on the
  * executors once and kept on the driver, so each evaluation is only forward passes.
  */
-public final class DriverEvaluator {
+public final class DriverEvaluator implements Evaluator {
     private final List<DataSet> batches;
     private final List<String> classes;
     private final int topK;
@@ -22,6 +23,16 @@ public final class DriverEvaluator {
         this.batches = batches;
         this.classes = classes;
         this.topK = Math.min(topK, classes.size());
+    }
+
+    @Override
+    public EvalResult evaluate(SparkModel model) {
+        return evaluate(model.network());
+    }
+
+    /** The held-out batches are plain driver memory: nothing to release. */
+    @Override
+    public void close() {
     }
 
     public EvalResult evaluate(Model net) {

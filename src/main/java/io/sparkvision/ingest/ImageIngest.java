@@ -49,22 +49,59 @@ public final class ImageIngest {
         long t0 = System.nanoTime();
         String startedAt = Instant.now().toString();
         Configuration conf = sc.hadoopConfiguration();
+        Path src = checkSource(format, source, output, conf);
+        Path out = HadoopFs.path(output);
+        Previous before = Previous.read(out, output, src, s, conf);
+        List<String> classIndex = classIndexUri == null || classIndexUri.isBlank() ? null : readClassIndex(classIndexUri, conf);
+        List<Work.Item> items = list(sc, format, src, out, s, classIndex, before.dataset(), log);
+        List<Work.Item> todo = before.newOrChanged(items);
+        if (todo.isEmpty() && before.dataset() != null) {
+            log.printf("ingest: all %,d source files of %s were ingested before; nothing to do%n", items.size(), src);
+            return new Result(before.dataset(), null, true, (System.nanoTime() - t0) / 1e9);
+        }
+        if (items.isEmpty()) {
+            throw new IllegalArgumentException("ingest.source " + src + " holds no images: expected " + (format.equals("manifest")
+                    ? "rows path,label[,split]" : "<split>/<class>/<image> files or .zip/.tar/.tar.gz archives of them"));
+        }
+        List<Work> works = plan(todo, partitions > 0 ? partitions : sc.defaultParallelism() * 4);
+        log.printf("ingest: %,d new or changed source files of %,d listed (%,d unchanged) from %s -> %s in %d tasks%n",
+                todo.size(), items.size(), items.size() - todo.size(), src, out, works.size());
+        List<Outcome> results = decode(sc, works, out, rootPath(format, src, conf), s);
+        Set<String> trainClasses = skipUnknownClasses(results, before, classIndex, s.splits().get(0), out, conf);
+
+        // Merge with what was there and write: images are already in place; sources, report, manifest, descriptor last.
+        Map<String, Outcome> state = before.merged(results);
+        StringBuilder sources = new StringBuilder();
+        for (Outcome o : state.values()) sources.append(Json.line(o)).append('\n');
+        HadoopFs.writeStringAtomically(new Path(out, SOURCES), sources.toString(), conf);
+        IngestReport report = report(format, src, out, startedAt, t0, items.size(), items.size() - todo.size(), results);
+        HadoopFs.writeStringAtomically(new Path(out, IngestReport.FILE_NAME), Json.pretty(report), conf);
+        List<String> classes = classIndex(classIndex, before.dataset(), trainClasses);
+        DatasetDescriptor d = writeDataset(format, state.values(), classes, s, src.toString(), rootPath(format, src, conf), conf, out);
+        log.printf("ingest: read %,d images: %,d ingested, %,d skipped (see %s) in %.1f s%n", report.read(),
+                report.ingested(), report.skipped(), new Path(out, IngestReport.FILE_NAME), report.seconds());
+        return new Result(d, report, false, report.seconds());
+    }
+
+    /** No credentials in either URI, and a source that exists. */
+    private static Path checkSource(String format, String source, String output, Configuration conf) throws IOException {
         rejectCredentialsIn(source, "ingest.source");
         rejectCredentialsIn(output, "data.root");
         Path src = HadoopFs.path(source);
-        Path out = HadoopFs.path(output);
         if (!HadoopFs.exists(src, conf)) {
             throw new IllegalArgumentException("ingest.source " + src + " does not exist; point ingest.source at the "
                     + (format.equals("manifest") ? "manifest CSV file" : "folder holding <split>/<class>/ images"));
         }
-        String trainSplit = s.splits().get(0);
+        return src;
+    }
 
-        // 1. What was ingested before.
-        Path descriptorPath = new Path(out, DatasetDescriptor.FILE_NAME);
-        DatasetDescriptor existing = null;
-        Map<String, Outcome> state = new TreeMap<>();
-        if (HadoopFs.exists(descriptorPath, conf)) {
-            existing = Json.read(HadoopFs.readString(descriptorPath, conf), DatasetDescriptor.class);
+    /** What earlier runs ingested into this data.root: its dataset (null if none) and each source file's outcome. */
+    record Previous(DatasetDescriptor dataset, Map<String, Outcome> state) {
+        static Previous read(Path out, String output, Path src, IngestSettings s, Configuration conf) throws IOException {
+            Path descriptorPath = new Path(out, DatasetDescriptor.FILE_NAME);
+            Map<String, Outcome> state = new TreeMap<>();
+            if (!HadoopFs.exists(descriptorPath, conf)) return new Previous(null, state);
+            DatasetDescriptor existing = Json.read(HadoopFs.readString(descriptorPath, conf), DatasetDescriptor.class);
             if (!src.toString().equals(existing.source()) || existing.sources() == null) {
                 throw new IllegalArgumentException(output + " already holds a different dataset (from " + existing.source()
                         + "); choose another data.root or delete it");
@@ -82,53 +119,61 @@ public final class ImageIngest {
                         + "-channel " + s.size() + "x" + s.size() + " ones. Use the same ingest.image-size and "
                         + "ingest.channels, or another data.root");
             }
-            Path sp = new Path(out, existing.sources());
-            for (String line : HadoopFs.readString(sp, conf).split("\n")) {
+            for (String line : HadoopFs.readString(new Path(out, existing.sources()), conf).split("\n")) {
                 if (!line.isBlank()) {
                     Outcome o = Json.read(line, Outcome.class);
                     state.put(o.source(), o);
                 }
             }
+            return new Previous(existing, state);
         }
 
-        // 2. List and validate, before any heavy work.
-        List<String> classIndex = classIndexUri == null || classIndexUri.isBlank() ? null : readClassIndex(classIndexUri, conf);
-        List<Work.Item> items = format.equals("manifest")
-                ? ManifestSource.list(sc, src, conf, s, log)
-                : listFolder(src, conf, s, out);
-        validateClasses(items, trainSplit, classIndex, existing, src);
+        /** The listed files not ingested before, or changed since (size or modification time). */
+        List<Work.Item> newOrChanged(List<Work.Item> items) {
+            List<Work.Item> todo = new ArrayList<>();
+            for (Work.Item it : items) {
+                Outcome before = state.get(it.uri());
+                if (before == null || before.size() != it.size() || before.mtime() != it.mtime()) todo.add(it);
+            }
+            return todo;
+        }
+
+        /** Every source's outcome after this run: tonight's replace earlier ones of the same file. */
+        Map<String, Outcome> merged(List<Outcome> results) {
+            Map<String, Outcome> all = new TreeMap<>(state);
+            for (Outcome o : results) all.put(o.source(), o);
+            return all;
+        }
+    }
+
+    /** Lists and validates the source, before any heavy work. */
+    private static List<Work.Item> list(JavaSparkContext sc, String format, Path src, Path out, IngestSettings s,
+                                        List<String> classIndex, DatasetDescriptor existing, PrintStream log) throws IOException {
+        Configuration conf = sc.hadoopConfiguration();
+        List<Work.Item> items = format.equals("manifest") ? ManifestSource.list(sc, src, conf, s, log) : listFolder(src, conf, s, out);
+        validateClasses(items, s.splits().get(0), classIndex, existing, src);
         if (!s.splitFractions().isEmpty()) logSplits(items, s, log);
+        return items;
+    }
 
-        // 3. Only what is new or changed.
-        List<Work.Item> todo = new ArrayList<>();
-        for (Work.Item it : items) {
-            Outcome before = state.get(it.uri());
-            if (before == null || before.size() != it.size() || before.mtime() != it.mtime()) todo.add(it);
-        }
-        long unchanged = items.size() - todo.size();
-        if (todo.isEmpty() && existing != null) {
-            log.printf("ingest: all %,d source files of %s were ingested before; nothing to do%n", items.size(), src);
-            return new Result(existing, null, true, (System.nanoTime() - t0) / 1e9);
-        }
-        if (items.isEmpty()) {
-            throw new IllegalArgumentException("ingest.source " + src + " holds no images: expected " + (format.equals("manifest")
-                    ? "rows path,label[,split]" : "<split>/<class>/<image> files or .zip/.tar/.tar.gz archives of them"));
-        }
-
-        List<Work> works = plan(todo, partitions > 0 ? partitions : sc.defaultParallelism() * 4);
-        log.printf("ingest: %,d new or changed source files of %,d listed (%,d unchanged) from %s -> %s in %d tasks%n",
-                todo.size(), items.size(), unchanged, src, out, works.size());
-        SerializableHadoopConf shc = new SerializableHadoopConf(conf);
+    /** The executors decode, prepare and write the images; each source file's outcome comes back. */
+    private static List<Outcome> decode(JavaSparkContext sc, List<Work> works, Path out, String rootPath, IngestSettings s) {
+        SerializableHadoopConf shc = new SerializableHadoopConf(sc.hadoopConfiguration());
         String outUri = out.toString();
-        String rootPath = rootPath(format, src, conf);
-        List<Outcome> results = new ArrayList<>(sc.parallelize(works, works.size())
+        return new ArrayList<>(sc.parallelize(works, works.size())
                 .flatMap(w -> IngestTask.run(w, outUri, rootPath, s, shc.get()).iterator())
                 .collect());
+    }
 
-        // 4. Archive entries are only seen by executors: check their classes now, as the listing did for files.
+    /**
+     * Archive entries are only seen by executors: checks their classes now, as the listing did for files. An image
+     * of a class outside the index is deleted and its outcome turned into a skip. Returns the train split's classes.
+     */
+    private static Set<String> skipUnknownClasses(List<Outcome> results, Previous before, List<String> classIndex,
+                                                  String trainSplit, Path out, Configuration conf) throws IOException {
         Set<String> trainClasses = new TreeSet<>();
-        if (existing != null) trainClasses.addAll(existing.classes());
-        for (Outcome o : state.values()) if (o.ok() && trainSplit.equals(o.split())) trainClasses.add(o.label());
+        if (before.dataset() != null) trainClasses.addAll(before.dataset().classes());
+        for (Outcome o : before.state().values()) if (o.ok() && trainSplit.equals(o.split())) trainClasses.add(o.label());
         for (Outcome o : results) if (o.ok() && trainSplit.equals(o.split())) trainClasses.add(o.label());
         Set<String> allowed = classIndex != null ? new LinkedHashSet<>(classIndex) : trainClasses;
         FileSystem fs = HadoopFs.fs(out, conf);
@@ -140,22 +185,7 @@ public final class ImageIngest {
                         ? "(ingest.class-index)" : "(no '" + trainSplit + "' images of it)") + "; add it there or remove the image"));
             }
         }
-
-        // 5. Merge with what was there and write: images are already in place; sources, manifest, descriptor last.
-        for (Outcome o : results) state.put(o.source(), o);
-        StringBuilder sources = new StringBuilder();
-        for (Outcome o : state.values()) sources.append(Json.line(o)).append('\n');
-        HadoopFs.writeStringAtomically(new Path(out, SOURCES), sources.toString(), conf);
-
-        List<String> classes = classIndex(classIndex, existing, trainClasses);
-        DatasetDescriptor d = describe(format, state.values(), classes, s, src.toString(), rootPath(format, src, conf), conf, out);
-        IngestReport report = report(format, src, out, startedAt, t0, items.size(), unchanged, results);
-        HadoopFs.writeStringAtomically(new Path(out, IngestReport.FILE_NAME), Json.pretty(report), conf);
-        // The descriptor goes last: its presence marks a complete dataset.
-        HadoopFs.writeStringAtomically(descriptorPath, Json.pretty(d), conf);
-        log.printf("ingest: read %,d images: %,d ingested, %,d skipped (see %s) in %.1f s%n", report.read(),
-                report.ingested(), report.skipped(), new Path(out, IngestReport.FILE_NAME), report.seconds());
-        return new Result(d, report, false, report.seconds());
+        return trainClasses;
     }
 
     public static void rejectCredentialsIn(String uri, String key) {
@@ -312,8 +342,9 @@ public final class ImageIngest {
         return SourcePaths.rootPath(HadoopFs.fs(root, conf).makeQualified(root));
     }
 
-    static DatasetDescriptor describe(String format, Iterable<Outcome> all, List<String> classes, IngestSettings s,
-                                      String source, String rootPath, Configuration conf, Path out) throws IOException {
+    /** manifest.csv and dataset.json (last) of every image ingested so far, with the train split's statistics. */
+    static DatasetDescriptor writeDataset(String format, Iterable<Outcome> all, List<String> classes, IngestSettings s,
+                                          String source, String rootPath, Configuration conf, Path out) throws IOException {
         int ch = s.channels();
         String trainSplit = s.splits().get(0);
         double[] sum = new double[2 * ch];
@@ -341,21 +372,18 @@ public final class ImageIngest {
                 pixels += o.pixels();
             }
         }
-        rows.sort(Comparator.naturalOrder());
-        StringBuilder manifest = new StringBuilder("path,label,split\n");
-        for (String r : rows) manifest.append(r.substring(r.indexOf('\u0000') + 1)).append('\n');
-        byte[] manifestBytes = manifest.toString().getBytes(StandardCharsets.UTF_8);
-        HadoopFs.writeAtomically(new Path(out, DatasetDescriptor.MANIFEST), conf, o -> o.write(manifestBytes));
+        rows.sort(Comparator.naturalOrder()); // by split, then path
+        rows.replaceAll(r -> r.substring(r.indexOf('\u0000') + 1));
         double[] mean = new double[ch], std = new double[ch];
         for (int c = 0; c < ch; c++) {
             mean[c] = pixels == 0 ? 0 : sum[c] / pixels;
             std[c] = pixels == 0 ? 1 : Math.sqrt(Math.max(0, sum[ch + c] / pixels - mean[c] * mean[c]));
         }
         String name = new Path(source).getName();
-        return new DatasetDescriptor(1, name.isEmpty() ? "images" : name, classes, ch, s.size(), s.size(), splits,
-                classCounts, mean, std, source, Hashing.hex(md), DatasetDescriptor.MANIFEST, Hashing.sha256(manifestBytes),
-                Instant.now().toString(), format, SOURCES, IngestReport.FILE_NAME,
-                s.splitFractions().isEmpty() ? null : s.splitFractions().asMap()).withPreparation(s.preparation());
+        return DatasetWriter.write(out, rows, new DatasetWriter.Description(name.isEmpty() ? "images" : name, format)
+                .classes(classes).geometry(ch, s.size(), s.size()).counts(splits, classCounts).normalisation(mean, std)
+                .source(source, Hashing.hex(md)).ingestFiles(SOURCES, IngestReport.FILE_NAME)
+                .splitFractions(s.splitFractions().asMap()).preparation(s.preparation()), conf);
     }
 
     static IngestReport report(String format, Path src, Path out, String startedAt, long t0, long listed, long unchanged,

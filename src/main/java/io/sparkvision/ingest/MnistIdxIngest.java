@@ -22,9 +22,7 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -74,16 +72,41 @@ public final class MnistIdxIngest {
         return run(sc, source, output, partitions, List.of(), log);
     }
 
+    /** The validated source: every file's header, the labels (read on the driver), the content hash, the class index. */
+    record Source(Map<String, Path> files, Map<String, IdxFile[]> headers, Map<String, byte[]> labels, String contentHash,
+                  List<String> classes) {
+        long images() {
+            return headers.values().stream().mapToLong(h -> h[0].count()).sum();
+        }
+    }
+
     /** @param classNames ingest.class-names: one per label value, in label order; empty = the label numbers */
     public static Result run(JavaSparkContext sc, String source, String output, int partitions, List<String> classNames,
                              PrintStream log) throws IOException {
         long t0 = System.nanoTime();
         Configuration conf = sc.hadoopConfiguration();
-        Path src = HadoopFs.path(source);
+        Source src = readSource(HadoopFs.path(source), classNames, conf);
         Path out = HadoopFs.path(output);
+        DatasetDescriptor existing = existingDataset(out, output, src, conf);
+        if (existing != null) {
+            log.printf("ingest: %s already holds this source (%s); nothing to do%n", output, src.contentHash().substring(0, 19));
+            return new Result(existing, true, 0, (System.nanoTime() - t0) / 1e9);
+        }
+        List<Slice> slices = slices(src, partitions > 0 ? partitions : sc.defaultParallelism() * 4);
+        log.printf("ingest: %,d images of %d classes from %s -> %s in %d tasks%n", src.images(), src.classes().size(),
+                source, output, slices.size());
+        List<SliceResult> written = writeImages(sc, slices, out);
+        DatasetDescriptor d = writeDataset(out, source, src, written, conf);
+        double secs = (System.nanoTime() - t0) / 1e9;
+        log.printf("ingest: wrote %,d images in %.1f s (%,.0f images/s)%n", src.images(), secs, src.images() / secs);
+        return new Result(d, false, src.images(), secs);
+    }
 
-        // Validate every input file before any Spark work: one pass over each (decompressed) file checks its length
-        // against its header and feeds the content hash, which is therefore the same for plain and gzipped files.
+    /**
+     * Validates every input file before any Spark work: one pass over each (decompressed) file checks its length
+     * against its header and feeds the content hash, which is therefore the same for plain and gzipped files.
+     */
+    static Source readSource(Path src, List<String> classNames, Configuration conf) throws IOException {
         Map<String, Path> found = locate(src, conf);
         Map<String, IdxFile[]> headers = new LinkedHashMap<>();
         Map<String, byte[]> labels = new LinkedHashMap<>();
@@ -102,52 +125,54 @@ public final class MnistIdxIngest {
             byte[] lb = labelFile.toByteArray();
             labels.put(e.getKey(), Arrays.copyOfRange(lb, lh.headerBytes(), lb.length));
         }
-        String contentHash = Hashing.hex(md);
-        List<String> classes = classes(labels, found, classNames);
+        return new Source(found, headers, labels, Hashing.hex(md), classes(labels, found, classNames));
+    }
 
+    /** The dataset already at {@code out} if it holds exactly this source; null if there is none; else an error. */
+    static DatasetDescriptor existingDataset(Path out, String output, Source src, Configuration conf) throws IOException {
         Path descriptorPath = new Path(out, DatasetDescriptor.FILE_NAME);
-        if (HadoopFs.exists(descriptorPath, conf)) {
-            DatasetDescriptor existing = Json.read(HadoopFs.readString(descriptorPath, conf), DatasetDescriptor.class);
-            if (contentHash.equals(existing.contentHash()) && classes.equals(existing.classes())) {
-                log.printf("ingest: %s already holds this source (%s); nothing to do%n", output, contentHash.substring(0, 19));
-                return new Result(existing, true, 0, (System.nanoTime() - t0) / 1e9);
-            }
-            if (contentHash.equals(existing.contentHash())) {
-                throw new IllegalArgumentException(output + " already holds this source with classes " + existing.classes()
-                        + ", but ingest.class-names gives " + classes + "; models trained on it keep the old names: "
-                        + "choose another data.root for the new names, or delete it");
-            }
-            throw new IllegalArgumentException(output + " already holds a different dataset (" + existing.source()
-                    + "); choose another data.root or delete it");
+        if (!HadoopFs.exists(descriptorPath, conf)) return null;
+        DatasetDescriptor existing = Json.read(HadoopFs.readString(descriptorPath, conf), DatasetDescriptor.class);
+        if (src.contentHash().equals(existing.contentHash()) && src.classes().equals(existing.classes())) return existing;
+        if (src.contentHash().equals(existing.contentHash())) {
+            throw new IllegalArgumentException(output + " already holds this source with classes " + existing.classes()
+                    + ", but ingest.class-names gives " + src.classes() + "; models trained on it keep the old names: "
+                    + "choose another data.root for the new names, or delete it");
         }
+        throw new IllegalArgumentException(output + " already holds a different dataset (" + existing.source()
+                + "); choose another data.root or delete it");
+    }
 
-        int rows = headers.get("train")[0].rows(), cols = headers.get("train")[0].cols();
-        long total = headers.values().stream().mapToLong(h -> h[0].count()).sum();
-        int nSlices = partitions > 0 ? partitions : sc.defaultParallelism() * 4;
+    /** Contiguous ranges of each split, about {@code nSlices} in all, in proportion to the splits' sizes. */
+    static List<Slice> slices(Source src, int nSlices) {
+        long total = src.images();
         List<Slice> slices = new ArrayList<>();
-        for (Map.Entry<String, IdxFile[]> e : headers.entrySet()) {
+        for (Map.Entry<String, IdxFile[]> e : src.headers().entrySet()) {
             IdxFile ih = e.getValue()[0];
             int per = (int) Math.max(1, Math.ceil(ih.count() * (double) nSlices / total));
             int step = (ih.count() + per - 1) / per;
-            byte[] lb = labels.get(e.getKey());
+            byte[] lb = src.labels().get(e.getKey());
             for (int start = 0; start < ih.count(); start += step) {
                 int count = Math.min(step, ih.count() - start);
-                slices.add(new Slice(e.getKey(), found.get(FILES.get(e.getKey())[0]).toString(), ih.headerBytes(), start,
-                        count, ih.rows(), ih.cols(), Arrays.copyOfRange(lb, start, start + count), classes));
+                slices.add(new Slice(e.getKey(), src.files().get(FILES.get(e.getKey())[0]).toString(), ih.headerBytes(),
+                        start, count, ih.rows(), ih.cols(), Arrays.copyOfRange(lb, start, start + count), src.classes()));
             }
         }
-        log.printf("ingest: %,d images of %d classes from %s -> %s in %d tasks%n", total, classes.size(), source, output,
-                slices.size());
+        return slices;
+    }
 
-        SerializableHadoopConf shc = new SerializableHadoopConf(conf);
+    /** Executors read their slices and write the PNGs themselves. */
+    private static List<SliceResult> writeImages(JavaSparkContext sc, List<Slice> slices, Path out) {
+        SerializableHadoopConf shc = new SerializableHadoopConf(sc.hadoopConfiguration());
         String outUri = out.toString();
-        List<SliceResult> results = sc.parallelize(slices, slices.size())
-                .map(s -> writeSlice(s, outUri, shc.get()))
-                .collect();
+        return sc.parallelize(slices, slices.size()).map(s -> writeSlice(s, outUri, shc.get())).collect();
+    }
 
-        // Manifest: sorted by split then path, so the same input always gives byte-identical output.
-        results = new ArrayList<>(results);
-        StringBuilder manifest = new StringBuilder("path,label,split\n");
+    /** Manifest (sorted by split then path: the same input always gives byte-identical output), then the descriptor. */
+    static DatasetDescriptor writeDataset(Path out, String source, Source src, List<SliceResult> results, Configuration conf)
+            throws IOException {
+        List<String> classes = src.classes();
+        List<String> manifest = new ArrayList<>();
         Map<String, Long> splits = new LinkedHashMap<>();
         Map<String, Map<String, Long>> classCounts = new LinkedHashMap<>();
         double sum = 0, sumSq = 0;
@@ -166,25 +191,18 @@ public final class MnistIdxIngest {
                 }
             }
             rowsOfSplit.sort(Comparator.naturalOrder());
-            for (String row : rowsOfSplit) manifest.append(row).append('\n');
+            manifest.addAll(rowsOfSplit);
             splits.put(split, (long) rowsOfSplit.size());
             Map<String, Long> perClass = new LinkedHashMap<>(); // in label order
             for (int c = 0; c < counts.length; c++) perClass.put(classes.get(c), counts[c]);
             classCounts.put(split, perClass);
         }
-        byte[] manifestBytes = manifest.toString().getBytes(StandardCharsets.UTF_8);
-        HadoopFs.writeAtomically(new Path(out, DatasetDescriptor.MANIFEST), conf, o -> o.write(manifestBytes));
-
         double mean = sum / pixels;
         double std = Math.sqrt(Math.max(0, sumSq / pixels - mean * mean));
-        DatasetDescriptor d = new DatasetDescriptor(1, "mnist", classes, 1, rows, cols, splits, classCounts,
-                new double[] {mean}, new double[] {std}, source, contentHash, DatasetDescriptor.MANIFEST,
-                Hashing.sha256(manifestBytes), Instant.now().toString(), "mnist-idx", null, null);
-        // The descriptor goes last: its presence marks a complete dataset.
-        HadoopFs.writeStringAtomically(descriptorPath, Json.pretty(d), conf);
-        double secs = (System.nanoTime() - t0) / 1e9;
-        log.printf("ingest: wrote %,d images in %.1f s (%,.0f images/s)%n", total, secs, total / secs);
-        return new Result(d, false, total, secs);
+        IdxFile train = src.headers().get("train")[0];
+        return DatasetWriter.write(out, manifest, new DatasetWriter.Description("mnist", "mnist-idx")
+                .classes(classes).geometry(1, train.rows(), train.cols()).counts(splits, classCounts)
+                .normalisation(new double[] {mean}, new double[] {std}).source(source, src.contentHash()), conf);
     }
 
     static SliceResult writeSlice(Slice s, String outUri, Configuration conf) {

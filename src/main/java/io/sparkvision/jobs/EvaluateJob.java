@@ -6,23 +6,21 @@ import io.sparkvision.config.Options;
 import io.sparkvision.ingest.DatasetDescriptor;
 import io.sparkvision.data.Datasets;
 import io.sparkvision.data.ImageDataset;
+import io.sparkvision.evaluate.ClusterEvaluator;
 import io.sparkvision.evaluate.EvalResult;
+import io.sparkvision.evaluate.Evaluator;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.model.ModelFiles;
 import io.sparkvision.report.RunReport;
 import io.sparkvision.util.Json;
-import io.sparkvision.util.Provenance;
 import io.sparkvision.config.SparkContexts;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import io.sparkvision.model.Models;
 import io.sparkvision.train.SparkModel;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
-import org.nd4j.evaluation.classification.Evaluation;
-import org.nd4j.linalg.dataset.DataSet;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -75,13 +73,12 @@ public final class EvaluateJob {
         int topK = Math.min(cfg.get(Options.EVAL_TOP_K), d.classes().size());
         // The training master is unused by evaluation; DL4J's wrappers require one.
         SparkModel spark = SparkModel.of(sc, net, new ParameterAveragingTrainingMaster.Builder(workers, 1).build());
-        JavaRDD<DataSet> batches = data.batches(cfg.get(Options.EVAL_BATCH));
         long t0 = System.nanoTime();
-        Evaluation ev = spark.evaluate(batches, cfg.get(Options.EVAL_BATCH), new Evaluation(d.classes(), topK));
-        double loss = spark.meanLoss(batches);
+        EvalResult r;
+        try (Evaluator evaluator = new ClusterEvaluator(data, cfg.get(Options.EVAL_BATCH), d.classes(), topK)) {
+            r = evaluator.evaluate(spark);
+        }
         double secs = (System.nanoTime() - t0) / 1e9;
-        EvalResult r = EvalResult.of(ev, loss, d.classes());
-        data.release();
 
         Map<String, Object> model = new LinkedHashMap<>();
         model.put("name", meta == null ? "unknown" : meta.getOrDefault("architecture", "unknown"));
@@ -89,15 +86,8 @@ public final class EvaluateJob {
         model.put("input", d.channels() + "x" + d.height() + "x" + d.width());
         model.put("path", modelPath.toString());
         Map<String, Object> dataset = TrainJob.datasetInfo(root, d, split);
-        Map<String, Object> provenance = new LinkedHashMap<>();
-        provenance.put("codeVersion", Provenance.codeVersion());
-        provenance.put("configOrigin", cfg.origin());
-        provenance.put("config", cfg.resolved());
-        provenance.put("sparkMaster", sc.master());
-        provenance.put("workers", workers);
-        provenance.put("modelProvenance", meta == null ? null : meta.get("provenance"));
-        provenance.put("startedAt", startedAt);
-        provenance.put("endedAt", Instant.now().toString());
+        JobProvenance provenance = JobProvenance.of(cfg, sc, startedAt)
+                .evaluation(workers, meta == null ? null : meta.get("provenance"));
         Map<String, Object> report = RunReport.json(r, model, dataset, null, provenance);
         String runDir = cfg.get(Options.OUTPUT_DIR);
         RunReport.write(runDir, report, null, r, "sparkvision evaluate: " + model.get("name") + " on " + d.name() + "/" + split, hadoop);

@@ -1,5 +1,7 @@
 package io.sparkvision.jobs;
 
+import io.sparkvision.config.Choices;
+import io.sparkvision.config.Choices.Metric;
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.config.Options;
 import io.sparkvision.ingest.DatasetDescriptor;
@@ -8,13 +10,15 @@ import io.sparkvision.ingest.ImageIngest;
 import io.sparkvision.ingest.IngestSettings;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.model.ModelFiles;
+import io.sparkvision.retrain.CandidateRecord;
+import io.sparkvision.retrain.CurrentPointer;
+import io.sparkvision.retrain.HistoryEntry;
 import io.sparkvision.retrain.LandingManifests;
 import io.sparkvision.retrain.Promotion;
 import io.sparkvision.retrain.Registry;
 import io.sparkvision.retrain.RegistryLock;
 import io.sparkvision.retrain.TrainingWindow;
 import io.sparkvision.util.Json;
-import io.sparkvision.util.Provenance;
 import io.sparkvision.config.SparkContexts;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
@@ -111,66 +115,122 @@ public final class RetrainJob {
 
     private static Optional<Result> alreadyDecided(Registry registry, LocalDate night, boolean force, PrintStream out)
             throws IOException {
-        Optional<Map<String, Object>> decided = registry.decided(night.toString());
+        Optional<HistoryEntry> decided = registry.decided(night.toString());
         if (decided.isEmpty() || force) return Optional.empty();
-        Map<String, Object> d = decided.get();
+        HistoryEntry d = decided.get();
         out.printf("retrain: night %s was decided at %s: candidate %s %s (%s); nothing to do (--force retrains it)%n",
-                night, d.get("decidedAt"), d.get("candidate"), d.get("outcome"), d.get("reason"));
-        return Optional.of(new Result(night.toString(), "already-decided", (String) d.get("candidate"),
-                number(d.get("candidateTop1")), number(d.get("currentTop1")), String.valueOf(d.get("reason"))));
+                night, d.decidedAt(), d.candidate(), d.outcome(), d.reason());
+        return Optional.of(new Result(night.toString(), "already-decided", d.candidate(), d.candidateTop1(),
+                d.currentTop1(), d.reason()));
     }
 
+    /** Steps 3 to 8, under the lock. */
     private static Result retrain(JobConfig cfg, JavaSparkContext sc, Registry registry, LocalDate night, boolean force,
                                   String startedAt, PrintStream out) throws IOException {
-        Configuration conf = sc.hadoopConfiguration();
         boolean rerun = registry.decided(night.toString()).isPresent() && force;
+        Holdout holdout = Holdout.check(cfg, sc.hadoopConfiguration());
+        Landed landed = ingestLanding(cfg, sc, registry, holdout, out);
+        Optional<CurrentPointer> current = registry.current();
+        Candidate candidate = Candidate.of(registry, registry.newCandidateId(night.toString(), rerun), current);
+        TrainingWindow.Summary window = cutWindow(cfg, sc, registry, night, holdout, landed, candidate, out);
+        Optional<Result> idle = nothingToTrain(cfg, registry, night, window, candidate, force, sc.hadoopConfiguration(), out);
+        if (idle.isPresent()) {
+            HadoopFs.fs(candidate.dir(), sc.hadoopConfiguration()).delete(candidate.dir(), true);
+            return idle.get();
+        }
+        trainCandidate(cfg, sc, candidate, out);
+        CandidateRecord.Evaluations evaluations = evaluateOnHoldout(cfg, sc, candidate, out);
+        Promotion.Decision decision = Promotion.decide(evaluations.candidate().top1Accuracy(),
+                evaluations.current() == null ? null : evaluations.current().top1Accuracy(),
+                cfg.get(Options.RETRAIN_TOLERANCE), cfg.get(Options.RETRAIN_MIN_TOP1));
+        recordDecision(cfg, sc, registry, night, holdout, landed, candidate, window, evaluations, decision, startedAt);
+        out.printf(Locale.ROOT, "retrain: candidate %s %s: %s%s%n", candidate.id(), decision.outcome().toUpperCase(Locale.ROOT),
+                decision.reason(), decision.promoted() ? "; current -> " + candidate.id() : "; current stays "
+                        + (candidate.currentId() == null ? "unset" : candidate.currentId()));
+        return new Result(night.toString(), decision.outcome(), candidate.id(), evaluations.candidate().top1Accuracy(),
+                evaluations.current() == null ? null : evaluations.current().top1Accuracy(), decision.reason());
+    }
 
-        // 3. The holdout fixes the class index and the image geometry.
-        String holdoutUri = cfg.get(Options.RETRAIN_HOLDOUT);
-        String holdoutSplit = cfg.get(Options.RETRAIN_HOLDOUT_SPLIT);
-        DatasetDescriptor holdout = Datasets.readDescriptor(holdoutUri, conf);
-        IngestSettings ingest = IngestSettings.of(cfg);
-        cfg.check(holdout.count(holdoutSplit) > 0, Options.RETRAIN_HOLDOUT_SPLIT,
-                "the holdout " + holdoutUri + " has no such split; it has " + holdout.splits().keySet());
-        cfg.check(holdout.height() == ingest.size() && holdout.width() == ingest.size(), Options.INGEST_IMAGE_SIZE,
-                "the holdout " + holdoutUri + " holds " + holdout.width() + "x" + holdout.height()
-                        + " images; nightly data must be ingested at the same size");
-        cfg.check(holdout.channels() == ingest.channels(), Options.INGEST_CHANNELS,
-                "the holdout " + holdoutUri + " has " + holdout.channels() + " channel(s); nightly data must match");
+    /** The holdout: it fixes the class index and the image geometry nightly data must have. */
+    record Holdout(String uri, String split, DatasetDescriptor descriptor) {
+        static Holdout check(JobConfig cfg, Configuration conf) throws IOException {
+            String uri = cfg.get(Options.RETRAIN_HOLDOUT);
+            String split = cfg.get(Options.RETRAIN_HOLDOUT_SPLIT);
+            DatasetDescriptor d = Datasets.readDescriptor(uri, conf);
+            IngestSettings ingest = IngestSettings.of(cfg);
+            cfg.check(d.count(split) > 0, Options.RETRAIN_HOLDOUT_SPLIT,
+                    "the holdout " + uri + " has no such split; it has " + d.splits().keySet());
+            cfg.check(d.height() == ingest.size() && d.width() == ingest.size(), Options.INGEST_IMAGE_SIZE,
+                    "the holdout " + uri + " holds " + d.width() + "x" + d.height()
+                            + " images; nightly data must be ingested at the same size");
+            cfg.check(d.channels() == ingest.channels(), Options.INGEST_CHANNELS,
+                    "the holdout " + uri + " has " + d.channels() + " channel(s); nightly data must match");
+            return new Holdout(uri, split, d);
+        }
 
-        // 4. Ingest what is new; classes outside the production class index are skipped and listed.
+        Path root() {
+            return HadoopFs.path(uri);
+        }
+    }
+
+    /** What the landing ingest left: the nightly dataset and, for manifest landing, each image's partition date. */
+    record Landed(ImageIngest.Result ingest, Map<String, LocalDate> dates) {
+        long newImages() {
+            return ingest.report() == null ? 0 : ingest.report().ingested();
+        }
+
+        long skipped() {
+            return ingest.report() == null ? 0 : ingest.report().skipped();
+        }
+    }
+
+    /** Tonight's candidate: its id and folders, and the current model it continues (if any). */
+    record Candidate(String id, Path dir, Path window, Path model, String currentId, Path currentModel) {
+        static Candidate of(Registry registry, String id, Optional<CurrentPointer> current) {
+            Path dir = registry.candidate(id);
+            return new Candidate(id, dir, new Path(dir, "data"), new Path(dir, TrainJob.MODEL),
+                    current.map(CurrentPointer::candidate).orElse(null),
+                    current.map(c -> HadoopFs.path(c.model())).orElse(null));
+        }
+    }
+
+    /** Step 4: ingest what is new; classes outside the production class index are skipped and listed. */
+    private static Landed ingestLanding(JobConfig cfg, JavaSparkContext sc, Registry registry, Holdout holdout,
+                                        PrintStream out) throws IOException {
+        Configuration conf = sc.hadoopConfiguration();
         Path classIndex = new Path(registry.root(), CLASS_INDEX);
-        HadoopFs.writeStringAtomically(classIndex, String.join("\n", holdout.classes()) + "\n", conf);
+        HadoopFs.writeStringAtomically(classIndex, String.join("\n", holdout.descriptor().classes()) + "\n", conf);
         String source = cfg.get(Options.RETRAIN_SOURCE);
         Map<String, LocalDate> dates = null; // image-folder: the date is in each image's path
-        if ("manifest".equals(cfg.get(Options.RETRAIN_FORMAT))) {
+        if (cfg.get(Options.RETRAIN_FORMAT) == Choices.LandingFormat.MANIFEST) {
             LandingManifests.Combined combined = LandingManifests.combine(HadoopFs.path(source), registry.root(), conf);
             out.printf("retrain: %d partition manifest(s) list %,d images%n", combined.manifests(), combined.dates().size());
             source = combined.manifest().toString();
             dates = combined.dates();
         }
-        ImageIngest.Result ingested = ImageIngest.run(sc, cfg.get(Options.RETRAIN_FORMAT), source,
-                registry.data().toString(), ingest, classIndex.toString(), cfg.get(Options.INGEST_PARTITIONS), out);
-        long newImages = ingested.report() == null ? 0 : ingested.report().ingested();
+        ImageIngest.Result ingested = ImageIngest.run(sc, cfg.get(Options.RETRAIN_FORMAT).label(), source,
+                registry.data().toString(), IngestSettings.of(cfg), classIndex.toString(), cfg.get(Options.INGEST_PARTITIONS), out);
+        return new Landed(ingested, dates);
+    }
 
-        // 5. The window, as the candidate's dataset, normalised like the production model it continues.
-        Optional<Map<String, Object>> current = registry.current();
-        Path currentModel = current.map(c -> HadoopFs.path(String.valueOf(c.get("model")))).orElse(null);
-        double[] mean = ingested.descriptor().mean(), std = ingested.descriptor().std();
-        if (currentModel != null) {
-            Map<String, Object> meta = ModelFiles.metadata(currentModel, conf);
+    /** Step 5: the window, as the candidate's dataset, normalised like the production model it continues. */
+    private static TrainingWindow.Summary cutWindow(JobConfig cfg, JavaSparkContext sc, Registry registry, LocalDate night,
+                                                    Holdout holdout, Landed landed, Candidate candidate, PrintStream out)
+            throws IOException {
+        Configuration conf = sc.hadoopConfiguration();
+        double[] mean = landed.ingest().descriptor().mean(), std = landed.ingest().descriptor().std();
+        if (candidate.currentModel() != null) {
+            Map<String, Object> meta = ModelFiles.metadata(candidate.currentModel(), conf);
             if (meta != null && meta.get("mean") != null) {
                 mean = Json.doubles(meta.get("mean"));
                 std = Json.doubles(meta.get("std"));
             }
         }
-        String id = registry.newCandidateId(night.toString(), rerun);
-        Path candidateDir = registry.candidate(id);
-        Path windowDir = new Path(candidateDir, "data");
         int days = cfg.get(Options.RETRAIN_WINDOW_DAYS);
-        java.util.Set<String> holdoutHashes = TrainingWindow.holdoutHashes(sc, HadoopFs.path(holdoutUri), holdout, holdoutSplit);
-        TrainingWindow.Summary window = TrainingWindow.write(registry.data(), ingested.descriptor(), ingest.defaultSplit(),
-                HadoopFs.path(holdoutUri), holdout, holdoutSplit, night, days, dates, holdoutHashes, mean, std, windowDir, conf);
+        java.util.Set<String> holdoutHashes = TrainingWindow.holdoutHashes(sc, holdout.root(), holdout.descriptor(), holdout.split());
+        TrainingWindow.Summary window = TrainingWindow.write(registry.data(), landed.ingest().descriptor(),
+                IngestSettings.of(cfg).defaultSplit(), holdout.root(), holdout.descriptor(), holdout.split(), night, days,
+                landed.dates(), holdoutHashes, mean, std, candidate.window(), conf);
         if (window.holdoutCopies() > 0) {
             out.printf("retrain: %,d landing images in the window are identical to holdout images and do not train%n",
                     window.holdoutCopies());
@@ -179,149 +239,109 @@ public final class RetrainJob {
             out.printf("retrain: %,d ingested images are outside date=YYYY-MM-DD partitions and never train%n", window.undated());
         }
         out.printf(Locale.ROOT, "retrain: night %s, window %s: %,d images in %s (%,d new tonight); holdout %,d images%n",
-                night, days == 0 ? "all partitions" : days + " day(s)", window.images(), window.partitions(), newImages,
-                window.holdoutImages());
+                night, days == 0 ? "all partitions" : days + " day(s)", window.images(), window.partitions(),
+                landed.newImages(), window.holdoutImages());
+        return window;
+    }
+
+    /** Tonight's outcome if it trains nothing: an empty window, or one the last candidate already trained on. */
+    private static Optional<Result> nothingToTrain(JobConfig cfg, Registry registry, LocalDate night,
+                                                   TrainingWindow.Summary window, Candidate candidate, boolean force,
+                                                   Configuration conf, PrintStream out) throws IOException {
+        int days = cfg.get(Options.RETRAIN_WINDOW_DAYS);
         if (window.images() == 0) {
-            HadoopFs.fs(candidateDir, conf).delete(candidateDir, true);
             String why = "no images in the window's partitions " + (days == 0 ? "up to " + night : "from "
                     + night.minusDays(days - 1L) + " to " + night) + " under " + cfg.get(Options.RETRAIN_SOURCE);
             out.println("retrain: " + why + "; nothing to train");
-            return new Result(night.toString(), "no-data", null, null, null, why);
+            return Optional.of(new Result(night.toString(), "no-data", null, null, null, why));
         }
-        Optional<Map<String, Object>> lastTrained = registry.history().stream().reduce((a, b) -> b);
-        if (lastTrained.isPresent() && !force) {
-            // Nothing new: every image of tonight's window already was in the window the last candidate trained on.
-            String lastId = String.valueOf(lastTrained.get().get("candidate"));
-            java.util.Set<String> seen = TrainingWindow.trainRows(new Path(registry.candidate(lastId), "data"), conf);
-            if (seen.containsAll(TrainingWindow.trainRows(windowDir, conf))) {
-                HadoopFs.fs(candidateDir, conf).delete(candidateDir, true);
-                String why = "every image in the window was already in the window candidate " + lastId + " trained on";
-                out.println("retrain: " + why + "; nothing new to train (--force trains anyway)");
-                return new Result(night.toString(), "no-new-data", null, null, null, why);
-            }
-        }
-
-        // 6. Train the candidate.
-        Map<String, Object> trainKeys = new LinkedHashMap<>();
-        trainKeys.put(Options.DATA_ROOT.key(), windowDir.toString());
-        trainKeys.put(Options.DATA_TRAIN_SPLIT.key(), TrainingWindow.TRAIN);
-        trainKeys.put(Options.DATA_TEST_SPLIT.key(), TrainingWindow.HOLDOUT);
-        trainKeys.put(Options.OUTPUT_DIR.key(), candidateDir.toString());
-        trainKeys.put(Options.TRAIN_RESUME.key(), "latest"); // a night that crashed continues from its checkpoints
-        trainKeys.put(Options.TRAIN_INIT_MODEL.key(), currentModel == null ? "" : currentModel.toString());
-        out.printf("retrain: training candidate %s %s%n", id, currentModel == null ? "from scratch (no current model)"
-                : "warm-started from " + current.get().get("candidate"));
-        TrainJob.run(cfg.with(trainKeys), sc, out);
-
-        // 7. Both models on the same holdout, the same way, now.
-        Path candidateModel = new Path(candidateDir, TrainJob.MODEL);
-        Map<String, Object> candidateEval = evaluate(cfg, sc, candidateModel, windowDir, new Path(candidateDir, "holdout-eval"), out);
-        Map<String, Object> currentEval = currentModel == null ? null
-                : evaluate(cfg, sc, currentModel, windowDir, new Path(candidateDir, "current-holdout-eval"), out);
-        double candidateTop1 = number(candidateEval.get("top1Accuracy"));
-        Double currentTop1 = currentEval == null ? null : number(currentEval.get("top1Accuracy"));
-        Promotion.Decision decision = Promotion.decide(candidateTop1, currentTop1, cfg.get(Options.RETRAIN_TOLERANCE),
-                cfg.get(Options.RETRAIN_MIN_TOP1));
-
-        // 8. Record: the candidate's own record, then the pointer, then the history line (which makes the night final).
-        String decidedAt = Instant.now().toString();
-        Map<String, Object> line = new LinkedHashMap<>();
-        line.put("night", night.toString());
-        line.put("candidate", id);
-        line.put("outcome", decision.outcome());
-        line.put("reason", decision.reason());
-        line.put("candidateTop1", candidateTop1);
-        line.put("currentTop1", currentTop1);
-        line.put("currentCandidate", current.map(c -> c.get("candidate")).orElse(null));
-        line.put("tolerance", cfg.get(Options.RETRAIN_TOLERANCE));
-        line.put("model", candidateModel.toString());
-        line.put("windowImages", window.images());
-        line.put("newImages", newImages);
-        line.put("windowContentHash", window.contentHash());
-        line.put("decidedAt", decidedAt);
-
-        Map<String, Object> record = new LinkedHashMap<>();
-        record.put("formatVersion", 1);
-        record.put("candidate", id);
-        record.put("night", night.toString());
-        record.put("model", candidateModel.toString());
-        record.put("window", window.json());
-        Map<String, Object> holdoutInfo = new LinkedHashMap<>();
-        holdoutInfo.put("root", HadoopFs.path(holdoutUri).toString());
-        holdoutInfo.put("split", holdoutSplit);
-        holdoutInfo.put("images", window.holdoutImages());
-        holdoutInfo.put("contentHash", holdout.contentHash());
-        record.put("holdout", holdoutInfo);
-        Map<String, Object> warm = new LinkedHashMap<>();
-        warm.put("candidate", current.map(c -> c.get("candidate")).orElse(null));
-        warm.put("model", currentModel == null ? null : currentModel.toString());
-        record.put("warmStart", warm);
-        record.put("ingest", Map.of("newImages", newImages, "skipped",
-                ingested.report() == null ? 0 : ingested.report().skipped(), "dataset", registry.data().toString()));
-        Map<String, Object> evaluation = new LinkedHashMap<>();
-        evaluation.put("candidate", summary(candidateEval));
-        evaluation.put("current", currentEval == null ? null : summary(currentEval));
-        record.put("evaluation", evaluation);
-        Map<String, Object> d = new LinkedHashMap<>();
-        d.put("outcome", decision.outcome());
-        d.put("reason", decision.reason());
-        d.put("tolerance", cfg.get(Options.RETRAIN_TOLERANCE));
-        d.put("minTop1", cfg.get(Options.RETRAIN_MIN_TOP1));
-        d.put("decidedAt", decidedAt);
-        record.put("decision", d);
-        Map<String, Object> provenance = new LinkedHashMap<>();
-        provenance.put("codeVersion", Provenance.codeVersion());
-        provenance.put("configOrigin", cfg.origin());
-        provenance.put("config", cfg.resolved());
-        provenance.put("sparkMaster", sc.master());
-        provenance.put("host", hostName());
-        provenance.put("startedAt", startedAt);
-        provenance.put("endedAt", Instant.now().toString());
-        record.put("provenance", provenance);
-        HadoopFs.writeStringAtomically(new Path(candidateDir, CANDIDATE_JSON), Json.pretty(record), conf);
-
-        if (decision.promoted()) {
-            Map<String, Object> pointer = new LinkedHashMap<>();
-            pointer.put("formatVersion", 1);
-            pointer.put("candidate", id);
-            pointer.put("model", candidateModel.toString());
-            pointer.put("night", night.toString());
-            pointer.put("holdoutTop1", candidateTop1);
-            pointer.put("promotedAt", decidedAt);
-            pointer.put("previous", current.map(c -> c.get("candidate")).orElse(null));
-            registry.promote(pointer);
-        }
-        registry.record(line);
-        // The model and its report stay; per-epoch checkpoints were only for resuming this night.
-        HadoopFs.fs(candidateDir, conf).delete(new Path(candidateDir, "checkpoints"), true);
-        out.printf(Locale.ROOT, "retrain: candidate %s %s: %s%s%n", id, decision.outcome().toUpperCase(Locale.ROOT),
-                decision.reason(), decision.promoted() ? "; current -> " + id : "; current stays "
-                        + current.map(c -> c.get("candidate")).orElse("unset"));
-        return new Result(night.toString(), decision.outcome(), id, candidateTop1, currentTop1, decision.reason());
+        Optional<HistoryEntry> lastTrained = registry.history().stream().reduce((a, b) -> b);
+        if (lastTrained.isEmpty() || force) return Optional.empty();
+        // Nothing new: every image of tonight's window already was in the window the last candidate trained on.
+        String lastId = lastTrained.get().candidate();
+        java.util.Set<String> seen = TrainingWindow.trainRows(new Path(registry.candidate(lastId), "data"), conf);
+        if (!seen.containsAll(TrainingWindow.trainRows(candidate.window(), conf))) return Optional.empty();
+        String why = "every image in the window was already in the window candidate " + lastId + " trained on";
+        out.println("retrain: " + why + "; nothing new to train (--force trains anyway)");
+        return Optional.of(new Result(night.toString(), "no-new-data", null, null, null, why));
     }
 
-    private static Map<String, Object> evaluate(JobConfig cfg, JavaSparkContext sc, Path model, Path data, Path outDir,
-                                                PrintStream out) throws IOException {
+    /** Step 6: the train job on the window, warm-started from the current model; a crashed night resumes. */
+    private static void trainCandidate(JobConfig cfg, JavaSparkContext sc, Candidate candidate, PrintStream out)
+            throws IOException {
+        Map<String, Object> trainKeys = new LinkedHashMap<>();
+        trainKeys.put(Options.DATA_ROOT.key(), candidate.window().toString());
+        trainKeys.put(Options.DATA_TRAIN_SPLIT.key(), TrainingWindow.TRAIN);
+        trainKeys.put(Options.DATA_TEST_SPLIT.key(), TrainingWindow.HOLDOUT);
+        trainKeys.put(Options.OUTPUT_DIR.key(), candidate.dir().toString());
+        trainKeys.put(Options.TRAIN_RESUME.key(), Choices.Resume.LATEST); // a night that crashed continues from its checkpoints
+        trainKeys.put(Options.TRAIN_INIT_MODEL.key(), candidate.currentModel() == null ? "" : candidate.currentModel().toString());
+        out.printf("retrain: training candidate %s %s%n", candidate.id(), candidate.currentModel() == null
+                ? "from scratch (no current model)" : "warm-started from " + candidate.currentId());
+        TrainJob.run(cfg.with(trainKeys), sc, out);
+    }
+
+    /** Step 7: both models on the same holdout, the same way, now. */
+    private static CandidateRecord.Evaluations evaluateOnHoldout(JobConfig cfg, JavaSparkContext sc, Candidate candidate,
+                                                                 PrintStream out) throws IOException {
+        CandidateRecord.Evaluation mine = evaluate(cfg, sc, candidate.model(), candidate.window(),
+                new Path(candidate.dir(), "holdout-eval"), out);
+        CandidateRecord.Evaluation current = candidate.currentModel() == null ? null : evaluate(cfg, sc,
+                candidate.currentModel(), candidate.window(), new Path(candidate.dir(), "current-holdout-eval"), out);
+        return new CandidateRecord.Evaluations(mine, current);
+    }
+
+    /** Step 8: the candidate's own record, then the pointer, then the history line (which makes the night final). */
+    private static void recordDecision(JobConfig cfg, JavaSparkContext sc, Registry registry, LocalDate night,
+                                       Holdout holdout, Landed landed, Candidate candidate, TrainingWindow.Summary window,
+                                       CandidateRecord.Evaluations evaluations, Promotion.Decision decision,
+                                       String startedAt) throws IOException {
+        Configuration conf = sc.hadoopConfiguration();
+        String decidedAt = Instant.now().toString();
+        double tolerance = cfg.get(Options.RETRAIN_TOLERANCE);
+        double candidateTop1 = evaluations.candidate().top1Accuracy();
+        Double currentTop1 = evaluations.current() == null ? null : evaluations.current().top1Accuracy();
+        String model = candidate.model().toString();
+        CandidateRecord record = new CandidateRecord(candidate.id(), night.toString(), model, window,
+                new CandidateRecord.Holdout(holdout.root().toString(), holdout.split(), window.holdoutImages(),
+                        holdout.descriptor().contentHash()),
+                new CandidateRecord.WarmStart(candidate.currentId(),
+                        candidate.currentModel() == null ? null : candidate.currentModel().toString()),
+                new CandidateRecord.Ingest(landed.newImages(), landed.skipped(), registry.data().toString()),
+                evaluations,
+                new CandidateRecord.Decision(decision.outcome(), decision.reason(), tolerance, cfg.get(Options.RETRAIN_MIN_TOP1),
+                        decidedAt),
+                JobProvenance.of(cfg, sc, startedAt).onHost(hostName()));
+        HadoopFs.writeStringAtomically(new Path(candidate.dir(), CANDIDATE_JSON), Json.pretty(record), conf);
+        if (decision.promoted()) {
+            registry.promote(CurrentPointer.promote(candidate.id(), model, night.toString(), candidateTop1, decidedAt,
+                    candidate.currentId()));
+        }
+        registry.record(new HistoryEntry(night.toString(), candidate.id(), decision.outcome(), decision.reason(),
+                candidateTop1, currentTop1, candidate.currentId(), tolerance, model, window.images(), landed.newImages(),
+                window.contentHash(), decidedAt));
+        // The model and its report stay; per-epoch checkpoints were only for resuming this night.
+        HadoopFs.fs(candidate.dir(), conf).delete(new Path(candidate.dir(), "checkpoints"), true);
+    }
+
+    /** The evaluate job on the holdout split of the window's dataset. */
+    private static CandidateRecord.Evaluation evaluate(JobConfig cfg, JavaSparkContext sc, Path model, Path data,
+                                                       Path outDir, PrintStream out) throws IOException {
         Map<String, Object> keys = new LinkedHashMap<>();
         keys.put(Options.MODEL_PATH.key(), model.toString());
         keys.put(Options.DATA_ROOT.key(), data.toString());
         keys.put(Options.DATA_TEST_SPLIT.key(), TrainingWindow.HOLDOUT);
         keys.put(Options.DATA_LIMIT.key(), 0);
         keys.put(Options.OUTPUT_DIR.key(), outDir.toString());
-        return EvaluateJob.run(cfg.with(keys), sc, out);
+        Map<String, Object> report = EvaluateJob.run(cfg.with(keys), sc, out);
+        return new CandidateRecord.Evaluation(number(report.get(Metric.TOP1_ACCURACY.label())),
+                number(report.get(Metric.TOP5_ACCURACY.label())), number(report.get("loss")),
+                ((Number) report.get("examples")).longValue(), String.valueOf(((Map<?, ?>) report.get("model")).get("path")));
     }
 
-    private static Map<String, Object> summary(Map<String, Object> report) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        for (String k : List.of("top1Accuracy", "top5Accuracy", "loss", "examples")) m.put(k, report.get(k));
-        m.put("model", ((Map<?, ?>) report.get("model")).get("path"));
-        return m;
+    private static double number(Object o) {
+        return ((Number) o).doubleValue();
     }
-
-    private static Double number(Object o) {
-        return o == null ? null : ((Number) o).doubleValue();
-    }
-
 
     private static String hostName() {
         try {

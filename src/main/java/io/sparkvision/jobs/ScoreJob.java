@@ -1,5 +1,6 @@
 package io.sparkvision.jobs;
 
+import io.sparkvision.config.Choices;
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.config.Options;
 import io.sparkvision.io.HadoopFs;
@@ -133,7 +134,7 @@ public final class ScoreJob {
                 scored.value() / ((System.nanoTime() - t0) / 1e9)), 10, 10, TimeUnit.SECONDS);
         try {
             SaveMode mode = overwrite ? SaveMode.Overwrite : SaveMode.ErrorIfExists;
-            if ("csv".equals(cfg.get(Options.SCORE_FORMAT))) {
+            if (cfg.get(Options.SCORE_FORMAT) == Choices.ScoreFormat.CSV) {
                 df.withColumn("top_k_ids", array_join(col("top_k_ids").cast("array<string>"), "|"))
                         .withColumn("top_k_names", array_join(col("top_k_names"), "|"))
                         .withColumn("top_k_probs", array_join(col("top_k_probs").cast("array<string>"), "|"))
@@ -145,7 +146,7 @@ public final class ScoreJob {
             progress.shutdownNow();
         }
         double secs = (System.nanoTime() - t0) / 1e9;
-        Dataset<Row> written = "csv".equals(cfg.get(Options.SCORE_FORMAT))
+        Dataset<Row> written = cfg.get(Options.SCORE_FORMAT) == Choices.ScoreFormat.CSV
                 ? spark.read().option("header", "true").csv(output.toString()) : spark.read().parquet(output.toString());
         long total = written.count();
         long errors = written.filter(col("error").isNotNull()).count();

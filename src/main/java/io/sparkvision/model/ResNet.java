@@ -16,10 +16,20 @@ import org.nd4j.linalg.learning.config.IUpdater;
  */
 public final class ResNet implements Architecture {
     private final int depth;
+    private final boolean channelsLast;
 
     public ResNet(int depth) {
+        this(depth, true);
+    }
+
+    /**
+     * {@code channelsLast = false} builds DL4J's default layout (NCHW throughout, no activation cache): the same
+     * function and parameters, kept so tests and benchmarks can compare the two side by side.
+     */
+    public ResNet(int depth, boolean channelsLast) {
         if (blocks(depth) == null) throw new IllegalArgumentException("ResNet depth 18/34/50/101/152, got " + depth);
         this.depth = depth;
+        this.channelsLast = channelsLast;
     }
 
     /** Blocks per stage, the paper's Table 1. */
@@ -60,8 +70,8 @@ public final class ResNet implements Architecture {
     @Override
     public NetConf configure(InputShape in, int classes, long seed, IUpdater updater, double weightDecay) {
         requireAtLeast(in);
-        Graph g = new Graph(seed, updater, weightDecay, in);
-        String x = g.convBn("conv1", "input", 64, 7, 2, 3, Activation.RELU);
+        Graph g = channelsLast ? Graph.channelsLast(seed, updater, weightDecay, in) : new Graph(seed, updater, weightDecay, in);
+        String x = g.convBn("conv1", channelsLast ? Graph.NHWC_INPUT : "input", 64, 7, 2, 3, Activation.RELU);
         x = g.layer("maxpool", Layers.maxPool("maxpool", 3, 2, 1), x);
         int channels = 64;
         int[] n = blocks(depth);

@@ -1,7 +1,9 @@
 package io.sparkvision.report;
 
+import io.sparkvision.config.Choices.Metric;
 import io.sparkvision.evaluate.EvalResult;
 import io.sparkvision.io.HadoopFs;
+import io.sparkvision.train.MetricsLine;
 import io.sparkvision.util.Json;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
@@ -29,11 +31,11 @@ public final class RunReport {
     }
 
     public static Map<String, Object> json(EvalResult r, Map<String, Object> model, Map<String, Object> dataset,
-                                           Map<String, Object> training, Map<String, Object> provenance) {
+                                           Map<String, Object> training, Object provenance) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("formatVersion", 1);
-        m.put("top1Accuracy", r.top1Accuracy());
-        m.put("top5Accuracy", r.topKAccuracy());
+        m.put(Metric.TOP1_ACCURACY.label(), r.top1Accuracy());
+        m.put(Metric.TOP5_ACCURACY.label(), r.topKAccuracy());
         m.put("top1Error", r.top1Error());
         m.put("top5Error", r.topKError());
         m.put("topK", r.topK());
@@ -46,7 +48,7 @@ public final class RunReport {
         m.put("model", model);
         m.put("dataset", dataset);
         if (training != null) m.put("training", training);
-        m.put("provenance", provenance);
+        m.put("provenance", Json.asMap(provenance)); // the returned report reads as the JSON file does
         return m;
     }
 
@@ -67,7 +69,7 @@ public final class RunReport {
         return out;
     }
 
-    public static void write(String runDir, Map<String, Object> report, List<Map<String, Object>> metrics,
+    public static void write(String runDir, Map<String, Object> report, List<MetricsLine> metrics,
                              EvalResult r, String title, Configuration conf) throws IOException {
         Path dir = HadoopFs.path(runDir);
         HadoopFs.writeStringAtomically(new Path(dir, JSON), Json.pretty(report), conf);
@@ -83,7 +85,7 @@ public final class RunReport {
     }
 
     @SuppressWarnings("unchecked")
-    static String html(Map<String, Object> report, List<Map<String, Object>> metrics, EvalResult r, String title, boolean curve) {
+    static String html(Map<String, Object> report, List<MetricsLine> metrics, EvalResult r, String title, boolean curve) {
         StringBuilder h = new StringBuilder();
         h.append("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>").append(esc(title)).append("</title>\n")
                 .append("<style>body{font-family:sans-serif;margin:2em;max-width:1000px}table{border-collapse:collapse}"
@@ -101,12 +103,12 @@ public final class RunReport {
             h.append("<h2>Training curve</h2>\n<img src=\"").append(CURVE_PNG).append("\" alt=\"training curve\">\n");
             h.append("<table><tr><th>epoch</th><th>learning rate</th><th>train loss</th><th>test loss</th><th>top-1 error</th>"
                     + "<th>top-5 error</th><th>examples/s</th></tr>\n");
-            for (Map<String, Object> m : metrics) {
-                h.append("<tr><td>").append(m.get("epoch")).append("</td><td>").append(num(m.get("learningRate"), "%.2e"))
-                        .append("</td><td>").append(num(m.get("trainLoss"), "%.4f")).append("</td><td>")
-                        .append(num(m.get("testLoss"), "%.4f")).append("</td><td>").append(pct(m.get("top1Error")))
-                        .append("</td><td>").append(pct(m.get("top5Error"))).append("</td><td>")
-                        .append(num(m.get("examplesPerSecond"), "%,.0f")).append("</td></tr>\n");
+            for (MetricsLine m : metrics) {
+                h.append("<tr><td>").append(m.epoch()).append("</td><td>").append(num(m.learningRate(), "%.2e"))
+                        .append("</td><td>").append(num(m.trainLoss(), "%.4f")).append("</td><td>")
+                        .append(num(m.testLoss(), "%.4f")).append("</td><td>").append(pct(m.top1Error()))
+                        .append("</td><td>").append(pct(m.top5Error())).append("</td><td>")
+                        .append(num(m.examplesPerSecond(), "%,.0f")).append("</td></tr>\n");
             }
             h.append("</table>\n");
         }

@@ -12,24 +12,23 @@ import org.jfree.data.xy.XYSeriesCollection;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.List;
-import java.util.Map;
+import io.sparkvision.train.MetricsLine;
 
 /** Loss and accuracy per epoch, drawn with JFreeChart from the lines of metrics.jsonl. */
 public final class TrainingCurveChart {
     private TrainingCurveChart() {
     }
 
-    public static byte[] png(List<Map<String, Object>> metrics, int width, int height) throws IOException {
+    public static byte[] png(List<MetricsLine> metrics, int width, int height) throws IOException {
         XYSeries trainLoss = new XYSeries("train loss");
         XYSeries testLoss = new XYSeries("test loss");
         XYSeries top1 = new XYSeries("test top-1 error %");
         XYSeries topK = new XYSeries("test top-5 error %");
-        for (Map<String, Object> m : metrics) {
-            double epoch = ((Number) m.get("epoch")).doubleValue();
-            add(trainLoss, epoch, m.get("trainLoss"), 1);
-            add(testLoss, epoch, m.get("testLoss"), 1);
-            add(top1, epoch, m.get("top1Error"), 100);
-            add(topK, epoch, m.get("top5Error"), 100);
+        for (MetricsLine m : metrics) {
+            add(trainLoss, m.epoch(), m.trainLoss(), 1);
+            add(testLoss, m.epoch(), m.testLoss(), 1);
+            add(top1, m.epoch(), m.top1Error(), 100);
+            add(topK, m.epoch(), m.top5Error(), 100);
         }
         XYPlot loss = plot(new NumberAxis("loss (cross-entropy)"), trainLoss, testLoss);
         XYPlot err = plot(new NumberAxis("error %"), top1, topK);
@@ -45,8 +44,8 @@ public final class TrainingCurveChart {
         return out.toByteArray();
     }
 
-    private static void add(XYSeries s, double x, Object y, double scale) {
-        if (y instanceof Number) s.add(x, ((Number) y).doubleValue() * scale);
+    private static void add(XYSeries s, double x, Double y, double scale) {
+        if (y != null) s.add(x, y * scale);
     }
 
     private static XYPlot plot(NumberAxis axis, XYSeries... series) {

@@ -9,7 +9,6 @@ import org.apache.hadoop.fs.Path;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -51,25 +50,24 @@ public final class Registry {
     }
 
     /** The production pointer, if a model was ever promoted. */
-    @SuppressWarnings("unchecked")
-    public Optional<Map<String, Object>> current() throws IOException {
+    public Optional<CurrentPointer> current() throws IOException {
         Path p = new Path(root, CURRENT);
         if (!HadoopFs.exists(p, conf)) return Optional.empty();
-        return Optional.of(Json.read(HadoopFs.readString(p, conf), Map.class));
+        return Optional.of(Json.read(HadoopFs.readString(p, conf), CurrentPointer.class));
     }
 
     /** Points production at a candidate: readers see the old pointer or the new one, never neither. */
-    public void promote(Map<String, Object> pointer) throws IOException {
+    public void promote(CurrentPointer pointer) throws IOException {
         HadoopFs.writeStringAtomically(new Path(root, CURRENT), Json.pretty(pointer), conf);
     }
 
-    @SuppressWarnings("unchecked")
-    public List<Map<String, Object>> history() throws IOException {
+    /** Every decision, oldest first. */
+    public List<HistoryEntry> history() throws IOException {
         Path p = new Path(root, HISTORY);
-        List<Map<String, Object>> out = new ArrayList<>();
+        List<HistoryEntry> out = new ArrayList<>();
         if (!HadoopFs.exists(p, conf)) return out;
         for (String line : HadoopFs.readString(p, conf).split("\n")) {
-            if (!line.isBlank()) out.add(Json.read(line, Map.class));
+            if (!line.isBlank()) out.add(Json.read(line, HistoryEntry.class));
         }
         return out;
     }
@@ -78,17 +76,17 @@ public final class Registry {
      * Appends a decision. The file is rewritten whole and atomically (object stores cannot append), which is cheap:
      * one line a night. Only the lock holder writes it.
      */
-    public void record(Map<String, Object> decision) throws IOException {
+    public void record(HistoryEntry decision) throws IOException {
         StringBuilder sb = new StringBuilder();
-        for (Map<String, Object> m : history()) sb.append(Json.line(m)).append('\n');
+        for (HistoryEntry m : history()) sb.append(Json.line(m)).append('\n');
         sb.append(Json.line(decision)).append('\n');
         HadoopFs.writeStringAtomically(new Path(root, HISTORY), sb.toString(), conf);
     }
 
     /** The decision already taken for {@code night} (promoted or rejected), if any: the newest one. */
-    public Optional<Map<String, Object>> decided(String night) throws IOException {
-        Map<String, Object> found = null;
-        for (Map<String, Object> m : history()) if (night.equals(m.get("night"))) found = m;
+    public Optional<HistoryEntry> decided(String night) throws IOException {
+        HistoryEntry found = null;
+        for (HistoryEntry m : history()) if (night.equals(m.night())) found = m;
         return Optional.ofNullable(found);
     }
 

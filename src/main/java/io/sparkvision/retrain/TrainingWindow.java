@@ -1,6 +1,7 @@
 package io.sparkvision.retrain;
 
 import io.sparkvision.ingest.DatasetDescriptor;
+import io.sparkvision.ingest.DatasetWriter;
 import io.sparkvision.ingest.ImageIngest;
 import io.sparkvision.ingest.Outcome;
 import io.sparkvision.io.HadoopFs;
@@ -12,7 +13,6 @@ import org.apache.hadoop.fs.Path;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -129,10 +129,6 @@ public final class TrainingWindow {
             holdoutImages++;
         }
 
-        StringBuilder manifest = new StringBuilder("path,label,split\n");
-        for (String r : rows) manifest.append(r).append('\n');
-        byte[] manifestBytes = manifest.toString().getBytes(StandardCharsets.UTF_8);
-        HadoopFs.writeAtomically(new Path(out, DatasetDescriptor.MANIFEST), conf, o -> o.write(manifestBytes));
         Map<String, Long> splits = new LinkedHashMap<>();
         splits.put(TRAIN, images);
         splits.put(HOLDOUT, holdoutImages);
@@ -140,11 +136,10 @@ public final class TrainingWindow {
         classCounts.put(TRAIN, perClass);
         classCounts.put(HOLDOUT, holdoutPerClass);
         LocalDate from = days == 0 ? null : night.minusDays(days - 1L);
-        DatasetDescriptor d = new DatasetDescriptor(1, "window " + (from == null ? "" : from + " ") + "to " + night,
-                holdout.classes(), holdout.channels(), holdout.height(), holdout.width(), splits, classCounts, mean, std,
-                nightly.source(), contentHash, DatasetDescriptor.MANIFEST, Hashing.sha256(manifestBytes),
-                Instant.now().toString(), "retrain-window", null, null).withPreparation(holdout.preparation());
-        HadoopFs.writeStringAtomically(new Path(out, DatasetDescriptor.FILE_NAME), Json.pretty(d), conf);
+        DatasetDescriptor d = DatasetWriter.write(out, rows, new DatasetWriter.Description("window "
+                + (from == null ? "" : from + " ") + "to " + night, "retrain-window").classes(holdout.classes())
+                .geometry(holdout.channels(), holdout.height(), holdout.width()).counts(splits, classCounts)
+                .normalisation(mean, std).source(nightly.source(), contentHash).preparation(holdout.preparation()), conf);
         return new Summary(from, night, List.copyOf(partitions), images, undated, holdoutCopies, holdoutImages, contentHash, d);
     }
 

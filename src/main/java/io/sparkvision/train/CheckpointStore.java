@@ -1,12 +1,13 @@
 package io.sparkvision.train;
 
+import io.sparkvision.config.Choices.Metric;
+import io.sparkvision.io.HadoopFs;
+import io.sparkvision.model.ModelFiles;
+import io.sparkvision.model.Models;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import io.sparkvision.model.Models;
-import io.sparkvision.model.ModelFiles;
-import io.sparkvision.io.HadoopFs;
 import org.deeplearning4j.nn.api.Model;
 
 import java.io.IOException;
@@ -29,14 +30,14 @@ public final class CheckpointStore {
     private final Path dir;
     private final Configuration conf;
     private final int keepLast;
-    private final String bestMetric;
+    private final Metric bestMetric;
 
     public CheckpointStore(String dirUri, Configuration conf, int keepLast) {
-        this(dirUri, conf, keepLast, "top1Accuracy");
+        this(dirUri, conf, keepLast, Metric.TOP1_ACCURACY);
     }
 
-    /** @param bestMetric metrics key (top1Accuracy, top5Accuracy: higher is better; testLoss: lower) of the kept best */
-    public CheckpointStore(String dirUri, Configuration conf, int keepLast, String bestMetric) {
+    /** @param bestMetric the metric (in each checkpoint's metrics line) that picks the best checkpoint, never pruned */
+    public CheckpointStore(String dirUri, Configuration conf, int keepLast, Metric bestMetric) {
         this.dir = HadoopFs.path(dirUri);
         this.conf = conf;
         this.keepLast = keepLast;
@@ -93,14 +94,13 @@ public final class CheckpointStore {
     public Optional<Integer> best() throws IOException {
         Integer best = null;
         double bestValue = 0;
-        boolean lowerIsBetter = bestMetric.toLowerCase().contains("loss");
         for (int e : epochs()) {
             Map<String, Object> meta = metadata(e);
             Object metrics = meta == null ? null : meta.get("metrics");
-            Object v = metrics instanceof Map ? ((Map<?, ?>) metrics).get(bestMetric) : null;
+            Object v = metrics instanceof Map ? ((Map<?, ?>) metrics).get(bestMetric.label()) : null;
             if (!(v instanceof Number)) continue;
             double x = ((Number) v).doubleValue();
-            if (best == null || (lowerIsBetter ? x < bestValue : x > bestValue)) {
+            if (bestMetric.better(x, best == null ? null : bestValue)) {
                 best = e;
                 bestValue = x;
             }

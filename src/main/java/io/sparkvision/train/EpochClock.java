@@ -87,17 +87,15 @@ public final class EpochClock implements AutoCloseable {
     }
 
     /** The epoch's breakdown as metrics.jsonl fields (data-schemas/metrics.schema.json). */
-    public Map<String, Object> fields() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("fitSeconds", seconds("fit"));
-        m.put("sparkJobs", fitJobs);
+    /** Where the epoch's wall time went, for its metrics line. */
+    public record Times(double fitSeconds, long sparkJobs, double workerSeconds, double evaluationSeconds,
+                        double checkpointSeconds, double reportSeconds, double wallSeconds) {
+    }
+
+    public Times times() {
         // Task time summed over workers, per worker: the part of the fit the workers spent fitting.
-        m.put("workerSeconds", fitTaskSeconds / workers);
-        m.put("evaluationSeconds", seconds("evaluation"));
-        m.put("checkpointSeconds", seconds("checkpoint"));
-        m.put("reportSeconds", seconds("report"));
-        m.put("wallSeconds", (System.nanoTime() - epochStart) / 1e9);
-        return m;
+        return new Times(seconds("fit"), fitJobs, fitTaskSeconds / workers, seconds("evaluation"), seconds("checkpoint"),
+                seconds("report"), (System.nanoTime() - epochStart) / 1e9);
     }
 
     /** One line for the console, e.g. "fit 3.1 s (workers 2.6 s, 3 jobs), eval 0.4 s, checkpoint 0.1 s, report 0.0 s". */

@@ -1,5 +1,6 @@
 package io.sparkvision.train;
 
+import io.sparkvision.config.Choices;
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.config.Options;
 import org.nd4j.linalg.learning.config.Adam;
@@ -15,7 +16,7 @@ import org.nd4j.linalg.schedule.ScheduleType;
  * behaves the same however many workers share an epoch (DL4J's iteration counters differ per worker).
  */
 public final class LearningRates {
-    private final String schedule;
+    private final Choices.LrSchedule schedule;
     private final double initial;
     private final int epochs;
     private final int stepEpochs;
@@ -49,11 +50,11 @@ public final class LearningRates {
         double progress = epochs - warmup <= 1 ? 0 : (e - warmup - 1) / (double) (epochs - warmup - 1);
         double min = initial * minFraction;
         switch (schedule) {
-            case "step":
+            case STEP:
                 return initial * Math.pow(gamma, (e - warmup - 1) / stepEpochs);
-            case "polynomial":
+            case POLYNOMIAL:
                 return Math.max(min, initial * Math.pow(1 - progress, power));
-            case "cosine":
+            case COSINE:
                 return min + 0.5 * (initial - min) * (1 + Math.cos(Math.PI * progress));
             default:
                 return initial;
@@ -82,9 +83,9 @@ public final class LearningRates {
     public static IUpdater updater(JobConfig c) {
         double lr = c.get(Options.TRAIN_LR);
         switch (c.get(Options.TRAIN_UPDATER)) {
-            case "sgd":
+            case SGD:
                 return new Sgd(lr);
-            case "nesterovs":
+            case NESTEROVS:
                 return new Nesterovs(lr, c.get(Options.TRAIN_MOMENTUM));
             default:
                 // adamw = Adam here plus train.weight-decay, which DL4J applies decoupled from the gradient

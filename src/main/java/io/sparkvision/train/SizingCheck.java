@@ -1,5 +1,6 @@
 package io.sparkvision.train;
 
+import io.sparkvision.config.Choices;
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.config.Options;
 import io.sparkvision.image.InputShape;
@@ -96,13 +97,13 @@ public final class SizingCheck {
                                   long trainExamples, PrintStream out) {
         MemoryLimits limits = MemoryLimits.read(sc);
         boolean gpu = cfg.get(Options.TRAIN_SIZING_GPU) || Nd4j.getBackend().getClass().getName().toLowerCase(Locale.ROOT).contains("cuda");
-        int evalBatch = "driver".equals(cfg.get(Options.EVAL_WHERE)) ? cfg.get(Options.EVAL_BATCH) : 0;
+        int evalBatch = cfg.get(Options.EVAL_WHERE) == Choices.EvalWhere.DRIVER ? cfg.get(Options.EVAL_BATCH) : 0;
         // Executors not registered yet (right after submit): assume one worker per executor, Spark's usual layout here.
         int executors = limits.local() ? 0 : limits.executors() > 0 ? limits.executors() : workers;
-        RoundSizing s = RoundSizing.of(net, shape, new RoundSizing.Setup(cfg.get(Options.TRAIN_MASTER), workers, executors,
+        RoundSizing s = RoundSizing.of(net, shape, new RoundSizing.Setup(cfg.get(Options.TRAIN_MASTER).label(), workers, executors,
                 cfg.get(Options.TRAIN_BATCH), evalBatch, trainExamples, (long) shape.channels() * shape.height() * shape.width(),
                 cfg.get(Options.TRAIN_AGGREGATION_DEPTH), cfg.get(Options.TRAIN_AVERAGE_UPDATER), gpu));
-        out.println(s.trafficLine(cfg.get(Options.TRAIN_UPDATER)));
+        out.println(s.trafficLine(cfg.get(Options.TRAIN_UPDATER).label()));
         out.println(memoryLine(s, limits));
         Verdict v = judge(s, limits);
         if (v.raiseMaxResultSizeTo() > 0) {

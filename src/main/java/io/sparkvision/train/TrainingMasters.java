@@ -1,5 +1,6 @@
 package io.sparkvision.train;
 
+import io.sparkvision.config.Choices;
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.config.Options;
 import org.apache.spark.storage.StorageLevel;
@@ -17,6 +18,7 @@ import org.deeplearning4j.spark.parameterserver.training.SharedTrainingMaster;
 import org.nd4j.parameterserver.distributed.conf.VoidConfiguration;
 import org.nd4j.parameterserver.distributed.v2.ModelParameterServer;
 import org.nd4j.parameterserver.distributed.v2.enums.MeshBuildMode;
+import org.nd4j.parameterserver.distributed.v2.transport.impl.StaticPortSupplier;
 
 /** Builds the DL4J training master a job file asks for. */
 public final class TrainingMasters {
@@ -34,7 +36,7 @@ public final class TrainingMasters {
      */
     public static TrainingMaster<?, ?> create(JobConfig c, int workers, long rngSeed, int batchesPerWorker) {
         int batch = c.get(Options.TRAIN_BATCH);
-        if ("gradient-sharing".equals(c.get(Options.TRAIN_MASTER))) return gradientSharing(c, workers, batch, rngSeed, batchesPerWorker);
+        if (!c.get(Options.TRAIN_MASTER).perEpoch()) return gradientSharing(c, workers, batch, rngSeed, batchesPerWorker);
         // The second argument is the number of examples in each DataSet of the RDD: ImageDataset.epochBatches
         // emits ready-made minibatches of batch-size-per-worker examples, so DL4J must not merge them again.
         return new EveryBatchParameterAveraging(new ParameterAveragingTrainingMaster.Builder(workers, batch)
@@ -76,11 +78,11 @@ public final class TrainingMasters {
     static ThresholdAlgorithm thresholdAlgorithm(JobConfig c, int workers, int batchesPerWorker) {
         double threshold = c.get(Options.GS_THRESHOLD);
         switch (c.get(Options.GS_THRESHOLD_ALGORITHM)) {
-            case "fixed":
+            case FIXED:
                 return new FixedThresholdAlgorithm(threshold);
-            case "adaptive":
+            case ADAPTIVE:
                 return new AdaptiveThresholdAlgorithm(threshold);
-            case "target-sparsity":
+            case TARGET_SPARSITY:
                 return new TargetSparsityThresholdAlgorithm(threshold, c.get(Options.GS_TARGET_SPARSITY),
                         TargetSparsityThresholdAlgorithm.DEFAULT_DECAY_RATE);
             default:
@@ -92,7 +94,10 @@ public final class TrainingMasters {
     private static TrainingMaster<?, ?> gradientSharing(JobConfig c, int workers, int batch, long rngSeed, int batchesPerWorker) {
         VoidConfiguration.VoidConfigurationBuilder voidConf = VoidConfiguration.builder()
                 .unicastPort(c.get(Options.GS_PORT))
-                .meshBuildMode("mesh".equals(c.get(Options.GS_MESH)) ? MeshBuildMode.MESH : MeshBuildMode.PLAIN);
+                // Each node's own port. Without it DL4J M2 binds every node, the driver included, to its default
+                // 49876 whatever unicastPort says (AeronUdpTransport takes its own port from the port supplier).
+                .portSupplier(new StaticPortSupplier(c.get(Options.GS_PORT)))
+                .meshBuildMode(c.get(Options.GS_MESH) == Choices.Mesh.MESH ? MeshBuildMode.MESH : MeshBuildMode.PLAIN);
         if (!c.get(Options.GS_NETWORK_MASK).isBlank()) voidConf.networkMask(c.get(Options.GS_NETWORK_MASK));
         String controller = c.get(Options.GS_CONTROLLER).isBlank() ? driverAddress() : c.get(Options.GS_CONTROLLER);
         if (controller != null) voidConf.controllerAddress(controller);

@@ -38,6 +38,14 @@ public final class Json {
         }
     }
 
+    /**
+     * An object (a record, say) as the JSON object it is written as: for maps handed back to callers that read them
+     * as parsed JSON, such as a job's returned report.
+     */
+    public static java.util.Map<String, Object> asMap(Object o) {
+        return MAPPER.convertValue(o, new com.fasterxml.jackson.core.type.TypeReference<java.util.LinkedHashMap<String, Object>>() { });
+    }
+
     /** A JSON array of numbers (as read into a List) as doubles, e.g. a model's mean and std. */
     public static double[] doubles(Object list) {
         java.util.List<?> l = (java.util.List<?>) list;

@@ -75,10 +75,16 @@ class JobConfigTest {
 
     @Test
     void choicesAreCaseInsensitive() {
-        assertEquals("adam", JobConfig.fromString("train.updater = ADAM").get(Options.TRAIN_UPDATER));
-        // camelCase choices come back as declared, whatever case was written
-        assertEquals("top1Accuracy", JobConfig.fromString("train.early-stopping.metric = top1Accuracy").get(Options.TRAIN_EARLY_STOP_METRIC));
-        assertEquals("testLoss", JobConfig.fromString("checkpoint.best-metric = TESTLOSS").get(Options.CHECKPOINT_BEST_METRIC));
+        assertEquals(Choices.Updater.ADAM, JobConfig.fromString("train.updater = ADAM").get(Options.TRAIN_UPDATER));
+        // camelCase choices are read whatever case was written, and recorded as declared
+        JobConfig camel = JobConfig.fromString("train.early-stopping.metric = top1Accuracy\ncheckpoint.best-metric = TESTLOSS");
+        assertEquals(Choices.EarlyStopMetric.TOP1_ACCURACY, camel.get(Options.TRAIN_EARLY_STOP_METRIC));
+        assertEquals(Choices.Metric.TEST_LOSS, camel.get(Options.CHECKPOINT_BEST_METRIC));
+        assertEquals("testLoss", camel.resolved().get("checkpoint.best-metric"), "provenance records what job files say");
+        assertEquals(Choices.TrainMaster.GRADIENT_SHARING,
+                JobConfig.fromString("train.master = gradient-sharing").get(Options.TRAIN_MASTER));
+        String typo = assertThrows(ConfigError.class, () -> JobConfig.fromString("eval.where = executors")).getMessage();
+        assertTrue(typo.contains("eval.where") && typo.contains("one of driver, cluster"), typo);
     }
 
     @Test
@@ -147,7 +153,8 @@ class JobConfigTest {
         // An absent key returns the default without validating it, so reading defaults back from an empty config
         // proves nothing. Write each default out explicitly: it must pass its own option's type, range and choices.
         for (Option<?> o : Options.all()) {
-            String hocon = o.key() + " = " + com.typesafe.config.ConfigValueFactory.fromAnyRef(o.defaultValue()).render();
+            Object written = o.defaultValue() instanceof Option.Choice c ? c.label() : o.defaultValue(); // as a job file says it
+            String hocon = o.key() + " = " + com.typesafe.config.ConfigValueFactory.fromAnyRef(written).render();
             JobConfig explicit = assertDoesNotThrow(() -> JobConfig.fromString(hocon), "the default of " + o.key() + " is not valid: " + hocon);
             assertEquals(o.defaultValue(), explicit.get(o), o.key());
         }

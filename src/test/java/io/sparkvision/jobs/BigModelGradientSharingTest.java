@@ -3,13 +3,13 @@ package io.sparkvision.jobs;
 import io.sparkvision.TestSpark;
 import io.sparkvision.augment.AugmentSettings;
 import io.sparkvision.config.JobConfig;
-import io.sparkvision.ingest.DatasetDescriptor;
 import io.sparkvision.data.Datasets;
 import io.sparkvision.data.ImageDataset;
-import io.sparkvision.train.CheckpointStore;
-import io.sparkvision.model.ModelFiles;
 import io.sparkvision.image.InputShape;
+import io.sparkvision.ingest.DatasetDescriptor;
 import io.sparkvision.model.Architectures;
+import io.sparkvision.model.ModelFiles;
+import io.sparkvision.train.CheckpointStore;
 import io.sparkvision.train.LearningRates;
 import io.sparkvision.util.Json;
 import org.apache.hadoop.conf.Configuration;
@@ -126,7 +126,7 @@ class BigModelGradientSharingTest {
         double before = BigModelMatrixTest.score(initial, seen), after = BigModelMatrixTest.score(trained, seen);
         assertTrue(Double.isFinite(after) && after < before, model + ": loss on repeated training images " + before + " -> " + after);
 
-        CheckpointStore store = new CheckpointStore(out.resolve("checkpoints").toString(), hadoop, 3, "top1Accuracy");
+        CheckpointStore store = new CheckpointStore(out.resolve("checkpoints").toString(), hadoop, 3, io.sparkvision.config.Choices.Metric.TOP1_ACCURACY);
         assertEquals(trained.params(), store.load(store.latest().orElseThrow()).params());
 
         Set<String> hosts = trainingHosts(modelEvents);

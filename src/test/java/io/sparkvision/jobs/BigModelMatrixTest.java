@@ -4,15 +4,15 @@ import io.sparkvision.Schemas;
 import io.sparkvision.TestSpark;
 import io.sparkvision.augment.AugmentSettings;
 import io.sparkvision.config.JobConfig;
-import io.sparkvision.ingest.DatasetDescriptor;
+import io.sparkvision.config.SparkContexts;
 import io.sparkvision.data.Datasets;
 import io.sparkvision.data.ImageDataset;
-import io.sparkvision.train.CheckpointStore;
-import io.sparkvision.model.ModelFiles;
 import io.sparkvision.image.InputShape;
+import io.sparkvision.ingest.DatasetDescriptor;
 import io.sparkvision.model.Architectures;
+import io.sparkvision.model.ModelFiles;
+import io.sparkvision.train.CheckpointStore;
 import io.sparkvision.train.LearningRates;
-import io.sparkvision.config.SparkContexts;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -22,10 +22,10 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 
@@ -134,7 +134,7 @@ class BigModelMatrixTest {
         assertTrue(Double.isFinite(after) && after < before, model + ": loss on the repeated minibatch " + before + " -> " + after + "\n" + out);
 
         // A checkpoint was written and loads back to the same parameters.
-        CheckpointStore store = new CheckpointStore(run.resolve("checkpoints").toString(), hadoop, 3, "top1Accuracy");
+        CheckpointStore store = new CheckpointStore(run.resolve("checkpoints").toString(), hadoop, 3, io.sparkvision.config.Choices.Metric.TOP1_ACCURACY);
         assertEquals(2, store.latest().orElseThrow());
         assertEquals(trained.params(), store.load(2).params());
 

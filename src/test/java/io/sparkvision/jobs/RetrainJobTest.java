@@ -1,5 +1,7 @@
 package io.sparkvision.jobs;
 
+import io.sparkvision.retrain.HistoryEntry;
+import io.sparkvision.retrain.CurrentPointer;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkvision.Schemas;
 import io.sparkvision.TestSpark;
@@ -108,7 +110,7 @@ class RetrainJobTest {
         assertTrue(log1.toString().contains("from scratch"), log1.toString());
         assertTrue(log1.toString().contains("20 landing images in the window are identical to holdout images"), log1.toString());
         assertEquals(300, Schemas.read(registry.resolve("candidates/2026-11-01/candidate.json")).at("/window/images").asLong());
-        assertEquals("2026-11-01", reg.current().orElseThrow().get("candidate"));
+        assertEquals("2026-11-01", reg.current().orElseThrow().candidate());
 
         // Night 2: 600 more digits; the window (2 days) holds 900, warm-started from night 1: better, promoted.
         land("2026-11-02", 300, 900, 0);
@@ -140,12 +142,12 @@ class RetrainJobTest {
         System.out.printf("three nights: %s%n  %s%n  %s%n", n1, n2, n3); // the numbers, for the record
 
         // current ends on night 2; every candidate is kept with its model, report and record; history has 3 decisions.
-        Map<String, Object> current = reg.current().orElseThrow();
-        assertEquals("2026-11-02", current.get("candidate"));
-        assertEquals("2026-11-01", current.get("previous"));
+        CurrentPointer current = reg.current().orElseThrow();
+        assertEquals("2026-11-02", current.candidate());
+        assertEquals("2026-11-01", current.previous());
         Schemas.assertValid("registry-current.schema.json", Schemas.read(registry.resolve("current")), "current");
-        List<Map<String, Object>> history = reg.history();
-        assertEquals(List.of("promoted", "promoted", "rejected"), history.stream().map(h -> h.get("outcome")).toList());
+        List<HistoryEntry> history = reg.history();
+        assertEquals(List.of("promoted", "promoted", "rejected"), history.stream().map(HistoryEntry::outcome).toList());
         for (String line : Files.readAllLines(registry.resolve("history.jsonl"))) {
             Schemas.assertValid("registry-history.schema.json", Schemas.parse(line), "history.jsonl line");
         }

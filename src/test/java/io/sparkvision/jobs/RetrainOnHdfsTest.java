@@ -1,5 +1,6 @@
 package io.sparkvision.jobs;
 
+import io.sparkvision.retrain.CurrentPointer;
 import io.sparkvision.TestSpark;
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.ingest.MnistIdxIngest;
@@ -84,8 +85,8 @@ class RetrainOnHdfsTest {
         RetrainJob.Result night = RetrainJob.run(cfg, sc, false, quiet);
         assertEquals("promoted", night.outcome(), night.toString());
         Registry reg = new Registry(new Path(registry), conf);
-        Map<String, Object> current = reg.current().orElseThrow();
-        assertTrue(String.valueOf(current.get("model")).startsWith("hdfs://"), current.toString());
+        CurrentPointer current = reg.current().orElseThrow();
+        assertTrue(current.model().startsWith("hdfs://"), current.toString());
         assertTrue(HadoopFs.exists(new Path(registry + "/candidates/2026-11-01/candidate.json"), conf));
         assertFalse(HadoopFs.exists(new Path(registry + "/lock"), conf), "released");
 
@@ -116,7 +117,7 @@ class RetrainOnHdfsTest {
         long sevens = spark.read().parquet(root + "/scored").filter("error IS NULL").count();
         assertEquals(rows, sevens);
         String modelVersion = spark.read().parquet(root + "/scored").select("model_version").first().getString(0);
-        String expected = io.sparkvision.util.Hashing.sha256(HadoopFs.readAll(new Path(String.valueOf(current.get("model"))), conf));
+        String expected = io.sparkvision.util.Hashing.sha256(HadoopFs.readAll(new Path(current.model()), conf));
         assertEquals(expected, modelVersion);
     }
 }

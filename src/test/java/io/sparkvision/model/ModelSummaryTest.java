@@ -51,7 +51,11 @@ class ModelSummaryTest {
         assertEquals(11_689_512, p);
         // torchvision/fvcore report ResNet-18 at 1.81-1.82 G multiply-adds for 224x224
         assertTrue(macs > 1.80e9 && macs < 1.83e9, "resnet18 multiply-adds " + macs);
-        assertEquals("64x112x112", rows.get(0).output());
+        // the first vertex only turns the NCHW input channels-last (ResNet's tuned layout); conv1 follows it
+        assertEquals(Graph.NHWC_INPUT, rows.get(0).name());
+        assertEquals("3x224x224", rows.get(0).output());
+        assertEquals("conv1.conv", rows.get(1).name());
+        assertEquals("64x112x112", rows.get(1).output());
         ModelStats.Row last = rows.get(rows.size() - 1);
         assertEquals("fc", last.name());
         assertEquals("1000", last.output());

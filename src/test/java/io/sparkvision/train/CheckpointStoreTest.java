@@ -1,8 +1,9 @@
 package io.sparkvision.train;
 
+import io.sparkvision.config.Choices.Metric;
 import io.sparkvision.image.InputShape;
-import io.sparkvision.model.LeNet5;
 import io.sparkvision.io.HadoopFs;
+import io.sparkvision.model.LeNet5;
 import org.apache.hadoop.conf.Configuration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
@@ -54,7 +55,7 @@ class CheckpointStoreTest {
 
     @Test
     void theBestCheckpointSurvivesPruningAndResolves(@TempDir Path dir) throws IOException {
-        CheckpointStore store = new CheckpointStore(dir.toString(), CONF, 2, "top1Accuracy");
+        CheckpointStore store = new CheckpointStore(dir.toString(), CONF, 2, Metric.TOP1_ACCURACY);
         MultiLayerNetwork net = trainedNet();
         double[] top1 = {0.5, 0.9, 0.7, 0.8, 0.6};
         for (int e = 1; e <= 5; e++) store.write(net, e, Map.of("metrics", Map.of("top1Accuracy", top1[e - 1])));
@@ -64,7 +65,7 @@ class CheckpointStoreTest {
         assertEquals(4, store.resolve("4"));
         String m = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> store.resolve("1")).getMessage();
         assertTrue(m.contains("[2, 4, 5]"), m);
-        CheckpointStore byLoss = new CheckpointStore(dir.toString(), CONF, 2, "testLoss");
+        CheckpointStore byLoss = new CheckpointStore(dir.toString(), CONF, 2, Metric.TEST_LOSS);
         assertTrue(byLoss.best().isEmpty(), "no checkpoint recorded a test loss");
     }
 

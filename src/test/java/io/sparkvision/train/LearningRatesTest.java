@@ -1,9 +1,9 @@
 package io.sparkvision.train;
 
+import io.sparkvision.config.Choices.EarlyStopMetric;
 import io.sparkvision.config.JobConfig;
 import org.junit.jupiter.api.Test;
 
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -57,15 +57,24 @@ class LearningRatesTest {
 
     @Test
     void earlyStoppingWaitsForPatience() {
-        EarlyStopping s = new EarlyStopping("top1Accuracy", 2);
-        assertFalse(s.shouldStop(Map.of("top1Accuracy", 0.5)));
-        assertFalse(s.shouldStop(Map.of("top1Accuracy", 0.6)));
-        assertFalse(s.shouldStop(Map.of("top1Accuracy", 0.55)));
-        assertTrue(s.shouldStop(Map.of("top1Accuracy", 0.6)), "equal is not an improvement");
-        EarlyStopping loss = new EarlyStopping("testLoss", 1);
-        assertFalse(loss.shouldStop(Map.of("testLoss", 1.0)));
-        assertFalse(loss.shouldStop(Map.of("testLoss", 0.9)));
-        assertTrue(loss.shouldStop(Map.of("testLoss", 0.95)));
-        assertFalse(new EarlyStopping("none", 1).shouldStop(Map.of()));
+        EarlyStopping s = new EarlyStopping(EarlyStopMetric.TOP1_ACCURACY, 2);
+        assertFalse(s.shouldStop(evaluated(1, 1.0, 0.5)));
+        assertFalse(s.shouldStop(evaluated(2, 1.0, 0.6)));
+        assertFalse(s.shouldStop(fitted(3)), "an epoch without evaluation does not count");
+        assertFalse(s.shouldStop(evaluated(4, 1.0, 0.55)));
+        assertTrue(s.shouldStop(evaluated(5, 1.0, 0.6)), "equal is not an improvement");
+        EarlyStopping loss = new EarlyStopping(EarlyStopMetric.TEST_LOSS, 1);
+        assertFalse(loss.shouldStop(evaluated(1, 1.0, 0.5)));
+        assertFalse(loss.shouldStop(evaluated(2, 0.9, 0.5)));
+        assertTrue(loss.shouldStop(evaluated(3, 0.95, 0.5)));
+        assertFalse(new EarlyStopping(EarlyStopMetric.NONE, 1).shouldStop(evaluated(1, 1.0, 0.5)));
+    }
+
+    private static MetricsLine fitted(int epoch) {
+        return MetricsLine.fitted(epoch, 10L, 0.01, 0.7, 640, null, 2.0).evaluated(null, null, null, "2026-12-01T00:00:00Z");
+    }
+
+    private static MetricsLine evaluated(int epoch, double testLoss, double top1) {
+        return MetricsLine.fitted(epoch, 10L, 0.01, 0.7, 640, null, 2.0).evaluated(testLoss, top1, 0.9, "2026-12-01T00:00:00Z");
     }
 }
