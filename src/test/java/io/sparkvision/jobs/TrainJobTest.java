@@ -206,6 +206,39 @@ class TrainJobTest {
         assertTrue(m.contains("class index must match"), m);
     }
 
+    /**
+     * Gradient sharing's transport (Aeron) keeps its buffers in /dev/shm, which is memory: DL4J M2 left ~80-100 MB
+     * there per JVM and run (59 directories had piled up on this machine). The product's JVM flags
+     * (conf/jvm-flags.properties: aeron.dir.delete.on.shutdown) make the media driver delete its directory when the
+     * job stops the parameter server; without that flag this test finds the run's directory left behind.
+     */
+    @Test
+    void gradientSharingLeavesNoSharedMemoryBehind() throws IOException {
+        Path shm = Path.of("/dev/shm");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(shm), "no /dev/shm on this machine: Aeron keeps its files elsewhere");
+        java.util.Set<String> before = aeronDirs(shm);
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort();
+        }
+        JobConfig cfg = JobConfig.fromString(String.join("\n",
+                "data { root = \"" + data + "\", limit = 200 }",
+                "output.dir = \"" + work.resolve("gs") + "\"",
+                "train { epochs = 1, batch-size-per-worker = 16, master = gradient-sharing, gradient-sharing.port = " + port + " }"));
+        Map<String, Object> gs = TrainJob.run(cfg, sc, new PrintStream(new ByteArrayOutputStream(), true));
+        assertNotNull(gs.get("top1Accuracy"));
+        java.util.Set<String> left = aeronDirs(shm);
+        left.removeAll(before);
+        assertTrue(left.isEmpty(), "Aeron directories left in /dev/shm by the run: " + left);
+    }
+
+    static java.util.Set<String> aeronDirs(Path shm) throws IOException {
+        try (var files = Files.list(shm)) {
+            return files.map(f -> f.getFileName().toString()).filter(n -> n.startsWith("aeron"))
+                    .collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new));
+        }
+    }
+
     @Test
     void anEmptyTestSplitIsRefusedBeforeAnyDataIsLoaded() throws IOException {
         // A dataset whose descriptor has no test images, and no manifest at all: had the train split been loaded
