@@ -1,9 +1,9 @@
 package io.sparkvision.bench;
 
+import io.sparkvision.config.SparkContexts;
 import io.sparkvision.ingest.Decoder;
 import io.sparkvision.ingest.IngestSettings;
 import io.sparkvision.ingest.SkippedImage;
-import io.sparkvision.config.SparkContexts;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;

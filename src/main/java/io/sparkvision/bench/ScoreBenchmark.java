@@ -1,17 +1,17 @@
 package io.sparkvision.bench;
 
 import io.sparkvision.config.JobConfig;
-import io.sparkvision.io.HadoopFs;
-import io.sparkvision.model.ModelFiles;
-import io.sparkvision.jobs.ScoreJob;
-import io.sparkvision.image.InputShape;
-import io.sparkvision.model.Architectures;
-import io.sparkvision.model.Models;
 import io.sparkvision.config.SparkContexts;
-import org.apache.spark.api.java.JavaSparkContext;
+import io.sparkvision.image.InputShape;
+import io.sparkvision.io.HadoopFs;
+import io.sparkvision.jobs.ScoreJob;
+import io.sparkvision.model.Architectures;
+import io.sparkvision.model.ModelFiles;
+import io.sparkvision.model.Models;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.api.Model;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;

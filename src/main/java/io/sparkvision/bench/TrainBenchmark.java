@@ -1,12 +1,12 @@
 package io.sparkvision.bench;
 
 import io.sparkvision.config.JobConfig;
-import io.sparkvision.model.Architecture;
+import io.sparkvision.config.SparkContexts;
 import io.sparkvision.image.InputShape;
+import io.sparkvision.model.Architecture;
 import io.sparkvision.model.Architectures;
 import io.sparkvision.train.SparkModel;
 import io.sparkvision.train.TrainingMasters;
-import io.sparkvision.config.SparkContexts;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -256,6 +256,10 @@ public final class TrainBenchmark {
                             : String.format(Locale.ROOT, "a round needs ~%.1f GB of driver heap for %d workers' results (have %.1f GB)",
                                     2.0 * (s.workers() + 1) * bytesPerWorker / 1e9, s.workers(), Runtime.getRuntime().maxMemory() / 1e9));
             return new SparkResult(name, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, why);
+        } finally {
+            // As the train job does: DL4J's parameter server (Aeron media driver, transport thread pools) is left
+            // running by the master after a gradient-sharing fit.
+            if (master.equals("gradient-sharing")) TrainingMasters.stopGradientSharing();
         }
     }
 

@@ -1,10 +1,10 @@
 package io.sparkvision.cli;
 
-import io.sparkvision.model.ModelFiles;
-import io.sparkvision.model.Architecture;
-import io.sparkvision.model.FilterImage;
 import io.sparkvision.image.InputShape;
+import io.sparkvision.model.Architecture;
 import io.sparkvision.model.Architectures;
+import io.sparkvision.model.FilterImage;
+import io.sparkvision.model.ModelFiles;
 import io.sparkvision.model.ModelStats;
 import io.sparkvision.model.NetConf;
 import org.apache.hadoop.conf.Configuration;

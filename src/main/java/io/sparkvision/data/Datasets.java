@@ -1,8 +1,8 @@
 package io.sparkvision.data;
 
+import io.sparkvision.ingest.DatasetDescriptor;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.util.Json;
-import io.sparkvision.ingest.DatasetDescriptor;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 

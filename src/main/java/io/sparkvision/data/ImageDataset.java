@@ -1,10 +1,10 @@
 package io.sparkvision.data;
 
+import io.sparkvision.image.ImagePreparer;
+import io.sparkvision.image.InputShape;
+import io.sparkvision.ingest.DatasetDescriptor;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.io.SerializableHadoopConf;
-import io.sparkvision.image.InputShape;
-import io.sparkvision.image.ImagePreparer;
-import io.sparkvision.ingest.DatasetDescriptor;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;

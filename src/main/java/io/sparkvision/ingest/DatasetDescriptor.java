@@ -1,9 +1,9 @@
 package io.sparkvision.ingest;
 
-import io.sparkvision.image.ImagePreparation;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.sparkvision.image.ImagePreparation;
 
 import java.util.List;
 import java.util.Map;

@@ -1,8 +1,8 @@
 package io.sparkvision.model;
 
+import io.sparkvision.io.HadoopFs;
 import io.sparkvision.util.Hashing;
 import io.sparkvision.util.Json;
-import io.sparkvision.io.HadoopFs;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.api.Model;

@@ -2,9 +2,9 @@ package io.sparkvision.score;
 
 import io.sparkvision.image.ImagePreparation;
 import io.sparkvision.image.ImagePreparer;
+import io.sparkvision.image.InputShape;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.model.ModelFiles;
-import io.sparkvision.image.InputShape;
 import io.sparkvision.model.Models;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;

@@ -1,13 +1,13 @@
 package io.sparkvision.train;
 
 import io.sparkvision.config.Choices.Metric;
+import io.sparkvision.io.HadoopFs;
+import io.sparkvision.model.ModelFiles;
+import io.sparkvision.model.Models;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import io.sparkvision.model.Models;
-import io.sparkvision.model.ModelFiles;
-import io.sparkvision.io.HadoopFs;
 import org.deeplearning4j.nn.api.Model;
 
 import java.io.IOException;

@@ -9,9 +9,11 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 
 import java.io.PrintStream;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -87,6 +89,7 @@ public final class EpochFitter {
         spark.fit(batches);
         clock.fitDone();
         batches.unpersist(false);
+        Map<String, Object> workerCopies = master.perEpoch() ? null : adoptWorkerModels(out);
         Models.setEpochCount(spark.network(), epoch);
         double secs = progress.epochSeconds();
         TrainingCounters.Snapshot counted = progress.epochCounts();
@@ -101,9 +104,31 @@ public final class EpochFitter {
         Map<String, Object> mesh = null;
         if (!master.perEpoch()) {
             mesh = counters.takeMeshReport();
+            mesh.putAll(workerCopies);
             out.println("  gradient sharing: " + TrainingCounters.describe(mesh));
         }
         return MetricsLine.fitted(epoch, iteration, rate, trainLoss, counted.examples(), mesh, secs);
+    }
+
+    /**
+     * Gradient sharing: the model that trained is on the executors (see {@link WorkerModels}); the driver's own copy
+     * is what its mesh node received, and it trails. Makes the executors' mean the driver's network (the one
+     * evaluated, checkpointed and saved) and reports how far apart the copies were.
+     */
+    private Map<String, Object> adoptWorkerModels(PrintStream out) {
+        Map<String, INDArray> copies = WorkerModels.collect(sc, workers);
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("workerModels", copies.size());
+        if (copies.isEmpty()) {
+            out.println("  gradient sharing: no executor returned its model; the driver's mesh copy is kept");
+            return report;
+        }
+        INDArray mean = WorkerModels.mean(copies);
+        report.put("workerSpread", WorkerModels.spread(copies, mean));
+        // How far the driver's own mesh copy had fallen behind (what DL4J would have evaluated and saved).
+        report.put("driverLag", spark.network().params().distance2(mean) / mean.norm2Number().doubleValue());
+        WorkerModels.adopt(spark.network(), mean);
+        return report;
     }
 
     /** Ends the run's gradient-sharing mesh (parameter averaging has none). */

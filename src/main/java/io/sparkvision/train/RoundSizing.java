@@ -63,7 +63,9 @@ public record RoundSizing(
         long p = params * width, u = updater * width;
 
         long broadcast = p + u;
-        long toDriver = gs ? u : p + (s.averageUpdater() ? u : 0);
+        // Gradient sharing: DL4J's fit returns each worker's updater state; a second job then brings each worker's
+        // parameters (WorkerModels). One job at a time reaches the driver, so the larger of the two counts.
+        long toDriver = gs ? Math.max(u, p) : p + (s.averageUpdater() ? u : 0);
         int atDriver = resultsAtDriver(s.workers(), gs ? 4 : s.aggregationDepth());
         long resultsBytes = atDriver * toDriver;
         long mesh = gs ? params / 4 : 0;

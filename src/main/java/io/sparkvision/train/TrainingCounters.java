@@ -102,6 +102,19 @@ public final class TrainingCounters extends SparkListener {
             sb.append(String.format(Locale.ROOT, "; executor %s: %,d minibatches, %,d updates received from the others",
                     w.get("executor"), (Long) w.get("minibatches"), (Long) w.get("updatesReceived")));
         }
+        // Each minibatch a worker fits sends (at most) one message to the others. Measured here: when DL4J's Aeron
+        // transport fails ("MediaDriver keepalive", "Can't establish connection" in the executor logs) the
+        // exchange stops for the rest of the run and each worker trains alone, with nothing else failing.
+        List<Map<String, Object>> ws = (List<Map<String, Object>>) meshReport.get("workers");
+        long all = ws.stream().mapToLong(w -> (Long) w.get("minibatches")).sum();
+        for (Map<String, Object> w : ws) {
+            long others = all - (Long) w.get("minibatches");
+            if (ws.size() > 1 && (Long) w.get("updatesReceived") * 2 < others) {
+                sb.append(String.format(Locale.ROOT, "%n  WARNING: executor %s received %,d updates for the %,d minibatches the others "
+                        + "fitted: the mesh lost most of them and the workers trained largely alone (see the executors' logs "
+                        + "for Aeron errors)", w.get("executor"), (Long) w.get("updatesReceived"), others));
+            }
+        }
         return sb.toString();
     }
 

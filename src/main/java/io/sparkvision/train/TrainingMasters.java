@@ -18,6 +18,7 @@ import org.deeplearning4j.spark.parameterserver.training.SharedTrainingMaster;
 import org.nd4j.parameterserver.distributed.conf.VoidConfiguration;
 import org.nd4j.parameterserver.distributed.v2.ModelParameterServer;
 import org.nd4j.parameterserver.distributed.v2.enums.MeshBuildMode;
+import org.nd4j.parameterserver.distributed.v2.transport.impl.StaticPortSupplier;
 
 /** Builds the DL4J training master a job file asks for. */
 public final class TrainingMasters {
@@ -93,6 +94,9 @@ public final class TrainingMasters {
     private static TrainingMaster<?, ?> gradientSharing(JobConfig c, int workers, int batch, long rngSeed, int batchesPerWorker) {
         VoidConfiguration.VoidConfigurationBuilder voidConf = VoidConfiguration.builder()
                 .unicastPort(c.get(Options.GS_PORT))
+                // Each node's own port. Without it DL4J M2 binds every node, the driver included, to its default
+                // 49876 whatever unicastPort says (AeronUdpTransport takes its own port from the port supplier).
+                .portSupplier(new StaticPortSupplier(c.get(Options.GS_PORT)))
                 .meshBuildMode(c.get(Options.GS_MESH) == Choices.Mesh.MESH ? MeshBuildMode.MESH : MeshBuildMode.PLAIN);
         if (!c.get(Options.GS_NETWORK_MASK).isBlank()) voidConf.networkMask(c.get(Options.GS_NETWORK_MASK));
         String controller = c.get(Options.GS_CONTROLLER).isBlank() ? driverAddress() : c.get(Options.GS_CONTROLLER);

@@ -1,8 +1,8 @@
 package io.sparkvision.augment;
 
 import io.sparkvision.TestSpark;
-import io.sparkvision.ingest.DatasetDescriptor;
 import io.sparkvision.data.ImageDataset;
+import io.sparkvision.ingest.DatasetDescriptor;
 import io.sparkvision.ingest.ImageIngest;
 import io.sparkvision.ingest.IngestSettings;
 import org.apache.spark.api.java.JavaSparkContext;

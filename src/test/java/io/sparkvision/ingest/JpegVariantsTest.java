@@ -1,7 +1,7 @@
 package io.sparkvision.ingest;
 
-import io.sparkvision.image.Pixels;
 import io.sparkvision.TestSpark;
+import io.sparkvision.image.Pixels;
 import org.junit.jupiter.api.Test;
 
 import javax.imageio.ImageIO;

@@ -2,10 +2,10 @@ package io.sparkvision.ingest;
 
 import io.sparkvision.Schemas;
 import io.sparkvision.TestSpark;
-import io.sparkvision.image.InputShape;
-import io.sparkvision.image.ImagePreparer;
 import io.sparkvision.data.Datasets;
 import io.sparkvision.data.ImageDataset;
+import io.sparkvision.image.ImagePreparer;
+import io.sparkvision.image.InputShape;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

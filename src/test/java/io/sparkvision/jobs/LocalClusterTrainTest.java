@@ -2,8 +2,8 @@ package io.sparkvision.jobs;
 
 import io.sparkvision.TestSpark;
 import io.sparkvision.config.JobConfig;
-import io.sparkvision.ingest.MnistIdxIngest;
 import io.sparkvision.config.SparkContexts;
+import io.sparkvision.ingest.MnistIdxIngest;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.scheduler.SparkListener;

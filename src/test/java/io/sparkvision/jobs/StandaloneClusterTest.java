@@ -108,6 +108,11 @@ class StandaloneClusterTest {
                 assertTrue(((Number) ((Map<?, ?>) w).get("minibatches")).longValue() > 0, line);
                 assertTrue(((Number) ((Map<?, ?>) w).get("updatesReceived")).longValue() > 0, line);
             }
+            // The evaluated and saved model is the executors' own networks (their mean), brought back after the fit,
+            // not the driver's mesh copy.
+            assertEquals(2, ((Number) gs.get("workerModels")).intValue(), line);
+            double spread = ((Number) gs.get("workerSpread")).doubleValue();
+            assertTrue(spread >= 0 && spread < 1, line);
             // Measured on the executors, not DL4J's unset 0.
             double loss = ((Number) m.get("trainLoss")).doubleValue();
             assertTrue(loss > 0 && Double.isFinite(loss), line);

@@ -2,8 +2,8 @@ package io.sparkvision.model;
 
 import io.sparkvision.TestSpark;
 import io.sparkvision.config.JobConfig;
-import io.sparkvision.train.TrainingMasters;
 import io.sparkvision.image.InputShape;
+import io.sparkvision.train.TrainingMasters;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;

@@ -2,8 +2,8 @@ package io.sparkvision.train;
 
 import io.sparkvision.config.Choices.Metric;
 import io.sparkvision.image.InputShape;
-import io.sparkvision.model.LeNet5;
 import io.sparkvision.io.HadoopFs;
+import io.sparkvision.model.LeNet5;
 import org.apache.hadoop.conf.Configuration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;

@@ -134,7 +134,7 @@ class RoundSizingTest {
         Model net = Architectures.get("lenet5").build(LENET_IN, 10, 1, new Adam(1e-3), 0);
         RoundSizing s = RoundSizing.of(net, LENET_IN, setup("gradient-sharing", 2, 2, true));
         assertTrue(s.meshBytesPerIteration() > 0);
-        assertEquals(4 * RoundSizing.updaterStateLength(net), s.toDriverPerWorker(), "gradient sharing returns updater state only");
+        assertEquals(4 * RoundSizing.updaterStateLength(net), s.toDriverPerWorker(), "gradient sharing: updater state (Adam: 2x the parameters), then the parameters, one job at a time");
         MemoryLimits yarn = new MemoryLimits("yarn", false, 2, 8 * GIB, 8 * GIB, GIB, GIB, false, 64 * MIB, MIB, MIB, true, MIB, false);
         List<String> fixes = SizingCheck.judge(s, yarn).fixes();
         assertTrue(fixes.stream().anyMatch(f -> f.startsWith("--conf spark.executor.memory=")), fixes.toString());
