@@ -198,7 +198,7 @@ public final class Options {
 
     // ---- evaluate -----------------------------------------------------------------------------------------
     public static final Option<Integer> EVAL_EVERY = Option.integer("eval.every-epochs", 1, 1, 100_000,
-            "run the driver-side evaluator every N epochs (and always after the last)");
+            "evaluate the test split every N epochs (and always after the last), where eval.where says");
     public static final Option<Integer> EVAL_BATCH = Option.integer("eval.batch-size", 500, 1, 65_536,
             "minibatch size for evaluation");
     public static final Option<Choices.EvalWhere> EVAL_WHERE = Option.oneOf("eval.where", Choices.EvalWhere.DRIVER,
