@@ -14,6 +14,7 @@ import io.sparkvision.retrain.CandidateRecord;
 import io.sparkvision.retrain.CurrentPointer;
 import io.sparkvision.retrain.HistoryEntry;
 import io.sparkvision.retrain.LandingManifests;
+import io.sparkvision.retrain.NightOutcome;
 import io.sparkvision.retrain.Promotion;
 import io.sparkvision.retrain.Registry;
 import io.sparkvision.retrain.RegistryLock;
@@ -53,8 +54,8 @@ public final class RetrainJob {
     public static final String CANDIDATE_JSON = "candidate.json";
     public static final String CLASS_INDEX = "classes.txt";
 
-    /** What a run did: outcome is promoted, rejected, already-decided, no-new-data or no-data. */
-    public record Result(String night, String outcome, String candidate, Double candidateTop1, Double currentTop1,
+    /** What a run did; only a promoted or rejected night trained a candidate. */
+    public record Result(String night, NightOutcome outcome, String candidate, Double candidateTop1, Double currentTop1,
                          String reason) {
     }
 
@@ -120,7 +121,7 @@ public final class RetrainJob {
         HistoryEntry d = decided.get();
         out.printf("retrain: night %s was decided at %s: candidate %s %s (%s); nothing to do (--force retrains it)%n",
                 night, d.decidedAt(), d.candidate(), d.outcome(), d.reason());
-        return Optional.of(new Result(night.toString(), "already-decided", d.candidate(), d.candidateTop1(),
+        return Optional.of(new Result(night.toString(), NightOutcome.ALREADY_DECIDED, d.candidate(), d.candidateTop1(),
                 d.currentTop1(), d.reason()));
     }
 
@@ -144,7 +145,7 @@ public final class RetrainJob {
                 evaluations.current() == null ? null : evaluations.current().top1Accuracy(),
                 cfg.get(Options.RETRAIN_TOLERANCE), cfg.get(Options.RETRAIN_MIN_TOP1));
         recordDecision(cfg, sc, registry, night, holdout, landed, candidate, window, evaluations, decision, startedAt);
-        out.printf(Locale.ROOT, "retrain: candidate %s %s: %s%s%n", candidate.id(), decision.outcome().toUpperCase(Locale.ROOT),
+        out.printf(Locale.ROOT, "retrain: candidate %s %s: %s%s%n", candidate.id(), decision.outcome().label().toUpperCase(Locale.ROOT),
                 decision.reason(), decision.promoted() ? "; current -> " + candidate.id() : "; current stays "
                         + (candidate.currentId() == null ? "unset" : candidate.currentId()));
         return new Result(night.toString(), decision.outcome(), candidate.id(), evaluations.candidate().top1Accuracy(),
@@ -253,7 +254,7 @@ public final class RetrainJob {
             String why = "no images in the window's partitions " + (days == 0 ? "up to " + night : "from "
                     + night.minusDays(days - 1L) + " to " + night) + " under " + cfg.get(Options.RETRAIN_SOURCE);
             out.println("retrain: " + why + "; nothing to train");
-            return Optional.of(new Result(night.toString(), "no-data", null, null, null, why));
+            return Optional.of(new Result(night.toString(), NightOutcome.NO_DATA, null, null, null, why));
         }
         Optional<HistoryEntry> lastTrained = registry.history().stream().reduce((a, b) -> b);
         if (lastTrained.isEmpty() || force) return Optional.empty();
@@ -263,7 +264,7 @@ public final class RetrainJob {
         if (!seen.containsAll(TrainingWindow.trainRows(candidate.window(), conf))) return Optional.empty();
         String why = "every image in the window was already in the window candidate " + lastId + " trained on";
         out.println("retrain: " + why + "; nothing new to train (--force trains anyway)");
-        return Optional.of(new Result(night.toString(), "no-new-data", null, null, null, why));
+        return Optional.of(new Result(night.toString(), NightOutcome.NO_NEW_DATA, null, null, null, why));
     }
 
     /** Step 6: the train job on the window, warm-started from the current model; a crashed night resumes. */

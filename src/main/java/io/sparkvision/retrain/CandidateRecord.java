@@ -38,6 +38,6 @@ public record CandidateRecord(int formatVersion, String candidate, String night,
     }
 
     /** The promotion decision with the rule's settings. */
-    public record Decision(String outcome, String reason, double tolerance, double minTop1, String decidedAt) {
+    public record Decision(NightOutcome outcome, String reason, double tolerance, double minTop1, String decidedAt) {
     }
 }

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
  * {@code currentTop1} and {@code currentCandidate} are null (and written as null) on a night with no current model.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
-public record HistoryEntry(String night, String candidate, String outcome, String reason, double candidateTop1,
+public record HistoryEntry(String night, String candidate, NightOutcome outcome, String reason, double candidateTop1,
                            Double currentTop1, String currentCandidate, double tolerance, String model, long windowImages,
                            long newImages, String windowContentHash, String decidedAt) {
 }

@@ -7,13 +7,10 @@ import java.util.Locale;
  * depend on numbers recorded on other nights (or on how the holdout changed since).
  */
 public final class Promotion {
-    public static final String PROMOTED = "promoted";
-    public static final String REJECTED = "rejected";
-
     /** The decision and a sentence an operator can read in the history. */
-    public record Decision(String outcome, String reason) {
+    public record Decision(NightOutcome outcome, String reason) {
         public boolean promoted() {
-            return PROMOTED.equals(outcome);
+            return outcome == NightOutcome.PROMOTED;
         }
     }
 
@@ -27,19 +24,19 @@ public final class Promotion {
      */
     public static Decision decide(double candidateTop1, Double currentTop1, double tolerance, double minTop1) {
         if (candidateTop1 < minTop1) {
-            return new Decision(REJECTED, String.format(Locale.ROOT, "holdout top-1 %.4f is below retrain.min-top1 %.4f",
+            return new Decision(NightOutcome.REJECTED, String.format(Locale.ROOT, "holdout top-1 %.4f is below retrain.min-top1 %.4f",
                     candidateTop1, minTop1));
         }
         if (currentTop1 == null) {
-            return new Decision(PROMOTED, String.format(Locale.ROOT, "first model: holdout top-1 %.4f", candidateTop1));
+            return new Decision(NightOutcome.PROMOTED, String.format(Locale.ROOT, "first model: holdout top-1 %.4f", candidateTop1));
         }
         double delta = candidateTop1 - currentTop1;
         // A hair of slack for float noise in the subtraction: exactly "tolerance worse" is still acceptable.
         if (delta >= -tolerance - 1e-12) {
-            return new Decision(PROMOTED, String.format(Locale.ROOT, "holdout top-1 %.4f vs current %.4f (%+.4f, tolerance %.4f)",
+            return new Decision(NightOutcome.PROMOTED, String.format(Locale.ROOT, "holdout top-1 %.4f vs current %.4f (%+.4f, tolerance %.4f)",
                     candidateTop1, currentTop1, delta, tolerance));
         }
-        return new Decision(REJECTED, String.format(Locale.ROOT, "holdout top-1 %.4f is %.4f below current %.4f (tolerance %.4f)",
+        return new Decision(NightOutcome.REJECTED, String.format(Locale.ROOT, "holdout top-1 %.4f is %.4f below current %.4f (tolerance %.4f)",
                 candidateTop1, -delta, currentTop1, tolerance));
     }
 }

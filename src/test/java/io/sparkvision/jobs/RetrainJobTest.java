@@ -9,6 +9,7 @@ import io.sparkvision.config.JobConfig;
 import io.sparkvision.ingest.MnistIdxIngest;
 import io.sparkvision.retrain.Registry;
 import io.sparkvision.retrain.RegistryLock;
+import io.sparkvision.retrain.NightOutcome;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -105,7 +106,7 @@ class RetrainJobTest {
         }
         ByteArrayOutputStream log1 = new ByteArrayOutputStream();
         RetrainJob.Result n1 = night("2026-11-01", log1);
-        assertEquals("promoted", n1.outcome(), log1.toString());
+        assertEquals(NightOutcome.PROMOTED, n1.outcome(), log1.toString());
         assertNull(n1.currentTop1());
         assertTrue(log1.toString().contains("from scratch"), log1.toString());
         assertTrue(log1.toString().contains("20 landing images in the window are identical to holdout images"), log1.toString());
@@ -116,7 +117,7 @@ class RetrainJobTest {
         land("2026-11-02", 300, 900, 0);
         ByteArrayOutputStream log2 = new ByteArrayOutputStream();
         RetrainJob.Result n2 = night("2026-11-02", log2);
-        assertEquals("promoted", n2.outcome(), log2.toString());
+        assertEquals(NightOutcome.PROMOTED, n2.outcome(), log2.toString());
         assertTrue(log2.toString().contains("warm-started from 2026-11-01"), log2.toString());
         assertTrue(log2.toString().contains("600 new tonight"), log2.toString());
         assertEquals(n1.candidateTop1(), n2.currentTop1(), 1e-9, "tonight's evaluation of the current model = night 1's own");
@@ -126,7 +127,7 @@ class RetrainJobTest {
         String historyBefore = Files.readString(registry.resolve("history.jsonl"));
         ByteArrayOutputStream again = new ByteArrayOutputStream();
         RetrainJob.Result rerun = night("2026-11-02", again);
-        assertEquals("already-decided", rerun.outcome());
+        assertEquals(NightOutcome.ALREADY_DECIDED, rerun.outcome());
         assertTrue(again.toString().contains("nothing to do"), again.toString());
         assertEquals(historyBefore, Files.readString(registry.resolve("history.jsonl")));
         assertFalse(Files.exists(registry.resolve("candidates/2026-11-02.2")));
@@ -135,7 +136,7 @@ class RetrainJobTest {
         land("2026-11-03", 0, 900, 1);
         ByteArrayOutputStream log3 = new ByteArrayOutputStream();
         RetrainJob.Result n3 = night("2026-11-03", log3);
-        assertEquals("rejected", n3.outcome(), log3.toString());
+        assertEquals(NightOutcome.REJECTED, n3.outcome(), log3.toString());
         assertEquals(n2.candidateTop1(), n3.currentTop1(), 1e-9);
         assertTrue(n3.candidateTop1() < n2.candidateTop1() - 0.01, n3.toString());
 
@@ -147,7 +148,7 @@ class RetrainJobTest {
         assertEquals("2026-11-01", current.previous());
         Schemas.assertValid("registry-current.schema.json", Schemas.read(registry.resolve("current")), "current");
         List<HistoryEntry> history = reg.history();
-        assertEquals(List.of("promoted", "promoted", "rejected"), history.stream().map(HistoryEntry::outcome).toList());
+        assertEquals(List.of(NightOutcome.PROMOTED, NightOutcome.PROMOTED, NightOutcome.REJECTED), history.stream().map(HistoryEntry::outcome).toList());
         for (String line : Files.readAllLines(registry.resolve("history.jsonl"))) {
             Schemas.assertValid("registry-history.schema.json", Schemas.parse(line), "history.jsonl line");
         }
@@ -177,7 +178,7 @@ class RetrainJobTest {
         }
         // Night 4 without new partitions: the window (nights 3 and 4) holds what night 3 trained on: nothing to train.
         RetrainJob.Result n4 = RetrainJob.run(nightly("2026-11-04"), sc, false, quiet());
-        assertEquals("no-new-data", n4.outcome());
+        assertEquals(NightOutcome.NO_NEW_DATA, n4.outcome());
         assertEquals(3, reg.history().size());
     }
 
@@ -200,7 +201,7 @@ class RetrainJobTest {
                 "train { epochs = 2, batch-size-per-worker = 16, learning-rate = 0.003 }"));
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         RetrainJob.Result n1 = RetrainJob.run(cfg.apply("2026-11-01"), sc, false, new PrintStream(log, true));
-        assertEquals("promoted", n1.outcome(), log.toString());
+        assertEquals(NightOutcome.PROMOTED, n1.outcome(), log.toString());
         assertEquals(200, Schemas.read(registryM.resolve("candidates/2026-11-01/candidate.json")).at("/window/images").asLong(),
                 "night 1 holds only the images its own manifest listed");
         // Night 2's partition lands after night 1 ran.
@@ -214,7 +215,7 @@ class RetrainJobTest {
         }
         Files.writeString(landingM.resolve("date=2026-11-02/more.csv"), night2);
         RetrainJob.Result n2 = RetrainJob.run(cfg.apply("2026-11-02"), sc, false, new PrintStream(log, true));
-        assertTrue(List.of("promoted", "rejected").contains(n2.outcome()), log.toString());
+        assertTrue(List.of(NightOutcome.PROMOTED, NightOutcome.REJECTED).contains(n2.outcome()), log.toString());
         JsonNode record = Schemas.read(registryM.resolve("candidates/2026-11-02/candidate.json"));
         assertEquals(400, record.at("/window/images").asLong(), log.toString());
         assertEquals(200, record.at("/ingest/newImages").asLong(), "only night 2's images were decoded");

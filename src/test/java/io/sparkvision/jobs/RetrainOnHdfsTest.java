@@ -8,6 +8,7 @@ import io.sparkvision.ingest.Stores;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.retrain.Registry;
 import io.sparkvision.retrain.RegistryLock;
+import io.sparkvision.retrain.NightOutcome;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -83,7 +84,7 @@ class RetrainOnHdfsTest {
                 "train { epochs = 3, batch-size-per-worker = 16, learning-rate = 0.003 }"));
 
         RetrainJob.Result night = RetrainJob.run(cfg, sc, false, quiet);
-        assertEquals("promoted", night.outcome(), night.toString());
+        assertEquals(NightOutcome.PROMOTED, night.outcome(), night.toString());
         Registry reg = new Registry(new Path(registry), conf);
         CurrentPointer current = reg.current().orElseThrow();
         assertTrue(current.model().startsWith("hdfs://"), current.toString());
@@ -99,7 +100,7 @@ class RetrainOnHdfsTest {
         assertTrue(HadoopFs.exists(new Path(root + "/eval/report.html"), conf));
 
         ByteArrayOutputStream again = new ByteArrayOutputStream();
-        assertEquals("already-decided", RetrainJob.run(cfg, sc, false, new PrintStream(again, true)).outcome());
+        assertEquals(NightOutcome.ALREADY_DECIDED, RetrainJob.run(cfg, sc, false, new PrintStream(again, true)).outcome());
         assertEquals(1, reg.history().size());
 
         // HDFS create-if-absent is the lock: a held lock stops the next run (even a forced one) before any work.
