@@ -11,6 +11,7 @@ import io.sparkvision.evaluate.EvalResult;
 import io.sparkvision.evaluate.Evaluator;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.model.ModelFiles;
+import io.sparkvision.report.Report;
 import io.sparkvision.report.RunReport;
 import io.sparkvision.util.Json;
 import io.sparkvision.config.SparkContexts;
@@ -25,7 +26,6 @@ import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -80,21 +80,17 @@ public final class EvaluateJob {
         }
         double secs = (System.nanoTime() - t0) / 1e9;
 
-        Map<String, Object> model = new LinkedHashMap<>();
-        model.put("name", meta == null ? "unknown" : meta.getOrDefault("architecture", "unknown"));
-        model.put("parameters", net.numParams());
-        model.put("input", d.channels() + "x" + d.height() + "x" + d.width());
-        model.put("path", modelPath.toString());
-        Map<String, Object> dataset = TrainJob.datasetInfo(root, d, split);
+        Report.Model model = new Report.Model(String.valueOf(meta == null ? "unknown" : meta.getOrDefault("architecture", "unknown")),
+                net.numParams(), d.channels() + "x" + d.height() + "x" + d.width(), modelPath.toString());
         JobProvenance provenance = JobProvenance.of(cfg, sc, startedAt)
                 .evaluation(workers, meta == null ? null : meta.get("provenance"));
-        Map<String, Object> report = RunReport.json(r, model, dataset, null, provenance);
+        Report report = Report.of(r, model, TrainJob.datasetInfo(root, d, split), null, provenance);
         String runDir = cfg.get(Options.OUTPUT_DIR);
-        RunReport.write(runDir, report, null, r, "sparkvision evaluate: " + model.get("name") + " on " + d.name() + "/" + split, hadoop);
+        RunReport.write(runDir, report, null, r, "sparkvision evaluate: " + model.name() + " on " + d.name() + "/" + split, hadoop);
         out.printf(Locale.ROOT, "evaluate: %,d images in %.1f s on %d workers: top-1 accuracy %.2f%% (error %.2f%%), "
                         + "top-%d accuracy %.2f%% (error %.2f%%); report %s/%s%n", r.examples(), secs, workers,
                 100 * r.top1Accuracy(), 100 * r.top1Error(), topK, 100 * r.topKAccuracy(), 100 * r.topKError(), runDir, RunReport.HTML);
-        return report;
+        return Json.asMap(report); // callers read the report as report.json parses
     }
 
     static void checkCompatible(Path modelPath, Model net, Map<String, Object> meta, DatasetDescriptor d, String root) {

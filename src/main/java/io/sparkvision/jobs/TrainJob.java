@@ -14,12 +14,14 @@ import io.sparkvision.model.ModelFiles;
 import io.sparkvision.model.Architecture;
 import io.sparkvision.image.InputShape;
 import io.sparkvision.model.Architectures;
+import io.sparkvision.report.Report;
 import io.sparkvision.report.RunReport;
 import io.sparkvision.train.GradientSharingPreflight;
 import io.sparkvision.train.MetricsLog;
 import io.sparkvision.train.RoundSizing;
 import io.sparkvision.train.SizingCheck;
 import io.sparkvision.config.SparkContexts;
+import io.sparkvision.util.Json;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -88,7 +90,7 @@ public final class TrainJob {
         }
 
         /** The dataset part of report.json and model.json. */
-        Map<String, Object> datasetInfo(String split) {
+        Report.Dataset datasetInfo(String split) {
             return TrainJob.datasetInfo(root, dataset, split);
         }
     }
@@ -133,31 +135,23 @@ public final class TrainJob {
                                       RoundSizing sizing, String startedAt, PrintStream out) throws IOException {
         Configuration hadoop = sc.hadoopConfiguration();
         Model net = trained.model().network();
-        Map<String, Object> dataset = in.datasetInfo(cfg.get(Options.DATA_TEST_SPLIT));
+        Report.Dataset dataset = in.datasetInfo(cfg.get(Options.DATA_TEST_SPLIT));
         JobProvenance provenance = JobProvenance.of(cfg, sc, startedAt)
                 .training(cfg, sc, in.dataset(), in.workers(), sizing.toMap());
         Map<String, Object> model = modelMetadata(in.arch(), in.shape(), in.dataset(), dataset, provenance);
         model.put("parameters", net.numParams());
         Path modelPath = new Path(HadoopFs.path(in.runDir()), MODEL);
         ModelFiles.save(net, modelPath, model, hadoop);
-        Map<String, Object> modelInfo = new LinkedHashMap<>();
-        modelInfo.put("name", in.arch().name());
-        modelInfo.put("parameters", net.numParams());
-        modelInfo.put("input", in.shape().toString());
-        modelInfo.put("path", modelPath.toString());
-        Map<String, Object> training = new LinkedHashMap<>();
-        training.put("epochs", trained.epochs());
-        training.put("wallSeconds", trained.seconds());
-        training.put("examplesPerSecond", trained.examples() / trained.seconds());
-        training.put("workers", in.workers());
-        training.put("trainingMaster", cfg.get(Options.TRAIN_MASTER).label());
-        Map<String, Object> report = RunReport.json(trained.last(), modelInfo, dataset, training, provenance);
+        Report.Model modelInfo = new Report.Model(in.arch().name(), net.numParams(), in.shape().toString(), modelPath.toString());
+        Report.Training training = new Report.Training(trained.epochs(), trained.seconds(),
+                trained.examples() / trained.seconds(), in.workers(), cfg.get(Options.TRAIN_MASTER).label());
+        Report report = Report.of(trained.last(), modelInfo, dataset, training, provenance);
         RunReport.write(in.runDir(), report, trained.metrics(), trained.last(),
                 "sparkvision: " + in.arch().name() + " on " + in.dataset().name(), hadoop);
         out.printf(Locale.ROOT, "done: test top-1 accuracy %.2f%% (top-5 %.2f%%) after %d epochs in %.0f s; report %s/%s%n",
                 100 * trained.last().top1Accuracy(), 100 * trained.last().topKAccuracy(), trained.epochs(), trained.seconds(),
                 in.runDir(), RunReport.HTML);
-        return report;
+        return Json.asMap(report); // callers read the report as report.json parses
     }
 
     /** A checkpoint from another architecture or dataset cannot be continued: say so instead of failing later. */
@@ -171,19 +165,13 @@ public final class TrainJob {
         }
     }
 
-    static Map<String, Object> datasetInfo(String root, DatasetDescriptor d, String split) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("name", d.name());
-        m.put("root", HadoopFs.path(root).toString());
-        m.put("split", split);
-        m.put("contentHash", d.contentHash());
-        m.put("manifestHash", d.manifestHash());
-        return m;
+    static Report.Dataset datasetInfo(String root, DatasetDescriptor d, String split) {
+        return new Report.Dataset(d.name(), HadoopFs.path(root).toString(), split, d.contentHash(), d.manifestHash());
     }
 
     /** model.json (and each checkpoint's metadata): what the model is, what it was trained on and how. */
     static Map<String, Object> modelMetadata(Architecture arch, InputShape shape, DatasetDescriptor d,
-                                             Map<String, Object> dataset, JobProvenance provenance) {
+                                             Report.Dataset dataset, JobProvenance provenance) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("architecture", arch.name());
         m.put("input", shape.toString());

@@ -1,6 +1,5 @@
 package io.sparkvision.report;
 
-import io.sparkvision.config.Choices.Metric;
 import io.sparkvision.evaluate.EvalResult;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.train.MetricsLine;
@@ -9,14 +8,12 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
 /**
- * The files a run leaves for people and for machines: {@code report.json} (schema
+ * The files a run leaves for people and for machines: {@code report.json} (a {@link Report}, schema
  * data-schemas/report.schema.json), {@code report.html} with the training curve and confusion matrix as PNGs,
  * and those PNGs next to it.
  */
@@ -30,46 +27,8 @@ public final class RunReport {
     private RunReport() {
     }
 
-    public static Map<String, Object> json(EvalResult r, Map<String, Object> model, Map<String, Object> dataset,
-                                           Map<String, Object> training, Object provenance) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("formatVersion", 1);
-        m.put(Metric.TOP1_ACCURACY.label(), r.top1Accuracy());
-        m.put(Metric.TOP5_ACCURACY.label(), r.topKAccuracy());
-        m.put("top1Error", r.top1Error());
-        m.put("top5Error", r.topKError());
-        m.put("topK", r.topK());
-        m.put("loss", r.loss());
-        m.put("examples", r.examples());
-        m.put("classes", r.classes());
-        m.put("perClass", r.perClass());
-        m.put("confusionMatrix", r.confusion());
-        m.put("mostConfused", mostConfused(r, 10));
-        m.put("model", model);
-        m.put("dataset", dataset);
-        if (training != null) m.put("training", training);
-        m.put("provenance", Json.asMap(provenance)); // the returned report reads as the JSON file does
-        return m;
-    }
-
-    /** The largest off-diagonal cells: which true class is most often taken for which. */
-    public static List<Map<String, Object>> mostConfused(EvalResult r, int limit) {
-        List<long[]> cells = new ArrayList<>();
-        long[][] c = r.confusion();
-        for (int a = 0; a < c.length; a++) for (int p = 0; p < c.length; p++) if (a != p && c[a][p] > 0) cells.add(new long[] {a, p, c[a][p]});
-        cells.sort((x, y) -> Long.compare(y[2], x[2]));
-        List<Map<String, Object>> out = new ArrayList<>();
-        for (long[] cell : cells.subList(0, Math.min(limit, cells.size()))) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("trueClass", r.classes().get((int) cell[0]));
-            m.put("predictedClass", r.classes().get((int) cell[1]));
-            m.put("count", cell[2]);
-            out.add(m);
-        }
-        return out;
-    }
-
-    public static void write(String runDir, Map<String, Object> report, List<MetricsLine> metrics,
+    /** report.json, report.html and their pictures; {@code metrics} null or empty for a run without epochs. */
+    public static void write(String runDir, Report report, List<MetricsLine> metrics,
                              EvalResult r, String title, Configuration conf) throws IOException {
         Path dir = HadoopFs.path(runDir);
         HadoopFs.writeStringAtomically(new Path(dir, JSON), Json.pretty(report), conf);
@@ -84,8 +43,7 @@ public final class RunReport {
         HadoopFs.writeStringAtomically(new Path(dir, HTML), html(report, metrics, r, title, curve), conf);
     }
 
-    @SuppressWarnings("unchecked")
-    static String html(Map<String, Object> report, List<MetricsLine> metrics, EvalResult r, String title, boolean curve) {
+    static String html(Report report, List<MetricsLine> metrics, EvalResult r, String title, boolean curve) {
         StringBuilder h = new StringBuilder();
         h.append("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>").append(esc(title)).append("</title>\n")
                 .append("<style>body{font-family:sans-serif;margin:2em;max-width:1000px}table{border-collapse:collapse}"
@@ -94,11 +52,9 @@ public final class RunReport {
         h.append("<h1>").append(esc(title)).append("</h1>\n");
         h.append(String.format(Locale.ROOT, "<p class=\"big\">top-1 accuracy <b>%.2f%%</b> &middot; top-%d accuracy <b>%.2f%%</b>"
                         + " &middot; %,d test images</p>\n", 100 * r.top1Accuracy(), r.topK(), 100 * r.topKAccuracy(), r.examples()));
-        Map<String, Object> model = (Map<String, Object>) report.get("model");
-        Map<String, Object> dataset = (Map<String, Object>) report.get("dataset");
-        h.append("<p>model <code>").append(esc(String.valueOf(model.get("name")))).append("</code>, ")
-                .append(esc(String.valueOf(model.get("parameters")))).append(" parameters; dataset <code>")
-                .append(esc(String.valueOf(dataset.get("root")))).append("</code></p>\n");
+        h.append("<p>model <code>").append(esc(String.valueOf(report.model().name()))).append("</code>, ")
+                .append(report.model().parameters()).append(" parameters; dataset <code>")
+                .append(esc(String.valueOf(report.dataset().root()))).append("</code></p>\n");
         if (curve) {
             h.append("<h2>Training curve</h2>\n<img src=\"").append(CURVE_PNG).append("\" alt=\"training curve\">\n");
             h.append("<table><tr><th>epoch</th><th>learning rate</th><th>train loss</th><th>test loss</th><th>top-1 error</th>"
@@ -114,16 +70,16 @@ public final class RunReport {
         }
         h.append("<h2>Confusion matrix</h2>\n<img src=\"").append(CONFUSION_PNG).append("\" alt=\"confusion matrix\">\n");
         h.append("<h2>Most confused</h2>\n<table><tr><th class=\"l\">true class</th><th class=\"l\">predicted as</th><th>count</th></tr>\n");
-        for (Map<String, Object> m : (List<Map<String, Object>>) report.get("mostConfused")) {
-            h.append("<tr><td class=\"l\">").append(esc(String.valueOf(m.get("trueClass")))).append("</td><td class=\"l\">")
-                    .append(esc(String.valueOf(m.get("predictedClass")))).append("</td><td>").append(m.get("count")).append("</td></tr>\n");
+        for (Report.Confusion m : report.mostConfused()) {
+            h.append("<tr><td class=\"l\">").append(esc(m.trueClass())).append("</td><td class=\"l\">")
+                    .append(esc(m.predictedClass())).append("</td><td>").append(m.count()).append("</td></tr>\n");
         }
         h.append("</table>\n<h2>Per class</h2>\n<table><tr><th class=\"l\">class</th><th>examples</th><th>accuracy</th></tr>\n");
         for (Map<String, Object> m : r.perClass()) {
             h.append("<tr><td class=\"l\">").append(esc(String.valueOf(m.get("class")))).append("</td><td>")
                     .append(m.get("examples")).append("</td><td>").append(pct(m.get("accuracy"))).append("</td></tr>\n");
         }
-        h.append("</table>\n<h2>Provenance</h2>\n<pre>").append(esc(Json.pretty(report.get("provenance")))).append("</pre>\n");
+        h.append("</table>\n<h2>Provenance</h2>\n<pre>").append(esc(Json.pretty(report.provenance()))).append("</pre>\n");
         h.append("</body></html>\n");
         return h.toString();
     }
