@@ -52,6 +52,13 @@ class BigModelGradientSharingTest {
     private static final InputShape IN = new InputShape(3, 224, 224);
     /** Rows to run: -Dsparkvision.matrix.gs-models=alexnet2012,... (default: -Dsparkvision.matrix.models; "none": none). */
     static final String GS_ROWS = "sparkvision.matrix.gs-models";
+    /**
+     * Executors' ND4J limits for these rows: with conf/spark-defaults.conf's 4G/8G an alexnet2012 executor reached
+     * 5.9 GB resident (2 GB heap + ~3.5 GB off-heap, against the sizing's 1.4 GiB off-heap estimate) and the kernel's
+     * OOM killer ended it on this shared machine; bounded, a shortage is ND4J's own error in the executor's log.
+     */
+    static final String EXECUTOR_OPTIONS = io.sparkvision.config.SparkContexts.EXECUTOR_FLAGS
+            + " -Dorg.bytedeco.javacpp.maxbytes=2G -Dorg.bytedeco.javacpp.maxphysicalbytes=4608m";
     @TempDir
     static Path work;
     static Path data, appJar, events;
@@ -100,7 +107,8 @@ class BigModelGradientSharingTest {
         Path out = work.resolve(model + "-gs");
         Path modelEvents = Files.createDirectories(events.resolve(model));
         Result r = StandaloneClusterTest.run(900, "scripts/submit", "train", "jobs/mnist-lenet5.conf", "--master", master,
-                "--conf", "spark.executor.memory=2g", "--conf", "spark.eventLog.enabled=true",
+                "--conf", "spark.executor.memory=2g", "--conf", "spark.executor.extraJavaOptions=" + EXECUTOR_OPTIONS,
+                "--conf", "spark.eventLog.enabled=true",
                 "--conf", "spark.eventLog.dir=" + modelEvents.toUri(),
                 "--set", "data.root=" + data, "--set", "data.test-split=val", "--set", "output.dir=" + out,
                 "--set", "model.name=" + model, "--set", "train.updater=" + updater, "--set", "train.learning-rate=0.001",
