@@ -187,6 +187,9 @@ public final class Options {
     public static final Option<Double> GS_RESIDUAL_CLIP = Option.decimal("train.gradient-sharing.residual-clip", 5, 0, 1_000,
             "clip the not-yet-sent residual to this many times the threshold every 5 iterations (DL4J's default); "
                     + "0 = never (the residual is then sent in later messages, nothing is dropped)");
+    public static final Option<Boolean> GS_KEEP_UPDATES = Option.flag("train.gradient-sharing.keep-updates", true,
+            "every worker applies every update the others sent: it waits for all workers to join the mesh before its "
+                    + "first step and keeps the updates DL4J M2 drops between fits (false = DL4J's own behaviour)");
     public static final Option<Integer> GS_PORT = Option.integer("train.gradient-sharing.port", 40123, 1024, 65535,
             "UDP port of the Aeron parameter mesh on every node");
     public static final Option<String> GS_NETWORK_MASK = Option.string("train.gradient-sharing.network-mask", "",
