@@ -61,7 +61,7 @@ public final class EpochFitter {
         this.spark = SparkModel.of(sc, net, TrainingMasters.create(cfg, workers, epochSeed(seed, firstEpoch), batchesPerWorker));
         this.counters = new TrainingCounters(sc);
         this.listeners = !master.perEpoch() && cfg.get(Options.GS_KEEP_UPDATES)
-                ? List.of(counters.workerListener(), new KeepSharedUpdates(workers, MESH_WAIT_MILLIS))
+                ? List.of(counters.workerListener(), new KeepSharedUpdates(workers, MESH_WAIT_MILLIS, TrainingMasters.denseEncoding(cfg)))
                 : List.of(counters.workerListener());
         this.lr = new LearningRates(cfg, workers);
     }

@@ -3,6 +3,7 @@ package io.sparkvision.train;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.deeplearning4j.optimize.solvers.accumulation.EncodedGradientsAccumulator;
+import org.deeplearning4j.optimize.solvers.accumulation.EncodingHandler;
 import org.deeplearning4j.optimize.solvers.accumulation.IndexedTail;
 import org.deeplearning4j.spark.parameterserver.networking.v2.UpdatesConsumer;
 import org.deeplearning4j.spark.parameterserver.pw.SharedTrainingWrapper;
@@ -48,19 +49,21 @@ public final class KeepSharedUpdates extends BaseTrainingListener implements Ser
 
     private final int workers;
     private final long meshWaitMillis;
+    private final boolean denseEncoding;
 
     /**
      * @param workers        the gradient-sharing workers (executors) of the run
      * @param meshWaitMillis how long a worker waits for the others to join the mesh before it starts alone
      */
-    public KeepSharedUpdates(int workers, long meshWaitMillis) {
+    public KeepSharedUpdates(int workers, long meshWaitMillis, boolean denseEncoding) {
         this.workers = workers;
         this.meshWaitMillis = meshWaitMillis;
+        this.denseEncoding = denseEncoding;
     }
 
     @Override
     public void onEpochStart(Model model) {
-        if (install()) waitForMesh();
+        if (install(denseEncoding)) waitForMesh();
     }
 
     /**
@@ -80,7 +83,7 @@ public final class KeepSharedUpdates extends BaseTrainingListener implements Ser
     }
 
     /** Replaces DL4J's purging queue by a {@link RetainedUpdates}, once per node. True if it did so now. */
-    private static synchronized boolean install() {
+    private static synchronized boolean install(boolean denseEncoding) {
         ModelParameterServer server = ModelParameterServer.getInstance();
         if (!server.isInitialized() || server.getTransport() == installedFor) return false;
         Object wrapper = read(SharedTrainingWrapper.class, null, "INSTANCE");
@@ -106,6 +109,14 @@ public final class KeepSharedUpdates extends BaseTrainingListener implements Ser
             kept.takeAll(dl4jQueue);
         } finally {
             lock.writeLock().unlock();
+        }
+        if (denseEncoding) {
+            // Before this worker's first step, in its training thread: no encoding is under way.
+            EncodingHandler dl4j = (EncodingHandler) accumulator.getHandler();
+            DenseEncoding dense = new DenseEncoding(read(EncodingHandler.class, dl4j, "initialThresholdAlgorithm"),
+                    read(EncodingHandler.class, dl4j, "initialResidualPostProcessor"));
+            dense.initialize(accumulator);
+            write(EncodedGradientsAccumulator.class, accumulator, "handler", dense);
         }
         server.addUpdatesSubscriber(new BypassCatcher(kept));
         queue = kept;
