@@ -23,6 +23,7 @@ import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.nativeblas.NativeOpsHolder;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -311,8 +312,14 @@ public final class TrainBenchmark {
         else ((ComputationGraph) net).fit(ds);
     }
 
+    /**
+     * Threads for work started from the calling thread. oneDNN takes its thread count from OpenMP, whose default the
+     * launchers fix at one ({@code OMP_NUM_THREADS=1}, right for one Spark task per core); omp_set_num_threads changes
+     * it for the calling thread only, so the single-JVM fit gets all cores while Spark's task threads keep one each.
+     */
     static void threads(int n) {
         Nd4j.getEnvironment().setMaxThreads(n);
         Nd4j.factory().blas().setMaxThreads(n);
+        NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(n);
     }
 }

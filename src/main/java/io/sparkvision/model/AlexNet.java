@@ -88,7 +88,7 @@ public final class AlexNet implements Architecture {
         layers.add(Layers.dense("fc6", 4096, paper2012 ? 1.0 : 0.5));
         layers.add(Layers.dense("fc7", 4096, 0.5));
         layers.add(Layers.softmax("fc8", classes, paper2012 ? 0.5 : 1.0));
-        NeuralNetConfiguration.ListBuilder list = Layers.base(seed, updater, weightDecay).list();
+        NeuralNetConfiguration.ListBuilder list = Layers.cached(seed, updater, weightDecay).list();
         for (Layer l : layers) list.layer(l);
         return NetConf.of(in, list.setInputType(inType).build());
     }

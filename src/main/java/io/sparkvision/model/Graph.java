@@ -1,7 +1,6 @@
 package io.sparkvision.model;
 
 import io.sparkvision.image.InputShape;
-import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.graph.MergeVertex;
@@ -34,7 +33,7 @@ final class Graph {
      * {@link #NHWC_INPUT}.
      */
     static Graph channelsLast(long seed, IUpdater updater, double weightDecay, InputShape in) {
-        return new Graph(Layers.base(seed, updater, weightDecay).cacheMode(CacheMode.DEVICE), in, true);
+        return new Graph(Layers.cached(seed, updater, weightDecay), in, true);
     }
 
     private Graph(org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder base, InputShape in, boolean channelsLast) {

@@ -1,5 +1,6 @@
 package io.sparkvision.model;
 
+import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -32,6 +33,15 @@ final class Layers {
                 .convolutionMode(ConvolutionMode.Truncate);
         if (weightDecay > 0) b.weightDecay(weightDecay);
         return b;
+    }
+
+    /**
+     * {@link #base} with DL4J's activation cache on, so a conv layer's backward pass reuses its forward output: without
+     * it oneDNN runs every conv's forward twice per training step (measured: AlexNet 10 forward executions for 5 convs,
+     * VGG-16 26 for 13, ResNet-18 40 for 20). Costs the memory of one conv output per layer, which backprop holds anyway.
+     */
+    static NeuralNetConfiguration.Builder cached(long seed, IUpdater updater, double weightDecay) {
+        return base(seed, updater, weightDecay).cacheMode(CacheMode.DEVICE);
     }
 
     // Layers set Truncate (explicit padding, PyTorch's arithmetic) themselves rather than inheriting it, so

@@ -86,7 +86,7 @@ public final class Vgg implements Architecture {
         layers.add(Layers.dense("fc6", 4096, 0.5));
         layers.add(Layers.dense("fc7", 4096, 0.5));
         layers.add(Layers.softmax("fc8", classes, 1.0));
-        NeuralNetConfiguration.ListBuilder list = Layers.base(seed, updater, weightDecay).list();
+        NeuralNetConfiguration.ListBuilder list = Layers.cached(seed, updater, weightDecay).list();
         for (Layer l : layers) list.layer(l);
         return NetConf.of(in, list.setInputType(inType).build());
     }
