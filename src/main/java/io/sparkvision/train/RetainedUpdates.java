@@ -1,6 +1,7 @@
 package io.sparkvision.train;
 
 import org.deeplearning4j.optimize.solvers.accumulation.IndexedTail;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -18,6 +19,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * update the consumer has just put is recognised by identity and not put twice.
  */
 final class RetainedUpdates extends IndexedTail {
+    /** Queued updates no reader has seen beyond which they are summed into one (as DL4J collapses 32). */
+    static final int BACKLOG = 32;
     /** The last update put, to recognise the one the DL4J consumer put just before the catcher sees it. */
     private volatile INDArray lastPut;
     private final AtomicLong received = new AtomicLong();
@@ -34,6 +37,9 @@ final class RetainedUpdates extends IndexedTail {
         lock.writeLock().lock();
         try {
             super.put(update);
+            // Between fits no reader is registered and DL4J's collapsing (which needs one) never starts: sum a
+            // backlog here instead, so that memory stays bounded while a faster worker waits for the next epoch.
+            if (positions.isEmpty() && updates.size() >= BACKLOG) collapseBacklog();
             lastPut = update;
             received.incrementAndGet();
             lastReceivedNanos = System.nanoTime();
@@ -50,6 +56,17 @@ final class RetainedUpdates extends IndexedTail {
         } finally {
             lock.writeLock().unlock();
         }
+    }
+
+    private void collapseBacklog() {
+        List<INDArray> pending = pending();
+        INDArray sum = Nd4j.create(pending.get(0).isCompressed() || pending.get(0).dataType() == DataType.INT32
+                ? DataType.FLOAT : pending.get(0).dataType(), shape);
+        for (INDArray u : pending) smartDecompress(u.unsafeDuplication(true), sum);
+        updates.clear();
+        updatesCounter.set(0);
+        lastDeletedIndex.set(-1);
+        updates.put(updatesCounter.getAndIncrement(), sum);
     }
 
     /** Updates queued since this node started (the other workers' steps this worker was given). */

@@ -54,4 +54,13 @@ class RetainedUpdatesTest {
         assertEquals(0, q.settle(params));
         assertEquals(row(0, 0, 0), drained(q, 1));
     }
+
+    @Test
+    void aBacklogBetweenFitsIsSummedIntoOneUpdate() {
+        RetainedUpdates q = new RetainedUpdates(new long[] {1, 3});
+        for (int i = 0; i < RetainedUpdates.BACKLOG + 5; i++) q.put(row(1, 0, 2));
+        assertEquals(6, q.getUpdates().size(), "the first 32 summed into one, then 5 more");
+        int n = RetainedUpdates.BACKLOG + 5;
+        assertEquals(row(n, 0, 2 * n), drained(q, 7));
+    }
 }
