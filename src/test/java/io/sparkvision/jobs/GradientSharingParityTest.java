@@ -96,11 +96,11 @@ class GradientSharingParityTest {
     static Path train(String trainingMaster) throws Exception {
         Path out = work.resolve(trainingMaster);
         List<String> cmd = new ArrayList<>(List.of("scripts/submit", "train", "jobs/mnist-lenet5.conf", "--master", master,
-                "--executor-memory", "768m", "--set", "data.root=" + data, "--set", "output.dir=" + out,
+                "--executor-memory", "768m", "--conf", "spark.ui.enabled=false", "--set", "data.root=" + data, "--set", "output.dir=" + out,
                 "--set", "train.master=" + trainingMaster, "--set", "train.gradient-sharing.port=" + gsPort,
                 "--set", "train.gradient-sharing.controller-address=127.0.0.1"));
         cmd.addAll(JOB);
-        Result r = StandaloneClusterTest.run(600, cmd.toArray(new String[0]));
+        Result r = StandaloneClusterTest.run(900, cmd.toArray(new String[0]));
         assertEquals(0, r.code(), r.output());
         return out;
     }
