@@ -11,7 +11,7 @@ import java.util.concurrent.Callable;
 
 /** {@code sparkvision bench ...}: benchmarks that print measured ratios (never run as tests). */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks measured side by side in one run.",
-        subcommands = {BenchCommand.Train.class, BenchCommand.Scaling.class, BenchCommand.Score.class, BenchCommand.Ingest.class})
+        subcommands = {BenchCommand.Train.class, BenchCommand.Job.class, BenchCommand.Scaling.class, BenchCommand.Score.class, BenchCommand.Ingest.class})
 final class BenchCommand implements Runnable {
     @Override
     public void run() {
@@ -107,6 +107,58 @@ final class BenchCommand implements Runnable {
             TrainBenchmark.updater(updater); // fails fast on a bad name
             new TrainBenchmark(new TrainBenchmark.Settings(name, shape, batch, workers, seconds, averagingFrequency, rounds, warmUpRounds, masters,
                     updater, !noTorch, gemmSize, gradientSharingPort), System.out).run(forwardMacs(name, shape));
+            return 0;
+        }
+    }
+
+    @Command(name = "job", mixinStandardHelpOptions = true,
+            description = "The train job's own examples/s (evaluation and checkpoint every epoch) against `bench train`'s parameter-averaging"
+                    + " row with the same model, input, batch, workers and averaging, alternating in one Spark context; prints both and their ratio.")
+    static final class Job implements Callable<Integer> {
+        @Option(names = "--model", defaultValue = "resnet18", description = "architecture name; default ${DEFAULT-VALUE}")
+        String model;
+
+        @Option(names = "--images", defaultValue = "src/test/resources/emoji-tiny",
+                description = "image-folder tree (<split>/<class>/<image>, splits train and val); default: the committed Twemoji fixture, ${DEFAULT-VALUE}")
+        java.nio.file.Path images;
+
+        @Option(names = "--copies", defaultValue = "6", description = "copies of each image (the fixture's 24+6 images x 6 = 144 train + 36 val); default ${DEFAULT-VALUE}")
+        int copies;
+
+        @Option(names = "--size", defaultValue = "64", description = "image side after ingest; default ${DEFAULT-VALUE}")
+        int size;
+
+        @Option(names = "--batch", defaultValue = "16", description = "minibatch per worker; default ${DEFAULT-VALUE}")
+        int batch;
+
+        @Option(names = "--workers", defaultValue = "2", description = "Spark local workers; default ${DEFAULT-VALUE}")
+        int workers;
+
+        @Option(names = "--averaging-frequency", defaultValue = "2", description = "minibatches per worker per round; default ${DEFAULT-VALUE}")
+        int averagingFrequency;
+
+        @Option(names = "--epochs", defaultValue = "3", description = "epochs per job run (the first is reported apart as warm-up); default ${DEFAULT-VALUE}")
+        int epochs;
+
+        @Option(names = "--rounds", defaultValue = "4", description = "measured bench rounds per repeat, after one warm-up round; default ${DEFAULT-VALUE}")
+        int rounds;
+
+        @Option(names = "--repeats", defaultValue = "2", description = "job run + bench rounds, alternating; default ${DEFAULT-VALUE}")
+        int repeats;
+
+        @Override
+        public Integer call() throws Exception {
+            if (copies < 1 || batch < 1 || workers < 1 || averagingFrequency < 1 || epochs < 2 || rounds < 1 || repeats < 1)
+                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                        "--copies, --batch, --workers, --averaging-frequency, --rounds, --repeats must be >= 1 and --epochs >= 2");
+            Architectures.get(model); // fails fast on an unknown name
+            java.nio.file.Path work = java.nio.file.Files.createTempDirectory("sparkvision-bench-job");
+            try {
+                new io.sparkvision.bench.JobBenchmark(new io.sparkvision.bench.JobBenchmark.Settings(model, images, copies, size, batch,
+                        workers, averagingFrequency, epochs, rounds, repeats, work), System.out).run();
+            } finally {
+                org.apache.commons.io.FileUtils.deleteQuietly(work.toFile());
+            }
             return 0;
         }
     }

@@ -93,7 +93,7 @@ public final class Choices {
 
     /** train.gradient-sharing.threshold-algorithm. */
     public enum ThresholdAlgorithm implements Option.Choice {
-        LEARNING_RATE, FIXED, ADAPTIVE, TARGET_SPARSITY;
+        AUTO, LEARNING_RATE, FIXED, ADAPTIVE, TARGET_SPARSITY;
 
         @Override public String toString() { return label(); }
     }

@@ -173,8 +173,9 @@ public final class Options {
 
     // ---- gradient sharing (train.master = gradient-sharing) ----------------------------------------------
     public static final Option<Choices.ThresholdAlgorithm> GS_THRESHOLD_ALGORITHM = Option.oneOf(
-            "train.gradient-sharing.threshold-algorithm", Choices.ThresholdAlgorithm.ADAPTIVE,
-            "how the encoding threshold is chosen: learning-rate = threshold-factor x the epoch's learning rate (what an "
+            "train.gradient-sharing.threshold-algorithm", Choices.ThresholdAlgorithm.AUTO,
+            "how the encoding threshold is chosen: auto = learning-rate with dense encoding and no residual clipping for "
+                    + "adam/adamw (measured closest to parameter averaging, see README), adaptive otherwise; learning-rate = threshold-factor x the epoch's learning rate (what an "
                     + "Adam/Nesterov step per weight is bounded by); fixed = threshold; adaptive = DL4J's default, moved "
                     + "from threshold to keep 0.01%-1% of the weights per message; target-sparsity = moved to keep "
                     + "target-sparsity of them");
@@ -187,6 +188,12 @@ public final class Options {
     public static final Option<Double> GS_RESIDUAL_CLIP = Option.decimal("train.gradient-sharing.residual-clip", 5, 0, 1_000,
             "clip the not-yet-sent residual to this many times the threshold every 5 iterations (DL4J's default); "
                     + "0 = never (the residual is then sent in later messages, nothing is dropped)");
+    public static final Option<Boolean> GS_KEEP_UPDATES = Option.flag("train.gradient-sharing.keep-updates", true,
+            "every worker applies every update the others sent: it waits for all workers to join the mesh before its "
+                    + "first step and keeps the updates DL4J M2 drops between fits (false = DL4J's own behaviour)");
+    public static final Option<Boolean> GS_DENSE_ENCODING = Option.flag("train.gradient-sharing.dense-encoding", false,
+            "encode every message as a bitmap (2 bits per parameter); DL4J M2's switch to sparse index lists drops "
+                    + "quanta when a sparse message overflows (needs keep-updates)");
     public static final Option<Integer> GS_PORT = Option.integer("train.gradient-sharing.port", 40123, 1024, 65535,
             "UDP port of the Aeron parameter mesh on every node");
     public static final Option<String> GS_NETWORK_MASK = Option.string("train.gradient-sharing.network-mask", "",

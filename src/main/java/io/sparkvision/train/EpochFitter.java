@@ -22,6 +22,8 @@ import java.util.Map;
  * the workers measured, as the epoch's (not yet evaluated) metrics line.
  */
 public final class EpochFitter {
+    /** How long a gradient-sharing worker waits for the others to join the mesh before its first step. */
+    private static final long MESH_WAIT_MILLIS = 120_000;
     private final JavaSparkContext sc;
     private final JobConfig cfg;
     private final ImageDataset train;
@@ -58,7 +60,9 @@ public final class EpochFitter {
         if (!master.perEpoch()) Models.setIterationCount(net, (firstEpoch - 1) * batchesPerWorker);
         this.spark = SparkModel.of(sc, net, TrainingMasters.create(cfg, workers, epochSeed(seed, firstEpoch), batchesPerWorker));
         this.counters = new TrainingCounters(sc);
-        this.listeners = List.of(counters.workerListener());
+        this.listeners = !master.perEpoch() && cfg.get(Options.GS_KEEP_UPDATES)
+                ? List.of(counters.workerListener(), new KeepSharedUpdates(workers, MESH_WAIT_MILLIS, TrainingMasters.denseEncoding(cfg)))
+                : List.of(counters.workerListener());
         this.lr = new LearningRates(cfg, workers);
     }
 

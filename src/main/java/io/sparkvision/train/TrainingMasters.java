@@ -75,9 +75,33 @@ public final class TrainingMasters {
         }
     }
 
+    /** The threshold algorithm the run uses: "auto" is the learning-rate threshold for Adam, DL4J's adaptive otherwise. */
+    static Choices.ThresholdAlgorithm thresholdChoice(JobConfig c) {
+        Choices.ThresholdAlgorithm chosen = c.get(Options.GS_THRESHOLD_ALGORITHM);
+        if (chosen != Choices.ThresholdAlgorithm.AUTO) return chosen;
+        Choices.Updater u = c.get(Options.TRAIN_UPDATER);
+        return u == Choices.Updater.ADAM || u == Choices.Updater.ADAMW ? Choices.ThresholdAlgorithm.LEARNING_RATE
+                : Choices.ThresholdAlgorithm.ADAPTIVE;
+    }
+
+    /**
+     * "auto" with Adam: an Adam step moves a weight by about the learning rate at most, so a threshold at the rate
+     * sends each step at full size, and nothing is dropped (no residual clipping, bitmap messages): measured the
+     * closest to parameter averaging (README, gradient sharing).
+     */
+    static boolean lossless(JobConfig c) {
+        return c.get(Options.GS_THRESHOLD_ALGORITHM) == Choices.ThresholdAlgorithm.AUTO
+                && thresholdChoice(c) == Choices.ThresholdAlgorithm.LEARNING_RATE;
+    }
+
+    /** Whether gradient sharing's messages are all bitmaps ({@link DenseEncoding}). */
+    public static boolean denseEncoding(JobConfig c) {
+        return c.get(Options.GS_DENSE_ENCODING) || lossless(c);
+    }
+
     static ThresholdAlgorithm thresholdAlgorithm(JobConfig c, int workers, int batchesPerWorker) {
         double threshold = c.get(Options.GS_THRESHOLD);
-        switch (c.get(Options.GS_THRESHOLD_ALGORITHM)) {
+        switch (thresholdChoice(c)) {
             case FIXED:
                 return new FixedThresholdAlgorithm(threshold);
             case ADAPTIVE:
@@ -104,7 +128,7 @@ public final class TrainingMasters {
         double clip = c.get(Options.GS_RESIDUAL_CLIP);
         return new SharedTrainingMaster.Builder(voidConf.build(), batch)
                 .thresholdAlgorithm(thresholdAlgorithm(c, workers, batchesPerWorker))
-                .residualPostProcessor(clip > 0 ? new ResidualClippingPostProcessor(clip, 5) : new NoOpResidualPostProcessor())
+                .residualPostProcessor(clip > 0 && !lossless(c) ? new ResidualClippingPostProcessor(clip, 5) : new NoOpResidualPostProcessor())
                 .batchSizePerWorker(batch)
                 // Two training threads per node deadlock on the network's lock in DL4J M2: one per node.
                 .workersPerNode(1)

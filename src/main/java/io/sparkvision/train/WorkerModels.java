@@ -80,6 +80,7 @@ public final class WorkerModels {
         original.setAccessible(true);
         Model m = (Model) original.get(instance.get(null));
         if (m == null) return Collections.emptyList();
+        KeepSharedUpdates.settle(m); // the others' last updates, received after this worker's last step
         return List.of(new Tuple2<>(SparkEnv.get().executorId(), toBytes(m.params())));
     }
 

@@ -1,0 +1,206 @@
+package io.sparkvision.train;
+
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.optimize.api.BaseTrainingListener;
+import org.deeplearning4j.optimize.solvers.accumulation.EncodedGradientsAccumulator;
+import org.deeplearning4j.optimize.solvers.accumulation.EncodingHandler;
+import org.deeplearning4j.optimize.solvers.accumulation.IndexedTail;
+import org.deeplearning4j.spark.parameterserver.networking.v2.UpdatesConsumer;
+import org.deeplearning4j.spark.parameterserver.pw.SharedTrainingWrapper;
+import org.nd4j.common.primitives.Atomic;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.parameterserver.distributed.v2.ModelParameterServer;
+import org.nd4j.parameterserver.distributed.v2.transport.Transport;
+import org.nd4j.parameterserver.distributed.v2.transport.UpdatesHandler;
+import org.nd4j.parameterserver.distributed.v2.transport.impl.BaseTransport;
+import org.nd4j.parameterserver.distributed.v2.util.MeshOrganizer;
+import org.reactivestreams.Subscription;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.Serializable;
+import java.lang.reflect.Field;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * Makes every gradient-sharing worker apply every update the others sent, so that the workers' copies of the
+ * network stay the same network. DL4J M2 loses updates in three places (measured: each worker received 50-80% of the
+ * others' minibatches, and the copies drifted 2-7% apart):
+ * <ol>
+ *   <li>a worker that starts fitting before the other workers joined the driver's mesh sends its first updates to
+ *       nobody: here each worker waits, before its first minibatch, until the mesh holds all workers;</li>
+ *   <li>after each fit call SharedTrainingWrapper purges the updates not yet applied, and between fits its consumer
+ *       ignores arriving ones ("bypass mode"), so whatever a faster worker received after its last step of an epoch
+ *       is lost: here the queue is a {@link RetainedUpdates}, which keeps them, and a second subscriber queues the
+ *       ones the consumer ignores;</li>
+ *   <li>after the last epoch the queued updates would never be applied: {@link #settle} applies them before the
+ *       executors' networks are brought to the driver ({@link WorkerModels}).</li>
+ * </ol>
+ * A training listener because a listener is what DL4J runs on the worker, in the training thread, after its node
+ * has joined the mesh and before the first minibatch ({@link #onEpochStart}).
+ */
+public final class KeepSharedUpdates extends BaseTrainingListener implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(KeepSharedUpdates.class);
+    /** The transport this JVM's queue was installed for (a new run on a reused executor gets a new one). */
+    private static Transport installedFor;
+    private static volatile RetainedUpdates queue;
+
+    private final int workers;
+    private final long meshWaitMillis;
+    private final boolean denseEncoding;
+
+    /**
+     * @param workers        the gradient-sharing workers (executors) of the run
+     * @param meshWaitMillis how long a worker waits for the others to join the mesh before it starts alone
+     */
+    public KeepSharedUpdates(int workers, long meshWaitMillis, boolean denseEncoding) {
+        this.workers = workers;
+        this.meshWaitMillis = meshWaitMillis;
+        this.denseEncoding = denseEncoding;
+    }
+
+    @Override
+    public void onEpochStart(Model model) {
+        if (install(denseEncoding)) waitForMesh();
+    }
+
+    /**
+     * On an executor between fits: applies the updates queued since the worker's last step to its network, after
+     * the mesh has been quiet for a moment (the other workers' last updates travel through the driver).
+     *
+     * @return updates applied, or -1 when this JVM has no kept queue (not a gradient-sharing worker)
+     */
+    static int settle(Model network) {
+        RetainedUpdates q = queue;
+        if (q == null) return -1;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (q.nanosSinceLastUpdate() < TimeUnit.MILLISECONDS.toNanos(300) && System.nanoTime() < deadline) {
+            sleep(50);
+        }
+        return q.settle(network.params());
+    }
+
+    /** Replaces DL4J's purging queue by a {@link RetainedUpdates}, once per node. True if it did so now. */
+    private static synchronized boolean install(boolean denseEncoding) {
+        ModelParameterServer server = ModelParameterServer.getInstance();
+        if (!server.isInitialized() || server.getTransport() == installedFor) return false;
+        Object wrapper = read(SharedTrainingWrapper.class, null, "INSTANCE");
+        UpdatesConsumer consumer = read(SharedTrainingWrapper.class, wrapper, "consumer");
+        EncodedGradientsAccumulator accumulator = read(SharedTrainingWrapper.class, wrapper, "accumulator");
+        Model network = read(SharedTrainingWrapper.class, wrapper, "originalModel");
+        if (consumer == null || accumulator == null || network == null) return false; // one JVM: DL4J trains in place
+        IndexedTail dl4jQueue = consumer.getUpdatesQueue();
+        RetainedUpdates kept = new RetainedUpdates(network.params().shape());
+        ReentrantReadWriteLock lock = read(IndexedTail.class, dl4jQueue, "lock");
+        lock.writeLock().lock();
+        try {
+            kept.takeAll(dl4jQueue); // the other workers' updates that arrived while this one started
+            write(UpdatesConsumer.class, consumer, "updatesBuffer", kept);
+            accumulator.setExternalSource(kept);
+        } finally {
+            lock.writeLock().unlock();
+        }
+        // An update the consumer was putting during the swap ends in DL4J's queue: move it over too.
+        sleep(50);
+        lock.writeLock().lock();
+        try {
+            kept.takeAll(dl4jQueue);
+        } finally {
+            lock.writeLock().unlock();
+        }
+        if (denseEncoding) {
+            // Before this worker's first step, in its training thread: no encoding is under way.
+            EncodingHandler dl4j = (EncodingHandler) accumulator.getHandler();
+            DenseEncoding dense = new DenseEncoding(read(EncodingHandler.class, dl4j, "initialThresholdAlgorithm"),
+                    read(EncodingHandler.class, dl4j, "initialResidualPostProcessor"));
+            dense.initialize(accumulator);
+            write(EncodedGradientsAccumulator.class, accumulator, "handler", dense);
+        }
+        server.addUpdatesSubscriber(new BypassCatcher(kept));
+        queue = kept;
+        installedFor = server.getTransport();
+        return true;
+    }
+
+    /** Waits until the mesh holds every worker: updates sent earlier would reach only those already in it. */
+    private void waitForMesh() {
+        long deadline = System.currentTimeMillis() + meshWaitMillis;
+        long nodes = meshNodes();
+        while (nodes < workers + 1 && System.currentTimeMillis() < deadline) {
+            sleep(100);
+            nodes = meshNodes();
+        }
+        if (nodes < workers + 1) {
+            LOG.warn("gradient sharing: {} of {} workers in the mesh after {} ms; starting without the others",
+                    nodes - 1, workers, meshWaitMillis);
+        }
+    }
+
+    private static long meshNodes() {
+        Atomic<MeshOrganizer> mesh = read(BaseTransport.class, ModelParameterServer.getInstance().getTransport(), "mesh");
+        MeshOrganizer organizer = mesh.get();
+        return organizer == null ? 0 : organizer.totalNodes();
+    }
+
+    /** Queues the updates DL4J's consumer ignores between fits; the consumer is subscribed first, this after it. */
+    private static final class BypassCatcher implements UpdatesHandler {
+        private final RetainedUpdates kept;
+
+        BypassCatcher(RetainedUpdates kept) {
+            this.kept = kept;
+        }
+
+        @Override
+        public void onNext(INDArray update) {
+            kept.putIfNew(update);
+        }
+
+        @Override
+        public INDArray getParametersArray() {
+            return null; // DL4J asks only its own consumer (the first subscriber) for parameters
+        }
+
+        @Override
+        public void onSubscribe(Subscription s) {
+        }
+
+        @Override
+        public void onError(Throwable t) {
+        }
+
+        @Override
+        public void onComplete() {
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> T read(Class<?> owner, Object target, String name) {
+        try {
+            Field f = owner.getDeclaredField(name);
+            f.setAccessible(true);
+            return (T) f.get(target);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("DL4J's " + owner.getSimpleName() + " changed: no field " + name, e);
+        }
+    }
+
+    private static void write(Class<?> owner, Object target, String name, Object value) {
+        try {
+            Field f = owner.getDeclaredField(name);
+            f.setAccessible(true);
+            f.set(target, value);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("DL4J's " + owner.getSimpleName() + " changed: no field " + name, e);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

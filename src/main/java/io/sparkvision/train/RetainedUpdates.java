@@ -1,0 +1,147 @@
+package io.sparkvision.train;
+
+import org.deeplearning4j.optimize.solvers.accumulation.IndexedTail;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A gradient-sharing worker's queue of the other workers' encoded updates that keeps every update until it is
+ * applied. DL4J M2's queue (an {@link IndexedTail}) is {@code purge()}d by SharedTrainingWrapper after each fit call,
+ * dropping what arrived after the worker's last step; this one keeps those updates (renumbered from 0, so whichever
+ * thread fits next reads them first) and they are applied at the worker's next step or by {@link #settle}.
+ * <p>
+ * It also takes the updates DL4J's consumer ignores between fits ("bypass mode"), through {@link #putIfNew}: an
+ * update the consumer has just put is recognised by identity and not put twice.
+ */
+final class RetainedUpdates extends IndexedTail {
+    /** Queued updates no reader has seen beyond which they are summed into one (as DL4J collapses 32). */
+    static final int BACKLOG = 32;
+    /** The last update put, to recognise the one the DL4J consumer put just before the catcher sees it. */
+    private volatile INDArray lastPut;
+    private final AtomicLong received = new AtomicLong();
+    private volatile long lastReceivedNanos = System.nanoTime();
+
+    RetainedUpdates(long[] shape) {
+        // One training thread per node (workersPerNode = 1); collapsing (summing a backlog of 32+ into one dense
+        // array) bounds the memory when the worker is slow to apply them.
+        super(1, true, shape);
+    }
+
+    @Override
+    public void put(INDArray update) {
+        lock.writeLock().lock();
+        try {
+            super.put(update);
+            // Between fits no reader is registered and DL4J's collapsing (which needs one) never starts: sum a
+            // backlog here instead, so that memory stays bounded while a faster worker waits for the next epoch.
+            if (positions.isEmpty() && updates.size() >= BACKLOG) collapseBacklog();
+            lastPut = update;
+            received.incrementAndGet();
+            lastReceivedNanos = System.nanoTime();
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** Puts {@code update} unless it is the very update put last (the one DL4J's consumer already queued). */
+    void putIfNew(INDArray update) {
+        lock.writeLock().lock();
+        try {
+            if (lastPut != update) put(update);
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    private void collapseBacklog() {
+        List<INDArray> pending = pending();
+        INDArray sum = Nd4j.create(pending.get(0).isCompressed() || pending.get(0).dataType() == DataType.INT32
+                ? DataType.FLOAT : pending.get(0).dataType(), shape);
+        for (INDArray u : pending) smartDecompress(u.unsafeDuplication(true), sum);
+        updates.clear();
+        updatesCounter.set(0);
+        lastDeletedIndex.set(-1);
+        updates.put(updatesCounter.getAndIncrement(), sum);
+    }
+
+    /** Updates queued since this node started (the other workers' steps this worker was given). */
+    long received() {
+        return received.get();
+    }
+
+    long nanosSinceLastUpdate() {
+        return System.nanoTime() - lastReceivedNanos;
+    }
+
+    /** Keeps the updates no thread has applied yet, renumbered from 0 for the next reader, and forgets the readers. */
+    @Override
+    public void purge() {
+        lock.writeLock().lock();
+        try {
+            List<INDArray> pending = pending();
+            positions.clear();
+            updates.clear();
+            updatesCounter.set(0);
+            lastDeletedIndex.set(-1);
+            collapsedMode.set(false);
+            collapsedIndex.set(-1);
+            for (INDArray u : pending) updates.put(updatesCounter.getAndIncrement(), u);
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Applies every update not yet applied to {@code params} (DL4J's SGD step: params minus the decoded update) and
+     * empties the queue. For a worker between fits: its network then holds every step the mesh delivered.
+     *
+     * @return how many queued updates were applied
+     */
+    int settle(INDArray params) {
+        lock.writeLock().lock();
+        try {
+            List<INDArray> pending = pending();
+            if (!pending.isEmpty()) {
+                INDArray sum = Nd4j.create(params.dataType(), params.shape());
+                for (INDArray u : pending) smartDecompress(u.unsafeDuplication(true), sum);
+                params.subi(sum);
+            }
+            positions.clear();
+            updates.clear();
+            updatesCounter.set(0);
+            lastDeletedIndex.set(-1);
+            collapsedMode.set(false);
+            collapsedIndex.set(-1);
+            return pending.size();
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** Moves every update of DL4J's own queue (none applied yet) into this one. Call under {@code from}'s lock. */
+    void takeAll(IndexedTail from) {
+        long n = from.getUpdates().size();
+        List<Long> keys = new ArrayList<>(from.getUpdates().keySet());
+        keys.sort(null);
+        for (Long k : keys) put(from.getUpdates().get(k));
+        from.getUpdates().clear();
+        if (n > 0) lastPut = null;
+    }
+
+    /** The updates after the furthest reader's position, in order (collapsed-away indices are absent). */
+    private List<INDArray> pending() {
+        long next = 0;
+        for (AtomicLong p : positions.values()) next = Math.max(next, p.get());
+        List<INDArray> out = new ArrayList<>();
+        for (long i = next; i < updatesCounter.get(); i++) {
+            INDArray u = updates.get(i);
+            if (u != null) out.add(u);
+        }
+        return out;
+    }
+}
