@@ -60,7 +60,9 @@ public final class EpochFitter {
         if (!master.perEpoch()) Models.setIterationCount(net, (firstEpoch - 1) * batchesPerWorker);
         this.spark = SparkModel.of(sc, net, TrainingMasters.create(cfg, workers, epochSeed(seed, firstEpoch), batchesPerWorker));
         this.counters = new TrainingCounters(sc);
-        this.listeners = !master.perEpoch() && cfg.get(Options.GS_KEEP_UPDATES)
+        // In one JVM (local modes) DL4J's gradient sharing trains one network in place, without a mesh: nothing to keep,
+        // and waiting for a mesh of 'workers' nodes there stalled the run (TrainJobTest hung in DL4J's wrapper).
+        this.listeners = !master.perEpoch() && cfg.get(Options.GS_KEEP_UPDATES) && !sc.isLocal()
                 ? List.of(counters.workerListener(), new KeepSharedUpdates(workers, MESH_WAIT_MILLIS, TrainingMasters.denseEncoding(cfg)))
                 : List.of(counters.workerListener());
         this.lr = new LearningRates(cfg, workers);
