@@ -11,10 +11,8 @@ import org.nd4j.common.primitives.Atomic;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.parameterserver.distributed.v2.ModelParameterServer;
 import org.nd4j.parameterserver.distributed.v2.transport.Transport;
-import org.nd4j.parameterserver.distributed.v2.transport.UpdatesHandler;
 import org.nd4j.parameterserver.distributed.v2.transport.impl.BaseTransport;
 import org.nd4j.parameterserver.distributed.v2.util.MeshOrganizer;
-import org.reactivestreams.Subscription;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -145,7 +143,7 @@ public final class KeepSharedUpdates extends BaseTrainingListener implements Ser
     }
 
     /** Queues the updates DL4J's consumer ignores between fits; the consumer is subscribed first, this after it. */
-    private static final class BypassCatcher implements UpdatesHandler {
+    private static final class BypassCatcher extends UpdatesObserver {
         private final RetainedUpdates kept;
 
         BypassCatcher(RetainedUpdates kept) {
@@ -155,23 +153,6 @@ public final class KeepSharedUpdates extends BaseTrainingListener implements Ser
         @Override
         public void onNext(INDArray update) {
             kept.putIfNew(update);
-        }
-
-        @Override
-        public INDArray getParametersArray() {
-            return null; // DL4J asks only its own consumer (the first subscriber) for parameters
-        }
-
-        @Override
-        public void onSubscribe(Subscription s) {
-        }
-
-        @Override
-        public void onError(Throwable t) {
-        }
-
-        @Override
-        public void onComplete() {
         }
     }
 

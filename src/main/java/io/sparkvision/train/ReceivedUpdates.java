@@ -3,8 +3,6 @@ package io.sparkvision.train;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.parameterserver.distributed.v2.ModelParameterServer;
 import org.nd4j.parameterserver.distributed.v2.transport.Transport;
-import org.nd4j.parameterserver.distributed.v2.transport.UpdatesHandler;
-import org.reactivestreams.Subscription;
 
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -14,7 +12,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * other workers' steps (a node never receives its own), the evidence that the executors really trained together.
  * It subscribes next to DL4J's own consumer on the JVM's parameter server, once per transport.
  */
-final class ReceivedUpdates implements UpdatesHandler {
+final class ReceivedUpdates extends UpdatesObserver {
     private static final AtomicLong COUNT = new AtomicLong();
     private static final AtomicReference<Transport> SUBSCRIBED_TO = new AtomicReference<>();
 
@@ -37,22 +35,5 @@ final class ReceivedUpdates implements UpdatesHandler {
     @Override
     public void onNext(INDArray update) {
         COUNT.incrementAndGet();
-    }
-
-    @Override
-    public INDArray getParametersArray() {
-        return null; // DL4J asks only its own consumer (the first subscriber) for parameters
-    }
-
-    @Override
-    public void onSubscribe(Subscription subscription) {
-    }
-
-    @Override
-    public void onError(Throwable throwable) {
-    }
-
-    @Override
-    public void onComplete() {
     }
 }

@@ -84,12 +84,7 @@ final class RetainedUpdates extends IndexedTail {
         lock.writeLock().lock();
         try {
             List<INDArray> pending = pending();
-            positions.clear();
-            updates.clear();
-            updatesCounter.set(0);
-            lastDeletedIndex.set(-1);
-            collapsedMode.set(false);
-            collapsedIndex.set(-1);
+            forgetAll();
             for (INDArray u : pending) updates.put(updatesCounter.getAndIncrement(), u);
         } finally {
             lock.writeLock().unlock();
@@ -111,12 +106,7 @@ final class RetainedUpdates extends IndexedTail {
                 for (INDArray u : pending) smartDecompress(u.unsafeDuplication(true), sum);
                 params.subi(sum);
             }
-            positions.clear();
-            updates.clear();
-            updatesCounter.set(0);
-            lastDeletedIndex.set(-1);
-            collapsedMode.set(false);
-            collapsedIndex.set(-1);
+            forgetAll();
             return pending.size();
         } finally {
             lock.writeLock().unlock();
@@ -143,5 +133,15 @@ final class RetainedUpdates extends IndexedTail {
             if (u != null) out.add(u);
         }
         return out;
+    }
+
+    /** Empties the queue and forgets its readers (DL4J's bookkeeping fields); callers hold the write lock. */
+    private void forgetAll() {
+        positions.clear();
+        updates.clear();
+        updatesCounter.set(0);
+        lastDeletedIndex.set(-1);
+        collapsedMode.set(false);
+        collapsedIndex.set(-1);
     }
 }
