@@ -191,6 +191,11 @@ public final class Options {
     public static final Option<Boolean> GS_KEEP_UPDATES = Option.flag("train.gradient-sharing.keep-updates", true,
             "every worker applies every update the others sent: it waits for all workers to join the mesh before its "
                     + "first step and keeps the updates DL4J M2 drops between fits (false = DL4J's own behaviour)");
+    public static final Option<Integer> GS_MAX_STALENESS = Option.integer("train.gradient-sharing.max-staleness", 0, -1, 1_000,
+            "how many steps a worker may run ahead of the other workers' updates: 0 = synchronous (each step starts "
+                    + "from every worker's previous steps: learns as parameter averaging does, waits for the slowest "
+                    + "worker); n = at most n steps behind; -1 = never wait (DL4J's asynchronous way: fastest, measured "
+                    + "to lose accuracy, see README); needs keep-updates, and sends a bitmap every step");
     public static final Option<Boolean> GS_DENSE_ENCODING = Option.flag("train.gradient-sharing.dense-encoding", false,
             "encode every message as a bitmap (2 bits per parameter); DL4J M2's switch to sparse index lists drops "
                     + "quanta when a sparse message overflows (needs keep-updates)");

@@ -45,4 +45,31 @@ public final class Batches {
             }
         };
     }
+
+    /**
+     * Splits {@code examples} into {@code count} minibatches whose sizes differ by at most one (fewer when there are
+     * fewer examples than that), in order.
+     */
+    public static Iterator<DataSet> batchEvenly(List<Example> examples, int count, InputShape shape, int classes) {
+        int n = examples.size();
+        int batches = Math.min(count, n);
+        return new Iterator<>() {
+            private int made, from;
+
+            @Override
+            public boolean hasNext() {
+                return made < batches;
+            }
+
+            @Override
+            public DataSet next() {
+                if (!hasNext()) throw new java.util.NoSuchElementException();
+                int size = n / batches + (made < n % batches ? 1 : 0);
+                DataSet d = toDataSet(examples.subList(from, from + size), shape, classes);
+                from += size;
+                made++;
+                return d;
+            }
+        };
+    }
 }

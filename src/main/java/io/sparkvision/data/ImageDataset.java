@@ -34,12 +34,15 @@ public final class ImageDataset {
     private final DatasetDescriptor descriptor;
     private final JavaRDD<Example> examples;
     private final long count;
+    /** Examples per partition, in partition order (the examples are cached, so these never change). */
+    private final long[] partitionSizes;
     private final PixelAugmentation augment;
 
-    private ImageDataset(DatasetDescriptor descriptor, JavaRDD<Example> examples, long count, PixelAugmentation augment) {
+    private ImageDataset(DatasetDescriptor descriptor, JavaRDD<Example> examples, long[] partitionSizes, PixelAugmentation augment) {
         this.descriptor = descriptor;
         this.examples = examples;
-        this.count = count;
+        this.partitionSizes = partitionSizes;
+        this.count = java.util.Arrays.stream(partitionSizes).sum();
         this.augment = augment;
     }
 
@@ -89,8 +92,13 @@ public final class ImageDataset {
             }
             return out.iterator();
         }).persist(StorageLevel.MEMORY_ONLY());
-        long count = examples.count();
-        return new ImageDataset(d, examples, count, augment);
+        // One job, as count() would be, that also gives each partition's size (see evenEpochBatches).
+        List<Long> sizes = examples.mapPartitions(it -> {
+            long n = 0;
+            for (; it.hasNext(); it.next()) n++;
+            return List.of(n).iterator();
+        }).collect();
+        return new ImageDataset(d, examples, sizes.stream().mapToLong(Long::longValue).toArray(), augment);
     }
 
     public long count() {
@@ -110,6 +118,27 @@ public final class ImageDataset {
      * a rerun or a resumed run sees the same batches.
      */
     public JavaRDD<DataSet> epochBatches(long seed, int epoch, int batchSize) {
+        return epochBatches(seed, epoch, batchSize, 0);
+    }
+
+    /** The most minibatches of {@code batchSize} any partition gives: what {@link #evenEpochBatches} gives each. */
+    public int batchesPerPartition(int batchSize) {
+        long most = 0;
+        for (long n : partitionSizes) most = Math.max(most, (n + batchSize - 1) / batchSize);
+        return (int) most;
+    }
+
+    /**
+     * The epoch's minibatches as {@link #epochBatches}, except that every partition gives the same number of them
+     * ({@link #batchesPerPartition}): a smaller partition's batches are a little smaller (sizes differ by at most one
+     * example), no example is dropped or repeated. Gradient sharing's synchronous workers need it: a worker that
+     * took one step more than the others would wait at the end of every epoch for an update nobody sends.
+     */
+    public JavaRDD<DataSet> evenEpochBatches(long seed, int epoch, int batchSize) {
+        return epochBatches(seed, epoch, batchSize, batchesPerPartition(batchSize));
+    }
+
+    private JavaRDD<DataSet> epochBatches(long seed, int epoch, int batchSize, int batchesEach) {
         InputShape shape = shape();
         int classes = descriptor.classes().size();
         PixelAugmentation aug = augment;
@@ -128,7 +157,8 @@ public final class ImageDataset {
                     all.set(i, new Example(normalise(px, shape, mean, std), e.label()));
                 }
             }
-            return Batches.batch(all.iterator(), batchSize, shape, classes);
+            return batchesEach > 0 ? Batches.batchEvenly(all, batchesEach, shape, classes)
+                    : Batches.batch(all.iterator(), batchSize, shape, classes);
         }, true);
     }
 

@@ -17,9 +17,12 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 final class DenseEncoding extends WiredEncodingHandler {
     private double last = Double.NaN;
+    /** Send a message even when nothing reached the threshold: synchronous workers count one per step. */
+    private final boolean everyStep;
 
-    DenseEncoding(ThresholdAlgorithm thresholdAlgorithm, ResidualPostProcessor residualPostProcessor) {
+    DenseEncoding(ThresholdAlgorithm thresholdAlgorithm, ResidualPostProcessor residualPostProcessor, boolean everyStep) {
         super(thresholdAlgorithm, residualPostProcessor, null, false);
+        this.everyStep = everyStep;
     }
 
     @Override
@@ -37,7 +40,8 @@ final class DenseEncoding extends WiredEncodingHandler {
         INDArray encoded = Nd4j.create(DataType.INT32, updates.length() / 16 + 5);
         long values = Nd4j.getExecutioner().bitmapEncode(updates, encoded, threshold);
         if (residualPostProcessor.get() != null) residualPostProcessor.get().processResidual(iteration, epoch, threshold, updates);
-        // Nothing reached the threshold: no message (DL4J does the same); the residual keeps it all.
-        return values == 0 ? null : encoded;
+        // Nothing reached the threshold: no message (DL4J does the same; the residual keeps it all), unless the
+        // workers count each other's steps by their messages (an empty bitmap changes nothing where it is applied).
+        return values == 0 && !everyStep ? null : encoded;
     }
 }

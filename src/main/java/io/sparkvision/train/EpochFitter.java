@@ -56,14 +56,16 @@ public final class EpochFitter {
         this.sharedSteps = sharedSteps;
         // Gradient sharing's schedule clock: a worker's minibatches per epoch (ImageDataset spreads an epoch evenly over
         // the workers) and its iteration count, which starts where the driver's network stands when first sent.
-        this.batchesPerWorker = (int) Math.ceil(train.count() / (double) batch / workers);
+        this.batchesPerWorker = master.perEpoch() ? (int) Math.ceil(train.count() / (double) batch / workers)
+                : train.batchesPerPartition(batch);
         if (!master.perEpoch()) Models.setIterationCount(net, (firstEpoch - 1) * batchesPerWorker);
         this.spark = SparkModel.of(sc, net, TrainingMasters.create(cfg, workers, epochSeed(seed, firstEpoch), batchesPerWorker));
         this.counters = new TrainingCounters(sc);
         // In one JVM (local modes) DL4J's gradient sharing trains one network in place, without a mesh: nothing to keep,
         // and waiting for a mesh of 'workers' nodes there stalled the run (TrainJobTest hung in DL4J's wrapper).
         this.listeners = !master.perEpoch() && cfg.get(Options.GS_KEEP_UPDATES) && !sc.isLocal()
-                ? List.of(counters.workerListener(), new KeepSharedUpdates(workers, MESH_WAIT_MILLIS, TrainingMasters.denseEncoding(cfg)))
+                ? List.of(counters.workerListener(), new KeepSharedUpdates(workers, MESH_WAIT_MILLIS,
+                        TrainingMasters.denseEncoding(cfg), cfg.get(Options.GS_MAX_STALENESS)))
                 : List.of(counters.workerListener());
         this.lr = new LearningRates(cfg, workers);
     }
@@ -90,7 +92,8 @@ public final class EpochFitter {
         else Models.setLearningRate(spark.network(), lr.iterationSchedule(batchesPerWorker)); // reaches GS workers
         progress.startEpoch(epoch);
         clock.startEpoch();
-        JavaRDD<DataSet> batches = train.epochBatches(seed, epoch, batch);
+        // Gradient sharing: every worker takes the same number of steps (its synchronous workers count each other's).
+        JavaRDD<DataSet> batches = master.perEpoch() ? train.epochBatches(seed, epoch, batch) : train.evenEpochBatches(seed, epoch, batch);
         clock.startFit();
         spark.fit(batches);
         clock.fitDone();

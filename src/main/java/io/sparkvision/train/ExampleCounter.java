@@ -62,14 +62,16 @@ public final class ExampleCounter extends BaseTrainingListener implements Serial
         TaskContext task = TaskContext.get();
         if (task != null) {
             BY_TASK.put(task.taskAttemptId(), this);
-            long receivedBefore = ReceivedUpdates.count();
+            ReceivedUpdates.count();
             task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> {
                 BY_TASK.remove(ctx.taskAttemptId());
                 // Reported before Spark collects the task's accumulators: this task's minibatches (its copy's
-                // task-local count) and what the node received from the other workers meanwhile.
+                // task-local count) and everything the node has received from the other workers so far (the
+                // driver takes the difference between epochs: an update that arrives between two tasks counts too).
                 if (ReceivedUpdates.meshNode()) {
+                    long kept = KeepSharedUpdates.received();
                     meshWorkers.add(SparkEnv.get().executorId() + " " + minibatches.value() + " "
-                            + (ReceivedUpdates.count() - receivedBefore));
+                            + (kept >= 0 ? kept : ReceivedUpdates.count()));
                 }
             });
         }

@@ -65,8 +65,9 @@ public final class LearningRates {
      * The whole schedule as DL4J's per-iteration schedule, for gradient sharing's workers. They keep the network they
      * were first sent for the whole run, so a rate set on the driver between epochs never reaches them; a schedule
      * inside the network's configuration does. It is keyed by each worker's own iteration count (epoch e starts at
-     * (e-1) x batchesPerWorker): a worker's epoch count is no clock, DL4J's SharedTrainingWrapper calls fit once per
-     * minibatch and each call counts an epoch.
+     * (e-1) x batchesPerWorker, every worker taking as many steps per epoch): the iteration count is what DL4J passes
+     * to both the schedule and the encoding threshold, while a worker's epoch count only counts the fit calls
+     * SharedTrainingWrapper made on that executor (one per partition it was given).
      */
     public ISchedule iterationSchedule(int batchesPerWorker) {
         MapSchedule.Builder b = new MapSchedule.Builder(ScheduleType.ITERATION);

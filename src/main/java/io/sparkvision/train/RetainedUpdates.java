@@ -25,6 +25,8 @@ final class RetainedUpdates extends IndexedTail {
     private volatile INDArray lastPut;
     private final AtomicLong received = new AtomicLong();
     private volatile long lastReceivedNanos = System.nanoTime();
+    /** settle's sum, kept: synchronous workers settle after every step, and a model-sized array each time is costly. */
+    private INDArray settleSum;
 
     RetainedUpdates(long[] shape) {
         // One training thread per node (workersPerNode = 1); collapsing (summing a backlog of 32+ into one dense
@@ -102,9 +104,16 @@ final class RetainedUpdates extends IndexedTail {
         try {
             List<INDArray> pending = pending();
             if (!pending.isEmpty()) {
-                INDArray sum = Nd4j.create(params.dataType(), params.shape());
-                for (INDArray u : pending) smartDecompress(u.unsafeDuplication(true), sum);
-                params.subi(sum);
+                if (settleSum == null || !java.util.Arrays.equals(settleSum.shape(), params.shape())
+                        || settleSum.dataType() != params.dataType()) {
+                    try (org.nd4j.linalg.api.memory.MemoryWorkspace out = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
+                        settleSum = Nd4j.create(params.dataType(), params.shape());
+                    }
+                } else {
+                    settleSum.assign(0);
+                }
+                for (INDArray u : pending) smartDecompress(u.unsafeDuplication(true), settleSum);
+                params.subi(settleSum);
             }
             forgetAll();
             return pending.size();

@@ -34,6 +34,8 @@ public final class TrainingCounters extends SparkListener {
     /** task id -> its latest heartbeat values (examples, minibatches, loss sum) while it runs */
     private final Map<Long, double[]> running = new ConcurrentHashMap<>();
     private final JavaSparkContext sc;
+    /** executor id -> the updates it had received in all at the end of the last epoch it reported */
+    private final Map<String, Long> receivedSoFar = new ConcurrentHashMap<>();
 
     public TrainingCounters(JavaSparkContext sc) {
         this.sc = sc;
@@ -76,8 +78,13 @@ public final class TrainingCounters extends SparkListener {
             String[] f = entry.split(" ");
             long[] sums = byExecutor.computeIfAbsent(f[0], k -> new long[2]);
             sums[0] += Long.parseLong(f[1]);
-            sums[1] += Long.parseLong(f[2]);
+            sums[1] = Math.max(sums[1], Long.parseLong(f[2])); // the node's running total: its latest report
         }
+        byExecutor.forEach((executor, sums) -> {
+            long before = receivedSoFar.getOrDefault(executor, 0L);
+            receivedSoFar.put(executor, sums[1]);
+            sums[1] = sums[1] >= before ? sums[1] - before : sums[1]; // a restarted executor counts from 0 again
+        });
         List<Map<String, Object>> workers = new ArrayList<>();
         byExecutor.forEach((executor, sums) -> {
             Map<String, Object> w = new LinkedHashMap<>();

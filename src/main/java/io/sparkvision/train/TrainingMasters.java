@@ -96,7 +96,7 @@ public final class TrainingMasters {
 
     /** Whether gradient sharing's messages are all bitmaps ({@link DenseEncoding}). */
     public static boolean denseEncoding(JobConfig c) {
-        return c.get(Options.GS_DENSE_ENCODING) || lossless(c);
+        return c.get(Options.GS_DENSE_ENCODING) || lossless(c) || c.get(Options.GS_MAX_STALENESS) >= 0;
     }
 
     static ThresholdAlgorithm thresholdAlgorithm(JobConfig c, int workers, int batchesPerWorker) {

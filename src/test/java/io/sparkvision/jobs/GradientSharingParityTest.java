@@ -106,6 +106,9 @@ class GradientSharingParityTest {
         cmd.addAll(JOB);
         Result r = StandaloneClusterTest.run(900, cmd.toArray(new String[0]));
         assertEquals(0, r.code(), r.output());
+        // The run's own account (epochs, the mesh, what each executor fitted and received) in the test's output.
+        r.output().lines().filter(l -> l.startsWith("epoch ") || l.contains("gradient sharing") || l.startsWith("done"))
+                .forEach(l -> System.out.println(trainingMaster + " | " + l));
         return out;
     }
 
