@@ -60,6 +60,8 @@ public final class KeepSharedUpdates extends BaseTrainingListener implements Ser
     /** Set when the others fell silent while this worker waited: it goes on without waiting (see {@link #inStep}). */
     private static boolean unsynchronised;
     private static long stepStartNanos, longestStepNanos;
+    /** This fit's steps and the time they waited for the others (logged at its end: the price of staying in step). */
+    private static long fitSteps, fitWaitNanos, fitStartNanos;
     /** This worker's residual between fits (see the class comment). */
     private static INDArray residual;
 
@@ -85,7 +87,8 @@ public final class KeepSharedUpdates extends BaseTrainingListener implements Ser
         if (install(denseEncoding, maxStaleness >= 0)) waitForMesh();
         if (queue != null && residual != null) residualOfThisThread().set(residual);
         residual = null;
-        stepStartNanos = System.nanoTime();
+        stepStartNanos = fitStartNanos = System.nanoTime();
+        fitSteps = fitWaitNanos = 0;
     }
 
     /** The other workers' updates this node has queued since it joined the run, or -1 without a kept queue. */
@@ -97,7 +100,14 @@ public final class KeepSharedUpdates extends BaseTrainingListener implements Ser
     /** Keeps the residual the accumulator is about to drop (DL4J resets it right after this fit call). */
     @Override
     public void onEpochEnd(Model model) {
-        if (queue != null) residual = residualOfThisThread().get();
+        if (queue == null) return;
+        residual = residualOfThisThread().get();
+        if (maxStaleness >= 0 && fitSteps > 0) {
+            double secs = (System.nanoTime() - fitStartNanos) / 1e9, waited = fitWaitNanos / 1e9;
+            LOG.info(String.format(java.util.Locale.ROOT, "gradient sharing: %d steps in %.1f s, %.1f s of it (%.0f%%) "
+                    + "waiting for the other workers' updates (max-staleness %d)", fitSteps, secs, waited,
+                    100 * waited / Math.max(1e-9, secs), maxStaleness));
+        }
     }
 
     /** DL4J's per-thread residual: the accumulator's current ThreadLocal (reset() replaces it by a new one). */
@@ -115,7 +125,9 @@ public final class KeepSharedUpdates extends BaseTrainingListener implements Ser
         long now = System.nanoTime();
         longestStepNanos = Math.max(longestStepNanos, now - stepStartNanos);
         steps++;
+        fitSteps++;
         if (!unsynchronised) inStep(q, (workers - 1) * (steps - maxStaleness));
+        fitWaitNanos += System.nanoTime() - now;
         q.settle(model.params());
         stepStartNanos = System.nanoTime();
     }
