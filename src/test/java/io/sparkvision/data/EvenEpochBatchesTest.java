@@ -38,7 +38,8 @@ class EvenEpochBatchesTest {
         String root = work.resolve("data").toString();
         DatasetDescriptor d = ImageIngest.run(sc, "image-folder", TestSpark.basedir().resolve("src/test/resources/emoji-tiny").toString(),
                 root, IngestSettings.defaults(8, 3), "", 2, new PrintStream(new ByteArrayOutputStream())).descriptor();
-        data = ImageDataset.load(sc, root, d, "train", 3, 0);
+        // 24 images in 5 partitions: some hold 5 or more (two batches of 4), some 4 or fewer (one).
+        data = ImageDataset.load(sc, root, d, "train", 5, 0);
     }
 
     @AfterAll
