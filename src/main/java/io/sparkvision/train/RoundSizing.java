@@ -70,9 +70,12 @@ public record RoundSizing(
         long resultsBytes = atDriver * toDriver;
         long mesh = gs ? params / 4 : 0;
         long trainActivations = 2L * act.sum() * s.batch() * width;
-        // Per worker: its own copy of parameters, their gradients, updater state and the batch's activations; gradient
-        // sharing adds the residual (a parameter-sized array) and encoded-message buffers.
-        long worker = 2 * p + u + trainActivations + (gs ? p + 4 * mesh : 0);
+        // Per worker: its own copy of parameters, their gradients, updater state and the batch's activations. Gradient
+        // sharing adds, from DL4J's and this code's source: the residual (parameter-sized), encoded-message buffers, the
+        // network SharedTrainingWrapper deserializes from the broadcast at every fit call even when it keeps training
+        // its first one (parameters + updater state, freed only when the JVM collects it), and the dense arrays the
+        // kept-updates queue sums arrivals into (RetainedUpdates' settle sum, a collapsed backlog): two more.
+        long worker = 2 * p + u + trainActivations + (gs ? p + 4 * mesh + (p + u) + 2 * p : 0);
         long data = s.trainExamples() * s.inputValues() * width / Math.max(1, s.executors() <= 0 ? 1 : s.executors());
         long execOff = broadcast + perExecutor * worker + data;
         // Heap, live bytes: this round's and the previous round's serialized broadcast pieces, and each worker's result
