@@ -121,6 +121,13 @@ public final class ImageDataset {
         return epochBatches(seed, epoch, batchSize, 0);
     }
 
+    /** The minibatches {@link #epochBatches} gives in all (each partition's last one may be smaller). */
+    public long batchCount(int batchSize) {
+        long n = 0;
+        for (long size : partitionSizes) n += (size + batchSize - 1) / batchSize;
+        return n;
+    }
+
     /** The most minibatches of {@code batchSize} any partition gives: what {@link #evenEpochBatches} gives each. */
     public int batchesPerPartition(int batchSize) {
         long most = 0;

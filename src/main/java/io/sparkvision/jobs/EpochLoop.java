@@ -65,7 +65,7 @@ final class EpochLoop {
         long examples = 0;
         long t0 = System.nanoTime();
         try (ProgressMeter progress = new ProgressMeter(fitter.counters(), out, epochs, train.count(),
-                cfg.get(Options.TRAIN_BATCH), cfg.get(Options.PROGRESS_SECONDS));
+                fitter.batchesPerEpoch(), cfg.get(Options.PROGRESS_SECONDS));
              EpochClock clock = new EpochClock(sc, in.workers());
              // Checkpoints and the chart are written while the next epoch trains; closing waits for the last ones.
              BackgroundWriter writer = new BackgroundWriter()) {

@@ -70,6 +70,11 @@ public final class EpochFitter {
         this.lr = new LearningRates(cfg, workers);
     }
 
+    /** Minibatches the workers fit per epoch, all together (what the progress line counts to). */
+    public long batchesPerEpoch() {
+        return master.perEpoch() ? train.batchCount(batch) : (long) batchesPerWorker * workers;
+    }
+
     /** The counters the workers report into (the progress meter reads them). */
     public TrainingCounters counters() {
         return counters;

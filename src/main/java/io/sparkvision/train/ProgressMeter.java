@@ -17,7 +17,7 @@ public final class ProgressMeter implements AutoCloseable {
     private final PrintStream out;
     private final int epochs;
     private final long examplesPerEpoch;
-    private final int batchSize;
+    private final long batchesPerEpoch;
     private final ScheduledExecutorService timer;
     private final long runStartNanos = System.nanoTime();
     private volatile int epoch;
@@ -25,12 +25,12 @@ public final class ProgressMeter implements AutoCloseable {
     private volatile TrainingCounters.Snapshot epochStart;
     private volatile TrainingCounters.Snapshot runStart;
 
-    public ProgressMeter(TrainingCounters counters, PrintStream out, int epochs, long examplesPerEpoch, int batchSize, int intervalSeconds) {
+    public ProgressMeter(TrainingCounters counters, PrintStream out, int epochs, long examplesPerEpoch, long batchesPerEpoch, int intervalSeconds) {
         this.counters = counters;
         this.out = out;
         this.epochs = epochs;
         this.examplesPerEpoch = examplesPerEpoch;
-        this.batchSize = batchSize;
+        this.batchesPerEpoch = batchesPerEpoch;
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "sparkvision-progress");
             t.setDaemon(true);
@@ -59,7 +59,7 @@ public final class ProgressMeter implements AutoCloseable {
         if (epoch == 0) return;
         TrainingCounters.Snapshot now = counters.live();
         TrainingCounters.Snapshot e = now.minus(epochStart);
-        long batches = (examplesPerEpoch + batchSize - 1) / batchSize;
+        long batches = batchesPerEpoch;
         if (e.examples() <= 0) {
             out.printf(Locale.ROOT, "  epoch %d/%d  %.0f s in, no count from the executors yet (they report with each heartbeat)%n",
                     epoch, epochs, epochSeconds());
