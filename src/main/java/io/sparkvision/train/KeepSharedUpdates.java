@@ -133,14 +133,18 @@ public final class KeepSharedUpdates extends BaseTrainingListener implements Ser
     }
 
     /**
-     * Waits until {@code wanted} of the others' updates have arrived. If none arrives for ten of this worker's longest
-     * steps (at least 30 s), the others have stopped sending (an executor lost, or one given two partitions): the
-     * worker then trains on without waiting, as DL4J does, and says so once.
+     * Waits until {@code wanted} of the others' updates have arrived. If none arrives, while it waits, for ten of this
+     * worker's longest steps (at least two minutes: a big model's first steps are slow), the others have stopped
+     * sending (an executor lost, or one given two partitions): the worker then trains on without waiting, as DL4J
+     * does, and says so once.
      */
     private static void inStep(RetainedUpdates q, long wanted) {
-        long silence = Math.max(TimeUnit.SECONDS.toNanos(30), 10 * longestStepNanos);
+        long silence = Math.max(TimeUnit.SECONDS.toNanos(120), 10 * longestStepNanos);
+        long waitStart = System.nanoTime();
         while (q.received() < wanted) {
-            if (q.nanosSinceLastUpdate() > silence) {
+            // Quiet since the last arrival or since this wait began, whichever is later (the first wait follows the
+            // mesh wait and a first step, with no update yet: that is no silence of the others).
+            if (Math.min(q.nanosSinceLastUpdate(), System.nanoTime() - waitStart) > silence) {
                 unsynchronised = true;
                 LOG.warn("gradient sharing: after step {} this worker has {} of the other workers' {} updates and none "
                         + "arrived for {} s; it goes on without waiting for them (asynchronously)",

@@ -71,11 +71,12 @@ public record RoundSizing(
         long mesh = gs ? params / 4 : 0;
         long trainActivations = 2L * act.sum() * s.batch() * width;
         // Per worker: its own copy of parameters, their gradients, updater state and the batch's activations. Gradient
-        // sharing adds, from DL4J's and this code's source: the residual (parameter-sized), encoded-message buffers, the
-        // network SharedTrainingWrapper deserializes from the broadcast at every fit call even when it keeps training
-        // its first one (parameters + updater state, freed only when the JVM collects it), and the dense arrays the
-        // kept-updates queue sums arrivals into (RetainedUpdates' settle sum, a collapsed backlog): two more.
-        long worker = 2 * p + u + trainActivations + (gs ? p + 4 * mesh + (p + u) + 2 * p : 0);
+        // sharing adds the residual (parameter-sized), encoded-message buffers and the dense array the kept-updates
+        // queue sums arrivals into before applying them (RetainedUpdates' settle sum). Not counted: the network
+        // SharedTrainingWrapper deserializes from the broadcast at every fit call and drops; it is garbage that
+        // JavaCPP's maxbytes limit makes the JVM collect (alexnet2012 executors ran bounded at 2G; unbounded they
+        // held ~3.5 GB).
+        long worker = 2 * p + u + trainActivations + (gs ? p + 4 * mesh + p : 0);
         long data = s.trainExamples() * s.inputValues() * width / Math.max(1, s.executors() <= 0 ? 1 : s.executors());
         long execOff = broadcast + perExecutor * worker + data;
         // Heap, live bytes: this round's and the previous round's serialized broadcast pieces, and each worker's result

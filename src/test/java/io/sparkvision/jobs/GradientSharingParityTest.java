@@ -40,7 +40,9 @@ class GradientSharingParityTest {
      */
     static final double MAX_GAP = 0.01;
     static final List<String> JOB = List.of("--set", "train.epochs=2", "--set", "train.batch-size-per-worker=32",
-            "--set", "train.workers=2", "--set", "checkpoint.every-epochs=1000", "--set", "eval.batch-size=500");
+            "--set", "train.workers=2", "--set", "checkpoint.every-epochs=1000", "--set", "eval.batch-size=500",
+            "--set", "progress.interval-seconds=1", "--conf", "spark.executor.heartbeatInterval=1s");
+    static Result gsRun;
     @TempDir
     static Path work;
     static Path data;
@@ -81,6 +83,8 @@ class GradientSharingParityTest {
         double pa = top1(train("parameter-averaging"));
         Path gsOut = train("gradient-sharing");
         double gs = top1(gsOut);
+        // Everything StandaloneClusterTest checks of a gradient-sharing run (it leaves its own run to this test in --full).
+        StandaloneClusterTest.assertGradientSharingRun(gsRun, gsOut, 2, 6000);
         System.out.printf("top-1: parameter averaging %.4f, gradient sharing %.4f%n", pa, gs);
         // Both learned (an untrained or lone-worker model would not get here), and gradient sharing kept up.
         assertTrue(pa > 0.85, "parameter averaging top-1 " + pa);
@@ -111,6 +115,7 @@ class GradientSharingParityTest {
         cmd.addAll(JOB);
         Result r = StandaloneClusterTest.run(900, cmd.toArray(new String[0]));
         assertEquals(0, r.code(), r.output());
+        if (trainingMaster.equals("gradient-sharing")) gsRun = r;
         // The run's own account (epochs, the mesh, what each executor fitted and received) in the test's output.
         r.output().lines().filter(l -> l.startsWith("epoch ") || l.contains("gradient sharing") || l.startsWith("done"))
                 .forEach(l -> System.out.println(trainingMaster + " | " + l));

@@ -90,12 +90,25 @@ class StandaloneClusterTest {
 
     @Test
     void gradientSharingMeshSpansTwoExecutors() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("sparkvision.full"), "in --full, "
+                + "GradientSharingParityTest makes every one of these checks on its own standalone-cluster gradient-sharing run");
         Path out = work.resolve("gs");
         Result r = train(out, "gradient-sharing");
+        assertGradientSharingRun(r, out, 3, 1000);
+        // Learns: a mesh that does not form returns an untrained model at ~10%. The bound only separates "learned" from
+        // "untrained" on this 1,000-image fixture; accuracy against parameter averaging is GradientSharingParityTest's.
+        assertTrue(top1(Json.read(Files.readString(out.resolve("report.json")), Map.class)) > 0.4, r.output);
+    }
+
+    /**
+     * What a gradient-sharing run on two executor JVMs must show, epoch by epoch: both executors in the driver's mesh,
+     * each fitting minibatches and receiving the other's updates, the executors' own networks brought back, the train
+     * loss measured on the executors, every training image fitted once, live progress, and a clean shutdown.
+     */
+    static void assertGradientSharingRun(Result r, Path out, int epochs, long trainImages) throws IOException {
         assertEquals(0, r.code, r.output);
-        Map<?, ?> report = Json.read(Files.readString(out.resolve("report.json")), Map.class);
         List<String> lines = Files.readAllLines(out.resolve("metrics.jsonl"));
-        assertEquals(3, lines.size());
+        assertEquals(epochs, lines.size());
         for (String line : lines) {
             Map<?, ?> m = Json.read(line, Map.class);
             // Both executors were in the mesh: two workers joined the driver's mesh, and each executor fitted
@@ -117,16 +130,11 @@ class StandaloneClusterTest {
             double loss = ((Number) m.get("trainLoss")).doubleValue();
             assertTrue(loss > 0 && Double.isFinite(loss), line);
             assertTrue(((Number) m.get("iteration")).intValue() > 0, line);
-            long examples = ((Number) m.get("examples")).longValue();
-            assertTrue(examples > 900 && examples <= 1000, line); // every image once, less a partial batch per worker
+            // Every image once: gradient sharing cuts each partition into equally many minibatches, dropping none.
+            assertEquals(trainImages, ((Number) m.get("examples")).longValue(), line);
         }
         // Live progress from the executors' heartbeats during the epochs, not "batch 0".
-        assertTrue(r.output.lines().anyMatch(l -> l.matches("\\s+epoch \\d/3 +batch [1-9][\\d,]*/.*train loss \\d.*")), r.output);
-        // Learns: a mesh that does not form returns an untrained model at ~10%. Gradient sharing is asynchronous, so
-        // the figure varies from run to run (0.60-0.81 seen on this 1,000-image fixture after 3 epochs); the bound
-        // only separates "learned" from "untrained". (Within 1 point of parameter averaging is NOT reached yet: see
-        // README, gradient sharing.)
-        assertTrue(top1(report) > 0.4, report.toString());
+        assertTrue(r.output.lines().anyMatch(l -> l.matches("\\s+epoch \\d/" + epochs + " +batch [1-9][\\d,]*/.*train loss \\d.*")), r.output);
         // A clean shutdown: the parameter server's thread pools are stopped before Spark, nothing is rejected.
         String afterDone = r.output.substring(r.output.indexOf("done: test top-1"));
         assertFalse(afterDone.contains("RejectedExecutionException"), afterDone);
