@@ -62,7 +62,7 @@ public final class ExampleCounter extends BaseTrainingListener implements Serial
         TaskContext task = TaskContext.get();
         if (task != null) {
             BY_TASK.put(task.taskAttemptId(), this);
-            ReceivedUpdates.count();
+            ReceivedUpdates.count(); // subscribes the counter once this JVM's gradient-sharing node is up
             task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> {
                 BY_TASK.remove(ctx.taskAttemptId());
                 // Reported before Spark collects the task's accumulators: this task's minibatches (its copy's

@@ -34,17 +34,18 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *       ones the consumer ignores;</li>
  *   <li>after the last epoch the queued updates would never be applied: {@link #settle} applies them before the
  *       executors' networks are brought to the driver ({@link WorkerModels}).</li>
- *   <li>after each fit call SharedTrainingWrapper resets the accumulator, which throws away this worker's residual
- *       (the parts of its updates below the threshold, not sent yet), and the next epoch fits in another thread, whose
- *       residual starts at zero anyway: here the residual is taken at the end of a fit and given back to the
- *       training thread at the start of the next ({@link #onEpochEnd}, {@link #onEpochStart}).</li>
+ *   <li>SharedTrainingWrapper calls fit once per minibatch (the executors' log shows one step per fit) and after each
+ *       fit resets the accumulator, which throws away this worker's residual (the parts of its updates below the
+ *       threshold, not sent yet), at every step; a later Spark task fits in another thread, whose residual would
+ *       start at zero anyway. Here the residual is taken at the end of a fit and given back to the training thread
+ *       at the start of the next ({@link #onEpochEnd}, {@link #onEpochStart}).</li>
  * </ol>
  * And, with {@code maxStaleness >= 0}, it keeps the workers in step: after its step k a worker waits until it has
  * received the others' steps up to k - maxStaleness and applies them at once, so its next gradient is taken where
  * the shared model is. DL4J applies arrivals only inside the next step, after that step's gradient: each gradient
- * was then computed on a model missing the others' latest steps, and the later it arrived the worse (measured in
- * lockstep on 6,000 MNIST images, 2 epochs: 91.7% top-1 synchronous, 90.1% one step late, 84.9% three steps late;
- * parameter averaging 92.1%). Counting works because every worker sends one message per step ({@link DenseEncoding})
+ * was then computed on a model missing the others' latest steps, and the later it arrived the worse (simulated in
+ * lockstep with DL4J's encoding on 6,000 MNIST images, 2 epochs, one data order: 91.7% top-1 synchronous, 90.1% one
+ * step late, 84.9% three steps late; parameter averaging 92.1%; README, gradient sharing). Counting works because every worker sends one message per step ({@link DenseEncoding})
  * and takes as many steps per epoch as the others ({@code ImageDataset#evenEpochBatches}).
  * A training listener because a listener is what DL4J runs on the worker, in the training thread, after its node
  * has joined the mesh and before the first minibatch ({@link #onEpochStart}).
