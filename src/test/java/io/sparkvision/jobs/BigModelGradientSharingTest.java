@@ -115,9 +115,20 @@ class BigModelGradientSharingTest {
                 "--set", "train.lr-schedule=constant", "--set", "train.epochs=2", "--set", "train.batch-size-per-worker=2",
                 "--set", "train.workers=2", "--set", "eval.batch-size=6", "--set", "checkpoint.every-epochs=1000",
                 "--set", "train.master=gradient-sharing", "--set", "train.gradient-sharing.port=" + gsPort,
-                "--set", "train.gradient-sharing.controller-address=127.0.0." + firstIp);
+                // The mesh's root is the driver, which scripts/submit runs on 127.0.0.1 (the workers have their own
+                // addresses from 127.0.0.<firstIp> on); naming a worker's address here left the mesh unformed.
+                "--set", "train.gradient-sharing.controller-address=127.0.0.1");
         assertEquals(0, r.code(), r.output());
         assertTrue(r.output().contains("sizing: ") && r.output().contains("on the mesh"), r.output());
+        // Both executors trained in one mesh: each received every update the other sent (one per step, synchronous).
+        for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
+            List<?> workers = (List<?>) ((Map<?, ?>) io.sparkvision.util.Json.read(line, Map.class).get("gradientSharing")).get("workers");
+            assertEquals(2, workers.size(), line);
+            for (Object w : workers) {
+                long others = workers.stream().filter(o -> o != w).mapToLong(o -> ((Number) ((Map<?, ?>) o).get("minibatches")).longValue()).sum();
+                assertEquals(others, ((Number) ((Map<?, ?>) w).get("updatesReceived")).longValue(), model + ": " + line);
+            }
+        }
 
         Configuration hadoop = new Configuration();
         JobConfig cfg = JobConfig.fromString("train.updater = " + updater + "\ntrain.learning-rate = 0.001");
