@@ -93,13 +93,7 @@ class GradientSharingParityTest {
             Map<?, ?> sharing = (Map<?, ?>) Json.read(line, Map.class).get("gradientSharing");
             assertEquals(2, ((Number) sharing.get("workerModels")).intValue(), line);
             // Every update reached the other worker (each sends one message per step when synchronous).
-            List<?> workers = (List<?>) sharing.get("workers");
-            assertEquals(2, workers.size(), line);
-            for (Object w : workers) {
-                Map<?, ?> m = (Map<?, ?>) w;
-                long others = workers.stream().filter(o -> o != w).mapToLong(o -> ((Number) ((Map<?, ?>) o).get("minibatches")).longValue()).sum();
-                assertEquals(others, ((Number) m.get("updatesReceived")).longValue(), "updates received by executor " + m.get("executor") + ": " + line);
-            }
+            StandaloneClusterTest.assertEveryUpdateReceived(line, "gradient sharing");
             // Every worker applied every update, so both executors hold the same network (DL4J M2 alone: 2-7% apart).
             double spread = ((Number) sharing.get("workerSpread")).doubleValue();
             assertTrue(spread < 1e-3, "executors' networks differ by " + spread + " of their norm: " + line);

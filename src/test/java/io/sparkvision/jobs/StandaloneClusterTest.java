@@ -141,6 +141,17 @@ class StandaloneClusterTest {
         assertFalse(afterDone.contains("Exception"), afterDone);
     }
 
+    /** One metrics.jsonl line of a synchronous gradient-sharing run: each executor received every update the others sent. */
+    static void assertEveryUpdateReceived(String metricsLine, String what) {
+        List<?> workers = (List<?>) ((Map<?, ?>) Json.read(metricsLine, Map.class).get("gradientSharing")).get("workers");
+        assertEquals(2, workers.size(), metricsLine);
+        for (Object w : workers) {
+            long others = workers.stream().filter(o -> o != w)
+                    .mapToLong(o -> ((Number) ((Map<?, ?>) o).get("minibatches")).longValue()).sum();
+            assertEquals(others, ((Number) ((Map<?, ?>) w).get("updatesReceived")).longValue(), what + ": " + metricsLine);
+        }
+    }
+
     static Result train(Path out, String trainingMaster) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("scripts/submit", "train", "jobs/mnist-lenet5.conf", "--master", master,
                 "--set", "data.root=" + data, "--set", "output.dir=" + out, "--set", "train.master=" + trainingMaster,
