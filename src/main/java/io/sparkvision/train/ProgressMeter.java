@@ -70,8 +70,14 @@ public final class ProgressMeter implements AutoCloseable {
         long remainingEpoch = Math.max(0, examplesPerEpoch - e.examples());
         long remainingRun = remainingEpoch + (long) (epochs - epoch) * examplesPerEpoch;
         double runRate = (now.examples() - runStart.examples()) / Math.max((System.nanoTime() - runStartNanos) / 1e9, 1e-9);
-        out.printf(Locale.ROOT, "  epoch %d/%d  batch %,d/%,d  %,.0f examples/s  train loss %.4f  ETA epoch %s, run %s%n", epoch, epochs,
-                e.minibatches(), batches, rate, e.meanLoss(), eta(remainingEpoch, rate), eta(remainingRun, runRate > 0 ? runRate : rate));
+        out.printf(Locale.ROOT, "  epoch %d/%d  batch %,d/%,d  %s examples/s  train loss %.4f  ETA epoch %s, run %s%n", epoch, epochs,
+                e.minibatches(), batches, rate(rate), e.meanLoss(), eta(remainingEpoch, rate), eta(remainingRun, runRate > 0 ? runRate : rate));
+    }
+
+    /** Three significant figures at most: a big model at 224x224 on a small cluster runs below 1 example/s. */
+    static String rate(double examplesPerSecond) {
+        if (examplesPerSecond >= 100) return String.format(Locale.ROOT, "%,.0f", examplesPerSecond);
+        return String.format(Locale.ROOT, examplesPerSecond >= 10 ? "%.1f" : "%.2f", examplesPerSecond);
     }
 
     static String eta(long remaining, double rate) {
