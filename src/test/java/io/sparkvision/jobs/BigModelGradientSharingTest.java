@@ -53,12 +53,15 @@ class BigModelGradientSharingTest {
     /** Rows to run: -Dsparkvision.matrix.gs-models=alexnet2012,... (default: -Dsparkvision.matrix.models; "none": none). */
     static final String GS_ROWS = "sparkvision.matrix.gs-models";
     /**
-     * Executors' ND4J limits for these rows: with conf/spark-defaults.conf's 4G/8G an alexnet2012 executor reached
-     * 5.9 GB resident (2 GB heap + ~3.5 GB off-heap, against the sizing's 1.4 GiB off-heap estimate) and the kernel's
-     * OOM killer ended it on this shared machine; bounded, a shortage is ND4J's own error in the executor's log.
+     * Executors' ND4J limits for these rows (the row's executor GiB, for heap and for ND4J): with
+     * conf/spark-defaults.conf's 4G/8G an alexnet2012 executor reached 5.9 GB resident (2 GB heap + ~3.5 GB off-heap,
+     * against the sizing's 1.4 GiB off-heap estimate) and the kernel's OOM killer ended it on this shared machine;
+     * bounded, a shortage is ND4J's own error in the executor's log.
      */
-    static final String EXECUTOR_OPTIONS = io.sparkvision.config.SparkContexts.EXECUTOR_FLAGS
-            + " -Dorg.bytedeco.javacpp.maxbytes=2G -Dorg.bytedeco.javacpp.maxphysicalbytes=4608m";
+    static String executorOptions(int gib) {
+        return io.sparkvision.config.SparkContexts.EXECUTOR_FLAGS + " -Dorg.bytedeco.javacpp.maxbytes=" + gib
+                + "G -Dorg.bytedeco.javacpp.maxphysicalbytes=" + (2 * gib * 1024 + 512) + "m";
+    }
     @TempDir
     static Path work;
     static Path data, appJar, events;
@@ -88,7 +91,7 @@ class BigModelGradientSharingTest {
         events = Files.createDirectories(work.resolve("events"));
         StandaloneClusterTest.env = List.of("SPARKVISION_CLUSTER_DIR=" + TestSpark.basedir().resolve("target/big-gs-cluster"),
                 "SPARKVISION_MASTER_PORT=" + port, "SPARKVISION_MASTER_UI_PORT=" + ui, "SPARKVISION_WORKER_FIRST_IP=" + firstIp,
-                "SPARKVISION_WORKER_MEMORY=2560m", "SPARKVISION_APP_JAR=" + appJar, "SPARKVISION_SKIP_BUILD=1");
+                "SPARKVISION_WORKER_MEMORY=3584m", "SPARKVISION_APP_JAR=" + appJar, "SPARKVISION_SKIP_BUILD=1");
         StandaloneClusterTest.work = work;
         Result r = StandaloneClusterTest.run(180, "scripts/local-cluster", "start", "2");
         assertEquals(0, r.code(), r.output());
@@ -100,16 +103,20 @@ class BigModelGradientSharingTest {
         StandaloneClusterTest.env = null;
     }
 
-    @ParameterizedTest(name = "{0} ({1}) with gradient sharing")
-    @CsvSource({"alexnet2012, nesterovs", "vgg16, sgd", "resnet50, nesterovs"})
-    void trainsOnTwoExecutorsInTheMesh(String model, String updater) throws Exception {
+    @ParameterizedTest(name = "{0} ({1}) with gradient sharing, {2} GiB executors")
+    // The executor GiB (heap and ND4J) each row's sizing asks for: vgg16's 134M parameters need ~2.3 GiB of heap
+    // (two broadcasts held, its parameters serialized twice on their way to the driver) and ~2.9 GiB off-heap.
+    // Minutes: alexnet2012 took 16 on the quiet 2-core machine (12 steps per executor, one every 35-40 s, two thirds
+    // of each step waiting for the other executor's update: both share two cores with the driver); vgg16's steps
+    // took 54-186 s each (its first epoch alone ~23 min).
+    @CsvSource({"alexnet2012, nesterovs, 2, 30", "vgg16, sgd, 3, 60", "resnet50, nesterovs, 2, 30"})
+    void trainsOnTwoExecutorsInTheMesh(String model, String updater, int executorGiB, int minutes) throws Exception {
         BigModelMatrixTest.assumeSelected(GS_ROWS, model);
         Path out = work.resolve(model + "-gs");
         Path modelEvents = Files.createDirectories(events.resolve(model));
-        // alexnet2012 took 15-16 min on the quiet 2-core machine (12 steps per executor, ~35 s each: DL4J ships the
-        // 222 MiB updater state to the driver and deserializes the 445 MiB broadcast at every one-step fit call).
-        Result r = StandaloneClusterTest.run(1800, "scripts/submit", "train", "jobs/mnist-lenet5.conf", "--master", master,
-                "--conf", "spark.executor.memory=2g", "--conf", "spark.executor.extraJavaOptions=" + EXECUTOR_OPTIONS,
+        Result r = StandaloneClusterTest.run(60 * minutes, "scripts/submit", "train", "jobs/mnist-lenet5.conf", "--master", master,
+                "--conf", "spark.executor.memory=" + executorGiB + "g",
+                "--conf", "spark.executor.extraJavaOptions=" + executorOptions(executorGiB),
                 "--conf", "spark.eventLog.enabled=true",
                 "--conf", "spark.eventLog.dir=" + modelEvents.toUri(),
                 "--set", "data.root=" + data, "--set", "data.test-split=val", "--set", "output.dir=" + out,
