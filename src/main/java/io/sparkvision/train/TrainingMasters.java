@@ -115,23 +115,13 @@ public final class TrainingMasters {
         }
     }
 
-    /**
-     * How long a node's sender sleeps when Aeron reports back-pressure before it offers the same piece again. DL4J M2
-     * sends an update as 64 KiB pieces and sleeps {@code retransmitTimeout} (default 1,000 ms) at every back-pressure;
-     * with Aeron's 128 KiB receiver window a big model's update (vgg16: 33.5 MB, 512 pieces, relayed by the driver)
-     * was back-pressured over and over, and a synchronous worker waited a minute or more for each. A millisecond is
-     * ample for a window to drain on a LAN.
-     */
-    static final long BACK_PRESSURE_RETRY_MILLIS = 1;
-
     private static TrainingMaster<?, ?> gradientSharing(JobConfig c, int workers, int batch, long rngSeed, int batchesPerWorker) {
         VoidConfiguration.VoidConfigurationBuilder voidConf = VoidConfiguration.builder()
                 .unicastPort(c.get(Options.GS_PORT))
                 // Each node's own port. Without it DL4J M2 binds every node, the driver included, to its default
                 // 49876 whatever unicastPort says (AeronUdpTransport takes its own port from the port supplier).
                 .portSupplier(new StaticPortSupplier(c.get(Options.GS_PORT)))
-                .meshBuildMode(c.get(Options.GS_MESH) == Choices.Mesh.MESH ? MeshBuildMode.MESH : MeshBuildMode.PLAIN)
-                .retransmitTimeout(BACK_PRESSURE_RETRY_MILLIS);
+                .meshBuildMode(c.get(Options.GS_MESH) == Choices.Mesh.MESH ? MeshBuildMode.MESH : MeshBuildMode.PLAIN);
         if (!c.get(Options.GS_NETWORK_MASK).isBlank()) voidConf.networkMask(c.get(Options.GS_NETWORK_MASK));
         String controller = c.get(Options.GS_CONTROLLER).isBlank() ? driverAddress() : c.get(Options.GS_CONTROLLER);
         if (controller != null) voidConf.controllerAddress(controller);

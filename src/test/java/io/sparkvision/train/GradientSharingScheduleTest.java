@@ -56,13 +56,4 @@ class GradientSharingScheduleTest {
         assertEquals(0.5 * rates.at(4), t.clone().calculateThreshold(99, 0, null, null, null, null), 1e-12, "beyond the run: last epoch's");
         assertEquals(t.toString(), t.newReducer().getFinalResult().toString());
     }
-
-    @Test
-    void aBackPressuredSenderRetriesWithinAMillisecondNotASecond() {
-        JobConfig c = JobConfig.fromString("train.master = gradient-sharing");
-        var master = assertInstanceOf(org.deeplearning4j.spark.parameterserver.training.SharedTrainingMaster.class,
-                TrainingMasters.create(c, 2, 1, 10));
-        assertEquals(TrainingMasters.BACK_PRESSURE_RETRY_MILLIS, master.getVoidConfiguration().getRetransmitTimeout());
-        assertEquals(1, master.getVoidConfiguration().getRetransmitTimeout());
-    }
 }
