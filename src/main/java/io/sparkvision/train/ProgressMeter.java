@@ -74,7 +74,7 @@ public final class ProgressMeter implements AutoCloseable {
                 e.minibatches(), batches, rate(rate), e.meanLoss(), eta(remainingEpoch, rate), eta(remainingRun, runRate > 0 ? runRate : rate));
     }
 
-    /** Three significant figures at most: a big model at 224x224 on a small cluster runs below 1 example/s. */
+    /** Whole numbers from 100 up, then one or two decimals: a big model at 224x224 on a small cluster runs below 1 example/s. */
     static String rate(double examplesPerSecond) {
         if (examplesPerSecond >= 100) return String.format(Locale.ROOT, "%,.0f", examplesPerSecond);
         return String.format(Locale.ROOT, examplesPerSecond >= 10 ? "%.1f" : "%.2f", examplesPerSecond);

@@ -106,9 +106,9 @@ class BigModelGradientSharingTest {
     @ParameterizedTest(name = "{0} ({1}) with gradient sharing, {2} GiB executors")
     // The executor GiB (heap and ND4J) each row's sizing asks for: vgg16's 134M parameters need ~2.3 GiB of heap
     // (two broadcasts held, its parameters serialized twice on their way to the driver) and ~2.9 GiB off-heap.
-    // Minutes: alexnet2012 took 16 on the quiet 2-core machine (12 steps per executor, one every 35-40 s, two thirds
-    // of each step waiting for the other executor's update: both share two cores with the driver); vgg16's steps
-    // took 54-186 s each (its first epoch alone ~23 min).
+    // Minutes: alexnet2012 took 16-17 on the quiet 2-core machine (12 steps per executor, one every 35-40 s; two
+    // thirds of the executors' time inside fit calls went to waiting for the other's update); vgg16's steps took
+    // 21-209 s each and its first epoch 11-23 min (README: the vgg16 row has not passed yet).
     @CsvSource({"alexnet2012, nesterovs, 2, 30", "vgg16, sgd, 3, 60", "resnet50, nesterovs, 2, 30"})
     void trainsOnTwoExecutorsInTheMesh(String model, String updater, int executorGiB, int minutes) throws Exception {
         BigModelMatrixTest.assumeSelected(GS_ROWS, model);
