@@ -56,11 +56,4 @@ class GradientSharingScheduleTest {
         assertEquals(0.5 * rates.at(4), t.clone().calculateThreshold(99, 0, null, null, null, null), 1e-12, "beyond the run: last epoch's");
         assertEquals(t.toString(), t.newReducer().getFinalResult().toString());
     }
-
-    @Test
-    void updatesTravelInMebibytePiecesNotDl4jsDefault64KiB() {
-        var master = assertInstanceOf(org.deeplearning4j.spark.parameterserver.training.SharedTrainingMaster.class,
-                TrainingMasters.create(JobConfig.fromString("train.master = gradient-sharing"), 2, 1, 10));
-        assertEquals(1 << 20, master.getVoidConfiguration().getMaxChunkSize());
-    }
 }
