@@ -124,7 +124,9 @@ public final class KeepSharedUpdates extends BaseTrainingListener implements Ser
         RetainedUpdates q = queue;
         if (q == null || maxStaleness < 0) return;
         long now = System.nanoTime();
-        longestStepNanos = Math.max(longestStepNanos, now - stepStartNanos);
+        // The run's first step on this executor is not counted: it includes ND4J's workspace set-up (vgg16: 209 s
+        // against 21-100 s later), which would stretch the silence below to over half an hour.
+        if (steps > 0) longestStepNanos = Math.max(longestStepNanos, now - stepStartNanos);
         steps++;
         fitSteps++;
         if (!unsynchronised) inStep(q, (workers - 1) * (steps - maxStaleness));
@@ -135,7 +137,7 @@ public final class KeepSharedUpdates extends BaseTrainingListener implements Ser
 
     /**
      * Waits until {@code wanted} of the others' updates have arrived. If none arrives, while it waits, for ten of this
-     * worker's longest steps (at least two minutes: a big model's first steps are slow), the others have stopped
+     * worker's longest steps after its first (at least two minutes: a big model's first steps are slow), the others have stopped
      * sending (an executor lost, or one given two partitions): the worker then trains on without waiting, as DL4J
      * does, and says so once.
      */

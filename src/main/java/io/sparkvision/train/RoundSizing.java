@@ -40,6 +40,12 @@ public record RoundSizing(
     /** Spark's own reserved heap plus what the job itself keeps (conf, closures, evaluator bookkeeping). */
     static final long JVM_BASELINE = 512L << 20;
     static final long EXECUTOR_BASELINE = 300L << 20;
+    /**
+     * Copies of one large task result on the driver's heap while Spark's TaskResultGetter handles it: the fetched
+     * bytes, their contiguous copy, the value bytes read from it, the deserialized value. (A 3 GiB vgg16 driver
+     * ran out of heap bringing two 512 MiB results at once.)
+     */
+    static final int WORKER_MODEL_COPIES = 4;
 
     /**
      * The run's shape.
@@ -87,7 +93,9 @@ public record RoundSizing(
         // Driver: the model (+ updater), the running sum and one deserialized result off-heap; the fetched results
         // and the serialized broadcast on the heap.
         long driverOff = p + u + 2 * toDriver + evalActivations;
-        long driverHeap = JVM_BASELINE + broadcast + resultsBytes;
+        // Gradient sharing then brings the executors' parameters one at a time (WorkerModels), each through Spark's
+        // task-result path, which holds up to WORKER_MODEL_COPIES copies of it on the heap at once.
+        long driverHeap = JVM_BASELINE + broadcast + (gs ? Math.max(resultsBytes, WORKER_MODEL_COPIES * p) : resultsBytes);
         if (s.executors() <= 0) { // local mode: one JVM does both
             driverOff += execOff - broadcast;
             driverHeap += perExecutor * 2 * toDriver;

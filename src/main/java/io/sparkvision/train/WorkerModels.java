@@ -18,6 +18,8 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.IntStream;
 
 /**
@@ -31,17 +33,33 @@ public final class WorkerModels {
     private WorkerModels() {
     }
 
-    /** The executors' parameter vectors after a gradient-sharing fit, by executor id. */
+    /**
+     * The executors' parameter vectors after a gradient-sharing fit, by executor id. One executor's parameters per
+     * Spark job: a task result reaches the driver's heap as up to four copies (fetched, made contiguous, read, then
+     * deserialized), so two vgg16 results at once (512 MiB each) ran a 3 GiB driver out of heap and left the job
+     * waiting on the lost result; one at a time halves that peak.
+     */
     public static Map<String, INDArray> collect(JavaSparkContext sc, int workers) {
+        // Which executors hold a network (each first applies the updates it still queues). One task per executor is
+        // what the scheduler does with one free core each; a task that lands on an executor already seen is harmless,
+        // and a missing one is asked again.
+        Set<String> holders = new TreeSet<>();
+        for (int attempt = 0; attempt < 3 && holders.size() < workers; attempt++) {
+            for (Tuple2<String, byte[]> t : onEveryExecutor(sc, workers, null)) holders.add(t._1());
+        }
         Map<String, INDArray> byExecutor = new LinkedHashMap<>();
-        // One task per executor is what the scheduler does with one free core each; a task that lands on an executor
-        // already read is harmless, and a missing one is asked again.
-        for (int attempt = 0; attempt < 3 && byExecutor.size() < workers; attempt++) {
-            List<Tuple2<String, byte[]>> got = sc.parallelize(IntStream.range(0, workers).boxed().toList(), workers)
-                    .mapPartitions(ignored -> localParams().iterator()).collect();
-            for (Tuple2<String, byte[]> t : got) byExecutor.putIfAbsent(t._1(), fromBytes(t._2()));
+        for (String executor : holders) {
+            for (int attempt = 0; attempt < 3 && !byExecutor.containsKey(executor); attempt++) {
+                for (Tuple2<String, byte[]> t : onEveryExecutor(sc, workers, executor)) byExecutor.putIfAbsent(t._1(), fromBytes(t._2()));
+            }
         }
         return byExecutor;
+    }
+
+    /** One task per worker; the executor named {@code paramsOf} returns its parameters, the others (or all, if null) their id. */
+    private static List<Tuple2<String, byte[]>> onEveryExecutor(JavaSparkContext sc, int workers, String paramsOf) {
+        return sc.parallelize(IntStream.range(0, workers).boxed().toList(), workers)
+                .mapPartitions(ignored -> localParams(paramsOf).iterator()).collect();
     }
 
     /** The element-wise mean of the copies (they differ little: every worker applies every shared update). */
@@ -72,8 +90,11 @@ public final class WorkerModels {
         driverNetwork.params().assign(params);
     }
 
-    /** Runs on an executor: its gradient-sharing network's parameters, or nothing if it trained none. */
-    private static List<Tuple2<String, byte[]>> localParams() throws ReflectiveOperationException {
+    /**
+     * Runs on an executor: nothing if it trained no gradient-sharing network; else its id, with its parameters if it
+     * is the executor named {@code paramsOf} (with no bytes if {@code paramsOf} is null, nothing if another).
+     */
+    private static List<Tuple2<String, byte[]>> localParams(String paramsOf) throws ReflectiveOperationException {
         Field instance = SharedTrainingWrapper.class.getDeclaredField("INSTANCE");
         instance.setAccessible(true);
         Field original = SharedTrainingWrapper.class.getDeclaredField("originalModel");
@@ -81,7 +102,9 @@ public final class WorkerModels {
         Model m = (Model) original.get(instance.get(null));
         if (m == null) return Collections.emptyList();
         KeepSharedUpdates.settle(m); // the others' last updates, received after this worker's last step
-        return List.of(new Tuple2<>(SparkEnv.get().executorId(), toBytes(m.params())));
+        String id = SparkEnv.get().executorId();
+        if (paramsOf == null) return List.of(new Tuple2<>(id, new byte[0]));
+        return id.equals(paramsOf) ? List.of(new Tuple2<>(id, toBytes(m.params()))) : Collections.emptyList();
     }
 
     @SuppressWarnings("unchecked")

@@ -14,6 +14,7 @@ import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
 /**
@@ -55,5 +56,21 @@ class GradientSharingScheduleTest {
         }
         assertEquals(0.5 * rates.at(4), t.clone().calculateThreshold(99, 0, null, null, null, null), 1e-12, "beyond the run: last epoch's");
         assertEquals(t.toString(), t.newReducer().getFinalResult().toString());
+    }
+
+    @Test
+    void updatesTravelInMebibytePiecesNotDl4jsDefault64KiB() {
+        var master = assertInstanceOf(org.deeplearning4j.spark.parameterserver.training.SharedTrainingMaster.class,
+                TrainingMasters.create(JobConfig.fromString("train.master = gradient-sharing"), 2, 1, 10));
+        assertEquals(1 << 20, master.getVoidConfiguration().getMaxChunkSize());
+    }
+
+    @Test
+    void everyJvmsAeronTermHoldsAPieceAsOneMessage() {
+        // Aeron refuses a message longer than an eighth of its term buffer; a piece also carries its header.
+        var m = java.util.regex.Pattern.compile("-Daeron\\.term\\.buffer\\.length=(\\d+)").matcher(io.sparkvision.config.JvmFlags.DL4J);
+        assertTrue(m.find(), io.sparkvision.config.JvmFlags.DL4J);
+        long term = Long.parseLong(m.group(1));
+        assertTrue(term / 8 >= TrainingMasters.MESH_CHUNK_BYTES + 4096 && term < 32 << 20, "term " + term);
     }
 }
