@@ -113,8 +113,8 @@ final class EpochLoop {
     }
 
     private void print(MetricsLine line, String times) {
-        out.printf(Locale.ROOT, "epoch %d/%d  %,.1f examples/s  %.1f s  lr %.2e  train loss %s%s%n  time: %s%n", line.epoch(),
-                epochs, line.examplesPerSecond(), line.epochSeconds(), line.learningRate(), line.trainLoss() != null
+        out.printf(Locale.ROOT, "epoch %d/%d  %s examples/s  %.1f s  lr %.2e  train loss %s%s%n  time: %s%n", line.epoch(),
+                epochs, ProgressMeter.rate(line.examplesPerSecond()), line.epochSeconds(), line.learningRate(), line.trainLoss() != null
                         ? String.format(Locale.ROOT, "%.4f", line.trainLoss()) : "not measured", line.evaluated()
                         ? String.format(Locale.ROOT, "  test top-1 %.2f%%  top-5 %.2f%%", 100 * line.top1Accuracy(), 100 * line.top5Accuracy())
                         : "", times);

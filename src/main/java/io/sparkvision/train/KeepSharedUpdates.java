@@ -18,6 +18,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.Serializable;
 import java.lang.reflect.Field;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
@@ -150,12 +151,30 @@ public final class KeepSharedUpdates extends BaseTrainingListener implements Ser
             if (Math.min(q.nanosSinceLastUpdate(), System.nanoTime() - waitStart) > silence) {
                 unsynchronised = true;
                 LOG.warn("gradient sharing: after step {} this worker has {} of the other workers' {} updates and none "
-                        + "arrived for {} s; it goes on without waiting for them (asynchronously)",
-                        steps, q.received(), wanted, TimeUnit.NANOSECONDS.toSeconds(silence));
+                        + "arrived for {} s; it goes on without waiting for them (asynchronously){}",
+                        steps, q.received(), wanted, TimeUnit.NANOSECONDS.toSeconds(silence), messageThreadsLost());
                 return;
             }
             Thread.onSpinWait();
             if (q.nanosSinceLastUpdate() > TimeUnit.MILLISECONDS.toNanos(2)) sleep(1);
+        }
+    }
+
+    /**
+     * What the silence warning adds when DL4J's transport on this node has lost message threads: they end, without a
+     * word, on any Error (DL4J catches only Exceptions), and the update each was merging is lost. Seen with vgg16:
+     * JavaCPP's OutOfMemoryError at {@code -Dorg.bytedeco.javacpp.maxphysicalbytes} (the executor's resident set
+     * includes Aeron's buffers) ended both of an executor's threads; nothing it received was applied after that.
+     */
+    static String messageThreadsLost() {
+        try {
+            ThreadPoolExecutor pool = read(BaseTransport.class, ModelParameterServer.getInstance().getTransport(), "executorService");
+            int running = pool.getActiveCount(), started = pool.getMaximumPoolSize();
+            return running >= started ? "" : String.format(java.util.Locale.ROOT, "; DL4J's transport on this executor "
+                    + "runs %d of its %d message threads (the others ended on an Error, likely ND4J out of memory: raise "
+                    + "-Dorg.bytedeco.javacpp.maxbytes / maxphysicalbytes in spark.executor.extraJavaOptions)", running, started);
+        } catch (RuntimeException e) { // not an AeronUdpTransport, or DL4J changed: say nothing rather than guess
+            return "";
         }
     }
 

@@ -74,8 +74,11 @@ public final class ProgressMeter implements AutoCloseable {
                 e.minibatches(), batches, rate(rate), e.meanLoss(), eta(remainingEpoch, rate), eta(remainingRun, runRate > 0 ? runRate : rate));
     }
 
-    /** Whole numbers from 100 up, then one or two decimals: a big model at 224x224 on a small cluster runs below 1 example/s. */
-    static String rate(double examplesPerSecond) {
+    /**
+     * Examples per second as the progress and epoch lines print them: whole numbers from 100 up, then one or two
+     * decimals (a big model at 224x224 on a small cluster runs below 1 example/s).
+     */
+    public static String rate(double examplesPerSecond) {
         if (examplesPerSecond >= 100) return String.format(Locale.ROOT, "%,.0f", examplesPerSecond);
         return String.format(Locale.ROOT, examplesPerSecond >= 10 ? "%.1f" : "%.2f", examplesPerSecond);
     }
