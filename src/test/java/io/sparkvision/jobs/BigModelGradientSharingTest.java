@@ -111,8 +111,8 @@ class BigModelGradientSharingTest {
     @ParameterizedTest(name = "{0} ({1}) with gradient sharing, {2} GiB executors")
     // The executor GiB (heap and ND4J) each row's sizing asks for: vgg16's 134M parameters need ~2.3 GiB of heap
     // (two broadcasts held, its parameters serialized twice on their way to the driver) and ~2.9 GiB off-heap.
-    // Minutes: alexnet2012 took 16-17 on the quiet 2-core machine (12 steps per executor, one every 35-40 s; two
-    // thirds of the executors' time inside fit calls went to waiting for the other's update); vgg16's steps took
+    // Minutes: alexnet2012 took 15 on the quiet 2-core machine (12 steps per executor; two thirds of the
+    // executors' time inside fit calls went to waiting for the other's update); vgg16's steps took
     // 16-78 s of computing each (plus ~50% waiting); the row took 24 min (train job 1,255 s) on 2026-12-02.
     @CsvSource({"alexnet2012, nesterovs, 2, 30", "vgg16, sgd, 3, 60", "resnet50, nesterovs, 2, 30"})
     void trainsOnTwoExecutorsInTheMesh(String model, String updater, int executorGiB, int minutes) throws Exception {
