@@ -24,9 +24,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Gradient sharing learns as well as parameter averaging: the same job (LeNet-5, 6,000 real MNIST training images,
- * batch 32 per worker, Adam with a cosine schedule, equal epochs) through scripts/submit on a standalone cluster of
- * two executor JVMs (scripts/local-cluster), once per master, with each master's defaults; gradient sharing's test top-1
- * on 2,000 real test images must come within the issue's 1 point of parameter averaging's (or above it), every
+ * batch 32 per worker, Adam with a cosine schedule, three epochs each) through scripts/submit on a standalone cluster
+ * of two executor JVMs (scripts/local-cluster), once per master, with each master's defaults; gradient sharing's test
+ * top-1 on MNIST's 10,000 real test images must come within the issue's 1 point of parameter averaging's (or above it), every
  * executor must have received every update of the others, and the two executors must hold the same network
  * ({@code workerSpread} near 0). Ports come from free ports or system properties (sparkvision.test.master-port,
  * master-ui-port, gs-port, worker-first-ip), so parallel runs do not collide.
@@ -34,12 +34,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Tag("full")
 class GradientSharingParityTest {
     /**
-     * Top-1 gradient sharing may trail parameter averaging by: the issue's 1 point. Measured on this machine, quiet:
-     * gradient sharing 94.25%, 94.00%, 93.35%, 93.25% (synchronous, the default; 92.80% with max-staleness -1) against
-     * parameter averaging's 92.35-93.15% in the same runs; before the residual was kept between steps it trailed by 1.8-5.2.
+     * Top-1 gradient sharing may trail parameter averaging by: the issue's 1 point. Two epochs and 2,000 test images
+     * gave gaps from +1.9 to -1.75 over eleven runs (CI failed on -1.45); three epochs and 10,000 test images, measured on
+     * this machine: see the README's table (gradient sharing, what to expect).
      */
     static final double MAX_GAP = 0.01;
-    static final List<String> JOB = List.of("--set", "train.epochs=2", "--set", "train.batch-size-per-worker=32",
+    static final int EPOCHS = 3;
+    static final List<String> JOB = List.of("--set", "train.epochs=" + EPOCHS, "--set", "train.batch-size-per-worker=32",
             "--set", "train.workers=2", "--set", "checkpoint.every-epochs=1000", "--set", "eval.batch-size=500",
             "--set", "progress.interval-seconds=1", "--conf", "spark.executor.heartbeatInterval=1s");
     static Result gsRun;
@@ -84,7 +85,7 @@ class GradientSharingParityTest {
         Path gsOut = train("gradient-sharing");
         double gs = top1(gsOut);
         // Everything StandaloneClusterTest checks of a gradient-sharing run (it leaves its own run to this test in --full).
-        StandaloneClusterTest.assertGradientSharingRun(gsRun, gsOut, 2, 6000);
+        StandaloneClusterTest.assertGradientSharingRun(gsRun, gsOut, EPOCHS, 6000);
         System.out.printf("top-1: parameter averaging %.4f, gradient sharing %.4f%n", pa, gs);
         // Both learned (an untrained or lone-worker model would not get here), and gradient sharing kept up.
         assertTrue(pa > 0.85, "parameter averaging top-1 " + pa);
