@@ -16,13 +16,20 @@ import java.util.concurrent.atomic.AtomicLong;
  * thread fits next reads them first) and they are applied at the worker's next step or by {@link #settle}.
  * <p>
  * It also takes the updates DL4J's consumer ignores between fits ("bypass mode"), through {@link #putIfNew}: an
- * update the consumer has just put is recognised by identity and not put twice.
+ * update the consumer has put is recognised by identity and not put twice. DL4J's message threads can deliver two
+ * updates at once, so the consumer may put another update between its put of one and the catcher's look at it: the
+ * last few puts are remembered, not only the last one (with only the last, a LeNet-5 run here received 95 updates
+ * for the other worker's 94 steps and applied one twice).
  */
 final class RetainedUpdates extends IndexedTail {
     /** Queued updates no reader has seen beyond which they are summed into one (as DL4J collapses 32). */
     static final int BACKLOG = 32;
-    /** The last update put, to recognise the one the DL4J consumer put just before the catcher sees it. */
-    private volatile INDArray lastPut;
+    /**
+     * Updates the DL4J consumer put that the catcher has not seen yet (by identity; under the lock). Bounded: one that
+     * the catcher never sees (put before it subscribed) must not keep a model-sized message alive.
+     */
+    private final java.util.ArrayDeque<INDArray> notYetCaught = new java.util.ArrayDeque<>();
+    static final int CAUGHT_WINDOW = 8;
     private final AtomicLong received = new AtomicLong();
     private volatile long lastReceivedNanos = System.nanoTime();
     /** settle's sum, kept: synchronous workers settle after every step, and a model-sized array each time is costly. */
@@ -34,30 +41,44 @@ final class RetainedUpdates extends IndexedTail {
         super(1, true, shape);
     }
 
+    /** DL4J's consumer queues an update. */
     @Override
     public void put(INDArray update) {
         lock.writeLock().lock();
         try {
-            super.put(update);
-            // Between fits no reader is registered and DL4J's collapsing (which needs one) never starts: sum a
-            // backlog here instead, so that memory stays bounded while a faster worker waits for the next epoch.
-            if (positions.isEmpty() && updates.size() >= BACKLOG) collapseBacklog();
-            lastPut = update;
-            received.incrementAndGet();
-            lastReceivedNanos = System.nanoTime();
+            queue(update);
+            notYetCaught.addLast(update);
+            if (notYetCaught.size() > CAUGHT_WINDOW) notYetCaught.removeFirst();
         } finally {
             lock.writeLock().unlock();
         }
     }
 
-    /** Puts {@code update} unless it is the very update put last (the one DL4J's consumer already queued). */
+    /** The catcher's view of every update: queues it unless DL4J's consumer already did. */
     void putIfNew(INDArray update) {
         lock.writeLock().lock();
         try {
-            if (lastPut != update) put(update);
+            boolean consumerPutIt = false;
+            for (java.util.Iterator<INDArray> it = notYetCaught.iterator(); it.hasNext() && !consumerPutIt; ) {
+                if (it.next() == update) {
+                    it.remove();
+                    consumerPutIt = true;
+                }
+            }
+            if (!consumerPutIt) queue(update);
         } finally {
             lock.writeLock().unlock();
         }
+    }
+
+    /** Callers hold the write lock. */
+    private void queue(INDArray update) {
+        super.put(update);
+        // Between fits no reader is registered and DL4J's collapsing (which needs one) never starts: sum a
+        // backlog here instead, so that memory stays bounded while a faster worker waits for the next epoch.
+        if (positions.isEmpty() && updates.size() >= BACKLOG) collapseBacklog();
+        received.incrementAndGet();
+        lastReceivedNanos = System.nanoTime();
     }
 
     private void collapseBacklog() {
@@ -124,12 +145,16 @@ final class RetainedUpdates extends IndexedTail {
 
     /** Moves every update of DL4J's own queue (none applied yet) into this one. Call under {@code from}'s lock. */
     void takeAll(IndexedTail from) {
-        long n = from.getUpdates().size();
         List<Long> keys = new ArrayList<>(from.getUpdates().keySet());
         keys.sort(null);
-        for (Long k : keys) put(from.getUpdates().get(k));
+        lock.writeLock().lock();
+        try {
+            // Queued before the catcher subscribed: it will not see these.
+            for (Long k : keys) queue(from.getUpdates().get(k));
+        } finally {
+            lock.writeLock().unlock();
+        }
         from.getUpdates().clear();
-        if (n > 0) lastPut = null;
     }
 
     /** The updates after the furthest reader's position, in order (collapsed-away indices are absent). */

@@ -44,6 +44,19 @@ class RetainedUpdatesTest {
     }
 
     @Test
+    void putIfNewRecognisesAnUpdateAfterTheConsumerPutAnother() {
+        RetainedUpdates q = new RetainedUpdates(new long[] {1, 3});
+        INDArray a = row(1, 0, 0), b = row(0, 2, 0);
+        // Two of DL4J's message threads at once: the consumer puts a, then b, before the catcher looks at a.
+        q.put(a);
+        q.put(b);
+        q.putIfNew(a);
+        q.putIfNew(b);
+        assertEquals(row(1, 2, 0), drained(q, 1));
+        assertEquals(2, q.received());
+    }
+
+    @Test
     void settleAppliesThePendingUpdatesOnceAsAnSgdStep() {
         RetainedUpdates q = new RetainedUpdates(new long[] {1, 3});
         INDArray params = row(10, 10, 10);
