@@ -28,8 +28,8 @@ public final class SparkContexts {
         if ((jobName.equals("train") || jobName.equals("retrain")) && !job.get(Options.TRAIN_MASTER).perEpoch()) {
             // Gradient sharing: DL4J repartitions an epoch into one Spark task per minibatch, and a worker's next
             // task starts only after its step met the others'. When one executor holds the shuffled minibatches
-            // (often), Spark's delay scheduling keeps the other executor's next task back for spark.locality.wait
-            // (3 s) every time: measured 4 s per pair of LeNet-5 steps, 29 examples/s instead of 150-300. A
+            // (three of six LeNet-5 runs here), Spark's delay scheduling keeps the other executor's next task back
+            // for spark.locality.wait (3 s) every time: 4 s per pair of steps, 29 examples/s instead of 107-366. A
             // minibatch is cheap to fetch; an idle worker holds up every worker.
             conf.setIfMissing("spark.locality.wait", "0s");
         }
