@@ -48,6 +48,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * sparkvision.test.master-port / master-ui-port / gs-port (default: free ports).
  */
 @Tag("full")
+@Tag("own-jvm")
 class BigModelGradientSharingTest {
     private static final InputShape IN = new InputShape(3, 224, 224);
     /** Rows to run: -Dsparkvision.matrix.gs-models=alexnet2012,... (default: -Dsparkvision.matrix.models; "none": none). */
