@@ -52,7 +52,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * fall. SGD for VGG-16 (no updater state: 0.5 GB per worker instead of 1 GB with Nesterov, which two executors and
  * the driver on this 24 GB machine shared with other work cannot hold alongside), Nesterov for AlexNet and ResNet-50.
  * Tagged "full": scripts/test --full (CI) runs it, scripts/test does not; tagged "own-jvm": it runs after the suite in
- * a test JVM of its own (3 GB heap, 7 GB resident at most, see pom.xml), so this driver and the two 6 GB executors
+ * a test JVM of its own (3 GB heap, 7 GiB resident at most, see pom.xml), so this driver and the two 6 GiB executors
  * below cannot outgrow the machine whatever the suite left behind.
  */
 @Tag("full")
@@ -62,7 +62,7 @@ class BigModelMatrixTest {
     /**
      * Executor heap: with 16 MiB G1 regions the sizing puts VGG-16 (SGD, 0.54 GB per round each way) at ~2.4 GiB and
      * AlexNet (Nesterov, 0.47 GB) at ~2.1 GiB; 3 GB executors plus the 3 GB test JVM stay within 9 GB of heap, and
-     * with JavaCPP's resident-set limits (6G each here, 7G for the test JVM) within 19 GB resident. Without the region
+     * with JavaCPP's resident-set limits (6G each here, 7G for the test JVM) within 19 GiB resident. Without the region
      * flag the same rows need 4-5 GB executors (see ExecutorHeap).
      */
     static final int EXECUTOR_MB = 3072;
