@@ -5,7 +5,9 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -28,7 +30,7 @@ final class RetainedUpdates extends IndexedTail {
      * Updates the DL4J consumer put that the catcher has not seen yet (by identity; under the lock). Bounded: one that
      * the catcher never sees (put before it subscribed) must not keep a model-sized message alive.
      */
-    private final java.util.ArrayDeque<INDArray> notYetCaught = new java.util.ArrayDeque<>();
+    private final ArrayDeque<INDArray> notYetCaught = new ArrayDeque<>();
     static final int CAUGHT_WINDOW = 8;
     private final AtomicLong received = new AtomicLong();
     private volatile long lastReceivedNanos = System.nanoTime();
@@ -58,17 +60,25 @@ final class RetainedUpdates extends IndexedTail {
     void putIfNew(INDArray update) {
         lock.writeLock().lock();
         try {
-            boolean consumerPutIt = false;
-            for (java.util.Iterator<INDArray> it = notYetCaught.iterator(); it.hasNext() && !consumerPutIt; ) {
-                if (it.next() == update) {
-                    it.remove();
-                    consumerPutIt = true;
-                }
-            }
-            if (!consumerPutIt) queue(update);
+            if (!caughtUp(update)) queue(update);
         } finally {
             lock.writeLock().unlock();
         }
+    }
+
+    /**
+     * Whether DL4J's consumer put this very update (forgetting it: the catcher sees each once). By identity, not
+     * {@code removeFirstOccurrence}: that compares whole arrays and would also drop a genuine second update of equal
+     * values. Callers hold the write lock.
+     */
+    private boolean caughtUp(INDArray update) {
+        for (Iterator<INDArray> it = notYetCaught.iterator(); it.hasNext(); ) {
+            if (it.next() == update) {
+                it.remove();
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Callers hold the write lock. */
