@@ -67,7 +67,7 @@ final class LocalMachine {
         if (cheapest.isPresent()) {
             fixes.add(cheapest.get().keys() + " (needs ~" + bytes(needs(cheapest.get().sizing())) + ")");
         } else {
-            fixes.add("a machine with more memory: even one worker at batch 1 with train.updater = sgd needs more than " + bytes(budget));
+            fixes.add("a machine with more memory: even one worker at batch 1 with train.updater = sgd and eval.batch-size = 16 needs more than " + bytes(budget));
         }
         return new SizingCheck.Verdict(problems, fixes, 0);
     }
@@ -87,43 +87,45 @@ final class LocalMachine {
     }
 
     /**
-     * The first of these that fits, cheapest first: the updater state not averaged, fewer workers (the most that fit),
-     * a smaller batch (the largest that fits), a stateless updater; then all of them together.
+     * The first of these that fits, cheapest first: a smaller driver-side evaluation batch (the largest that fits; it
+     * changes no result), the updater state not averaged, fewer workers (the most that fit), a smaller training batch
+     * (the largest that fits), a stateless updater; then all of them together.
      */
     static Optional<Change> cheapestChange(RoundSizing s, Resizer r, long budget) {
         RoundSizing.Setup base = r.setup();
         boolean stateful = s.updaterState() > 0;
         boolean pa = RoundSizing.PARAMETER_AVERAGING.equals(s.master());
         List<Change> tried = new ArrayList<>();
+        for (int e = base.evalBatch() / 2; e >= 1; e /= 2) {
+            tried.add(new Change("--set eval.batch-size=" + e, r.size(setup(base, base.workers(), base.batch(), e, base.averageUpdater()), true)));
+        }
         if (pa && stateful && base.averageUpdater()) {
-            tried.add(new Change("--set train.average-updater=false", r.size(setup(base, base.workers(), base.batch(), false), true)));
+            tried.add(new Change("--set train.average-updater=false", r.size(setup(base, base.workers(), base.batch(), base.evalBatch(), false), true)));
         }
         for (int k = base.workers() - 1; k >= 1; k--) {
-            int w = k;
-            tried.add(new Change("--set train.workers=" + w, r.size(setup(base, w, base.batch(), base.averageUpdater()), true)));
+            tried.add(new Change("--set train.workers=" + k, r.size(setup(base, k, base.batch(), base.evalBatch(), base.averageUpdater()), true)));
         }
         for (int b = base.batch() / 2; b >= 1; b /= 2) {
-            int batch = b;
-            tried.add(new Change("--set train.batch-size-per-worker=" + batch,
-                    r.size(setup(base, base.workers(), batch, base.averageUpdater()), true)));
+            tried.add(new Change("--set train.batch-size-per-worker=" + b,
+                    r.size(setup(base, base.workers(), b, base.evalBatch(), base.averageUpdater()), true)));
         }
         if (stateful) tried.add(new Change("--set train.updater=sgd", r.size(base, false)));
         for (Change c : tried) {
             if (fits(c.sizing(), budget)) return Optional.of(c);
         }
+        int eval = Math.min(base.evalBatch(), 16);
         for (int b = base.batch(); b >= 1; b /= 2) {
-            int batch = b;
-            RoundSizing all = r.size(setup(base, 1, batch, false), false);
+            RoundSizing all = r.size(setup(base, 1, b, eval, false), false);
             if (fits(all, budget)) {
-                return Optional.of(new Change("--set train.workers=1 --set train.batch-size-per-worker=" + batch
-                        + (stateful ? " --set train.updater=sgd" : ""), all));
+                return Optional.of(new Change("--set train.workers=1 --set train.batch-size-per-worker=" + b
+                        + (eval < base.evalBatch() ? " --set eval.batch-size=" + eval : "") + (stateful ? " --set train.updater=sgd" : ""), all));
             }
         }
         return Optional.empty();
     }
 
-    private static RoundSizing.Setup setup(RoundSizing.Setup x, int workers, int batch, boolean averageUpdater) {
-        return new RoundSizing.Setup(x.master(), workers, x.executors(), batch, x.evalBatch(), x.trainExamples(), x.inputValues(),
+    private static RoundSizing.Setup setup(RoundSizing.Setup x, int workers, int batch, int evalBatch, boolean averageUpdater) {
+        return new RoundSizing.Setup(x.master(), workers, x.executors(), batch, evalBatch, x.trainExamples(), x.inputValues(),
                 x.aggregationDepth(), averageUpdater, x.gpu());
     }
 }
