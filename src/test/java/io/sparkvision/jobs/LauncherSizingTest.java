@@ -103,10 +103,14 @@ class LauncherSizingTest {
     }
 
     static Run run(String name, Map<String, String> env, String script, List<String> args) throws Exception {
+        return run(name, env, script, args, work);
+    }
+
+    static Run run(String name, Map<String, String> env, String script, List<String> args, Path dir) throws Exception {
         List<String> cmd = new ArrayList<>();
         cmd.add(TestSpark.basedir().resolve(script).toString());
         cmd.addAll(args);
-        Path log = work.resolve(name + ".log");
+        Path log = dir.resolve(name + ".log");
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(TestSpark.basedir().toFile()).redirectErrorStream(true)
                 .redirectOutput(log.toFile());
         pb.environment().put("SPARKVISION_SKIP_BUILD", "1");
