@@ -1,0 +1,66 @@
+package io.sparkvision.score;
+
+import io.sparkvision.image.ImagePreparation;
+import io.sparkvision.image.InputShape;
+import io.sparkvision.io.HadoopFs;
+import io.sparkvision.model.ModelFiles;
+import io.sparkvision.model.Models;
+import io.sparkvision.util.Hashing;
+import io.sparkvision.util.Json;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.Path;
+import org.deeplearning4j.nn.api.Model;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A trained model as scoring needs it, read and checked on the driver: the zip's bytes (to ship to executors) and
+ * the contract of its model.json (class names, preparation, normalisation). The same checks as the score job's, so a
+ * model that job refuses is refused here with the same words.
+ *
+ * @param zip         the model zip (a registry pointer already resolved)
+ * @param modelId     the architecture model.json names
+ * @param version     sha256 of the zip's bytes: what executors key their restored copies by
+ * @param modifiedAt  the zip's modification time, part of the driver's cache key
+ */
+public record ScoringModel(Path zip, String modelId, String version, long modifiedAt, byte[] bytes,
+                           ImagePreparation preparation, double[] mean, double[] std, List<String> classes) {
+
+    /** Reads {@code zipOrPointer} (a model.zip, or a registry directory naming one) and its model.json. */
+    public static ScoringModel read(Path zipOrPointer, Configuration conf) throws IOException {
+        Path zip = ModelFiles.resolve(zipOrPointer, conf);
+        if (!HadoopFs.exists(zip, conf)) {
+            throw new IllegalArgumentException("model " + zip + " does not exist; give the model.zip a train job wrote "
+                    + "(or a model registry directory)");
+        }
+        FileStatus status = HadoopFs.fs(zip, conf).getFileStatus(zip);
+        Map<String, Object> meta = ModelFiles.metadata(zip, conf);
+        if (meta == null || ModelFiles.classes(meta) == null) {
+            throw new IllegalArgumentException(zip + " has no " + ModelFiles.metadataPath(zip).getName()
+                    + " beside it (class names, input shape, normalisation); score models saved by sparkvision's train job");
+        }
+        byte[] bytes = HadoopFs.readAll(zip, conf);
+        Model model;
+        try {
+            model = ModelFiles.fromBytes(bytes);
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException(zip + " is not a model saved by sparkvision or DL4J: " + e.getMessage(), e);
+        }
+        List<String> classes = ModelFiles.classes(meta);
+        if (Models.outputs(model) != classes.size()) {
+            throw new IllegalArgumentException(zip + " predicts " + Models.outputs(model) + " classes but its metadata names " + classes.size());
+        }
+        InputShape shape = InputShape.parse((String) meta.get("input"));
+        ImagePreparation preparation = ImagePreparation.ofModel(meta, shape, ModelFiles.metadataPath(zip).toString());
+        return new ScoringModel(zip, String.valueOf(meta.get("architecture")), Hashing.sha256(bytes), status.getModificationTime(),
+                bytes, preparation, Json.doubles(meta.get("mean")), Json.doubles(meta.get("std")), classes);
+    }
+
+    /** What scores images with this model's contract, reporting the {@code topK} most probable classes. */
+    public ImagePredictor predictor(int topK) {
+        return new ImagePredictor(preparation, mean, std, classes, topK);
+    }
+}
