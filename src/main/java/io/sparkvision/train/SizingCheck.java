@@ -144,6 +144,12 @@ public final class SizingCheck {
                     (int) Math.ceil(s.workers() / (double) s.workersPerExecutor()), bytes(ExecutorHeap.needed(s, m.executorRegion())), bytes(m.executorHeap()), bytes(s.executorOffHeap()), bytes(m.executorOffHeap()),
                     m.overheadEnforced() ? ", memoryOverhead " + bytes(m.executorOverhead()) : "");
         }
+        if (m.local()) {
+            // The promise a local run can be held to: G1 may grow the heap to its limit, ND4J takes what the sizing
+            // counts, the JVM itself (metaspace, code, threads, native libraries) about a GiB.
+            line += String.format(Locale.ROOT, "; resident at most ~%s (heap limit + ND4J + %s for the JVM)",
+                    bytes(m.driverHeap() + s.driverOffHeap() + Launcher.JVM_OVERHEAD), bytes(Launcher.JVM_OVERHEAD));
+        }
         if (s.gpu()) line += String.format(Locale.ROOT, "; GPU ~%s per executor", bytes(s.gpuPerExecutor()));
         return line + String.format(Locale.ROOT, "; activations ~%s per worker at batch %d", bytes(s.activationBytesPerWorker()), s.batch());
     }
