@@ -72,6 +72,10 @@ public final class TrainJob {
         Inputs in = Inputs.load(cfg, sc);
         TrainStart start = TrainStart.choose(cfg, in, sc.hadoopConfiguration(), out);
         RoundSizing sizing = sizeRounds(cfg, sc, in, start.net(), out);
+        // The sizing may have chosen a smaller driver-side evaluation batch (it says so); the evaluator uses it.
+        if (sizing.evalBatch() > 0 && sizing.evalBatch() != cfg.get(Options.EVAL_BATCH)) {
+            cfg = cfg.with(Map.of(Options.EVAL_BATCH.key(), sizing.evalBatch()));
+        }
         try (Splits data = Splits.decode(cfg, sc, in, out)) {
             EpochLoop.Trained trained = new EpochLoop(cfg, sc, in, data.evaluator(), out).run(start, data.train());
             return record(cfg, sc, in, trained, sizing, startedAt, out);

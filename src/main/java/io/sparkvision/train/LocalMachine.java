@@ -45,9 +45,10 @@ final class LocalMachine {
         boolean memoryOnly = v.problems().stream().allMatch(p -> p.startsWith("the driver needs"));
         long budget = launcher.memoryBudget();
         if (!memoryOnly) return v;
-        if (fits(s, budget)) {
+        Optional<RoundSizing> holdable = holdable(s, r, budget);
+        if (holdable.isPresent()) {
             if (!launcher.canRestart()) return v;
-            long heap = heapFor(s);
+            long heap = heapFor(holdable.get());
             long off = budget - heap - Launcher.JVM_OVERHEAD;
             String flags = String.format(Locale.ROOT, "-Xmx%dm -Dorg.bytedeco.javacpp.maxbytes=%dM -Dorg.bytedeco.javacpp.maxphysicalbytes=%dM",
                     heap >> 20, off >> 20, budget >> 20);
@@ -70,6 +71,23 @@ final class LocalMachine {
             fixes.add("a machine with more memory: even one worker at batch 1 with train.updater = sgd and eval.batch-size = 16 needs more than " + bytes(budget));
         }
         return new SizingCheck.Verdict(problems, fixes, 0);
+    }
+
+    /**
+     * The run as asked if the machine holds it, else with the largest driver-side evaluation batch that it holds (the
+     * train job's sizing step picks that batch itself once the JVM has the split).
+     */
+    static Optional<RoundSizing> holdable(RoundSizing s, Resizer r, long budget) {
+        if (fits(s, budget)) return Optional.of(s);
+        for (int e = r.setup().evalBatch() / 2; e >= 1; e /= 2) {
+            RoundSizing smaller = r.size(withEvalBatch(r.setup(), e), true);
+            if (fits(smaller, budget)) return Optional.of(smaller);
+        }
+        return Optional.empty();
+    }
+
+    static RoundSizing.Setup withEvalBatch(RoundSizing.Setup x, int evalBatch) {
+        return setup(x, x.workers(), x.batch(), evalBatch, x.averageUpdater());
     }
 
     /** Heap with a quarter's headroom for the collector, in 256 MiB steps, at least 512 MiB. */

@@ -33,7 +33,7 @@ public record RoundSizing(
         long params, long updaterState, int bytesPerValue, long activationBytesPerWorker,
         long toDriverPerWorker, long broadcast, int resultsAtDriver, long resultBytesAtDriver,
         long meshBytesPerIteration,
-        long driverHeap, long driverOffHeap, long executorHeap, long executorOffHeap, long gpuPerExecutor) {
+        long driverHeap, long driverOffHeap, long executorHeap, long executorOffHeap, long gpuPerExecutor, int evalBatch) {
 
     public static final String PARAMETER_AVERAGING = "parameter-averaging";
     public static final String GRADIENT_SHARING = "gradient-sharing";
@@ -108,7 +108,7 @@ public record RoundSizing(
         long gpuBytes = s.gpu() ? perExecutor * worker : 0;
         return new RoundSizing(s.master(), s.workers(), perExecutor, s.batch(), s.averageUpdater(), s.gpu(), params, updater,
                 width, trainActivations, toDriver, broadcast, atDriver, resultsBytes, mesh, driverHeap, driverOff,
-                execHeap, execOff, gpuBytes);
+                execHeap, execOff, gpuBytes, s.evalBatch());
     }
 
     /**

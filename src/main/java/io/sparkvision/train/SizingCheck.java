@@ -111,10 +111,24 @@ public final class SizingCheck {
                 cfg.get(Options.TRAIN_BATCH), evalBatch, trainExamples, (long) shape.channels() * shape.height() * shape.width(),
                 cfg.get(Options.TRAIN_AGGREGATION_DEPTH), cfg.get(Options.TRAIN_AVERAGE_UPDATER), gpu);
         RoundSizing s = RoundSizing.of(net, shape, setup);
+        Launcher launcher = Launcher.current();
+        String driverOptions = sc.getConf().get("spark.driver.extraJavaOptions", "");
+        Verdict v = judge(s, limits, launcher, driverOptions);
+        RoundSizing asked = s;
+        if (!v.fits()) {
+            RoundSizing smaller = smallerEvalBatch(net, shape, setup, limits, launcher, driverOptions);
+            if (smaller != null) {
+                s = smaller;
+                v = judge(s, limits, launcher, driverOptions);
+            }
+        }
         out.println(s.trafficLine(cfg.get(Options.TRAIN_UPDATER).label()));
         out.println(memoryLine(s, limits));
-        Launcher launcher = Launcher.current();
-        Verdict v = judge(s, limits, launcher, sc.getConf().get("spark.driver.extraJavaOptions", ""));
+        if (s != asked) {
+            out.printf(Locale.ROOT, "sizing: eval.batch-size %d -> %d: at %d the driver-side evaluator needs ~%s more than this JVM "
+                    + "has room for (a smaller evaluation batch changes no result)%n", evalBatch, s.evalBatch(), evalBatch,
+                    bytes(asked.driverOffHeap() - s.driverOffHeap()));
+        }
         if (limits.local()) v = LocalMachine.check(v, s, launcher, new LocalMachine.Resizer(net, shape, setup), out);
         if (v.raiseMaxResultSizeTo() > 0) {
             MemoryLimits.raiseMaxResultSize(sc, v.raiseMaxResultSizeTo());
@@ -128,6 +142,19 @@ public final class SizingCheck {
             out.println("warning: " + msg);
         }
         return s;
+    }
+
+    /**
+     * The driver-side evaluator's batch changes no result: the run with the largest smaller one that fits this JVM, or
+     * null if none does (then something else is short).
+     */
+    static RoundSizing smallerEvalBatch(Model net, InputShape shape, RoundSizing.Setup setup, MemoryLimits limits, Launcher launcher,
+                                        String driverOptions) {
+        for (int e = setup.evalBatch() / 2; e >= 1; e /= 2) {
+            RoundSizing smaller = RoundSizing.of(net, shape, LocalMachine.withEvalBatch(setup, e));
+            if (judge(smaller, limits, launcher, driverOptions).fits()) return smaller;
+        }
+        return null;
     }
 
     static String alternatives(RoundSizing s, JobConfig cfg) {

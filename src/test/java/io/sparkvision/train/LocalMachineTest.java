@@ -124,6 +124,31 @@ class LocalMachineTest {
         assertFalse(LocalMachine.fits(run, budget));
     }
 
+    /**
+     * The issue's VGG-16 (SGD, batch 4, local[2]): at the default eval.batch-size of 500 the driver-side evaluator alone
+     * would need ~12 GiB; the launcher starts it again with a split for a smaller evaluation batch, which the sizing
+     * step then picks itself in the new JVM - no flags, no keys from the user.
+     */
+    @Test
+    void vgg16WithSgdFitsTheMachineWithASmallerEvaluationBatch() throws Exception {
+        Model vgg = Architectures.get("vgg16").build(IN, 10, 1, new org.nd4j.linalg.learning.config.Sgd(1e-2), 0);
+        RoundSizing.Setup vggSetup = new RoundSizing.Setup(RoundSizing.PARAMETER_AVERAGING, 2, 0, 4, 500, 3_000, 3L * 224 * 224, 2, true, false);
+        RoundSizing asked = RoundSizing.of(vgg, IN, vggSetup);
+        long budget = 21_695 * MIB, heap = budget / 3;
+        Path file = tmp.resolve("resize");
+        Launcher launcher = new Launcher(Launcher.Kind.SPARKVISION, budget, file.toString());
+        SizingCheck.Verdict v = SizingCheck.judge(asked, local(heap, budget - heap), launcher, "");
+        assertFalse(v.fits());
+        assertFalse(LocalMachine.fits(asked, budget), "as asked the machine cannot hold it");
+        assertThrows(Launcher.Restart.class, () -> LocalMachine.check(v, asked, launcher, new LocalMachine.Resizer(vgg, IN, vggSetup), quiet()));
+        String flags = Files.readString(file);
+        MemoryLimits started = local(flag(flags, "-Xmx(\\d+)m"), flag(flags, "maxbytes=(\\d+)M"));
+        RoundSizing chosen = SizingCheck.smallerEvalBatch(vgg, IN, vggSetup, started, launcher, "");
+        assertTrue(chosen != null && chosen.evalBatch() < 500 && chosen.evalBatch() >= 64, flags + " -> " + (chosen == null ? "none" : chosen.evalBatch()));
+        assertTrue(SizingCheck.judge(chosen, started, launcher, "").fits());
+        assertEquals(4, chosen.batch(), "the training batch is the user's");
+    }
+
     static long flag(String flags, String regex) {
         Matcher m = Pattern.compile(regex).matcher(flags);
         assertTrue(m.find(), regex + " in " + flags);
