@@ -125,8 +125,8 @@ public final class SizingCheck {
         out.println(s.trafficLine(cfg.get(Options.TRAIN_UPDATER).label()));
         out.println(memoryLine(s, limits));
         if (s != asked) {
-            out.printf(Locale.ROOT, "sizing: eval.batch-size %d -> %d: at %d the driver-side evaluator needs ~%s more than this JVM "
-                    + "has room for (a smaller evaluation batch changes no result)%n", evalBatch, s.evalBatch(), evalBatch,
+            out.printf(Locale.ROOT, "sizing: eval.batch-size %d -> %d: at %d the driver-side evaluator would need ~%s more, which this "
+                    + "JVM does not have (a smaller evaluation batch changes no result)%n", evalBatch, s.evalBatch(), evalBatch,
                     bytes(asked.driverOffHeap() - s.driverOffHeap()));
         }
         if (limits.local()) v = LocalMachine.check(v, s, launcher, new LocalMachine.Resizer(net, shape, setup), out);
