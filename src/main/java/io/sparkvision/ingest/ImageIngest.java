@@ -357,7 +357,7 @@ public final class ImageIngest {
         MessageDigest md = Hashing.sha256();
         for (Outcome o : all) {
             if (!o.ok()) continue;
-            rows.add(o.split() + "\u0000" + o.path() + "," + o.label() + "," + o.split());
+            rows.add(o.split() + "\u0000" + ManifestCsv.line(o.path(), o.label(), o.split()));
             splits.merge(o.split(), 1L, Long::sum);
             Map<String, Long> perClass = classCounts.computeIfAbsent(o.split(), k -> {
                 Map<String, Long> m = new LinkedHashMap<>();

@@ -1,5 +1,6 @@
 package io.sparkvision.jobs;
 
+import io.sparkvision.ingest.ManifestCsv;
 import io.sparkvision.config.Choices;
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.config.Options;
@@ -183,14 +184,14 @@ public final class ScoreJob {
     }
 
     static List<String> manifestPaths(Path manifest, Configuration conf) throws IOException {
-        String[] lines = HadoopFs.readString(manifest, conf).split("\\r?\\n");
-        String[] header = lines[0].split(",");
-        int col = java.util.Arrays.asList(header).indexOf("path");
-        if (col < 0) throw new IllegalArgumentException(manifest + " has no 'path' column in its header: " + lines[0]);
+        List<String> lines = ManifestCsv.lines(HadoopFs.readString(manifest, conf));
+        int col = lines.isEmpty() ? -1 : ManifestCsv.column(lines.get(0), "path");
+        if (col < 0) throw new IllegalArgumentException(manifest + " has no 'path' column in its header: "
+                + (lines.isEmpty() ? "(empty file)" : lines.get(0)));
         List<String> out = new ArrayList<>();
-        for (int i = 1; i < lines.length; i++) {
-            if (lines[i].isBlank()) continue;
-            String rel = lines[i].split(",")[col];
+        for (String line : lines.subList(1, lines.size())) {
+            if (line.isBlank()) continue;
+            String rel = ManifestCsv.fields(line)[col];
             out.add(rel.contains("://") ? rel : new Path(manifest.getParent(), rel).toString());
         }
         return out;
