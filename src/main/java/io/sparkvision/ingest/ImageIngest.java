@@ -1,5 +1,6 @@
 package io.sparkvision.ingest;
 
+import io.sparkvision.io.ArchiveReader;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.io.SerializableHadoopConf;
 import io.sparkvision.util.Hashing;
@@ -239,7 +240,7 @@ public final class ImageIngest {
                             + ": restore its target or delete the link", null));
                     continue;
                 }
-                if (IngestTask.isArchive(parts.get(parts.size() - 1))) {
+                if (ArchiveReader.isArchive(parts.get(parts.size() - 1))) {
                     items.add(new Work.Item(f.uri(), f.size(), f.mtime(), null, null, List.copyOf(dirs)));
                     continue;
                 }

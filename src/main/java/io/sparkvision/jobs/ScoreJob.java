@@ -4,13 +4,13 @@ import io.sparkvision.ingest.ManifestCsv;
 import io.sparkvision.config.Choices;
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.config.Options;
+import io.sparkvision.io.ArchiveReader;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.model.ModelFiles;
 import io.sparkvision.io.SerializableHadoopConf;
 import io.sparkvision.image.ImagePreparation;
 import io.sparkvision.image.InputShape;
 import io.sparkvision.model.Models;
-import io.sparkvision.score.ImageEntries;
 import io.sparkvision.score.Scorer;
 import io.sparkvision.util.Json;
 import io.sparkvision.util.Hashing;
@@ -164,7 +164,7 @@ public final class ScoreJob {
         List<String> loose = new ArrayList<>();
         if (fs.getFileStatus(input).isFile()) {
             String name = input.getName().toLowerCase(Locale.ROOT);
-            if (ImageEntries.isArchive(name)) units.add(new Scorer.Unit(input.toString(), null));
+            if (ArchiveReader.isArchive(name)) units.add(new Scorer.Unit(input.toString(), null));
             else if (name.endsWith(".csv")) loose.addAll(manifestPaths(input, conf));
             else loose.add(input.toString());
         } else {
@@ -172,7 +172,7 @@ public final class ScoreJob {
             while (it.hasNext()) {
                 Path p = it.next().getPath();
                 if (p.getName().startsWith(".") || p.getName().startsWith("_")) continue; // hidden / marker files
-                if (ImageEntries.isArchive(p.getName())) units.add(new Scorer.Unit(p.toString(), null));
+                if (ArchiveReader.isArchive(p.getName())) units.add(new Scorer.Unit(p.toString(), null));
                 else loose.add(p.toString());
             }
         }
