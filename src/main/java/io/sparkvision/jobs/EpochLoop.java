@@ -59,7 +59,7 @@ final class EpochLoop {
         EarlyStopping earlyStop = new EarlyStopping(cfg.get(Options.TRAIN_EARLY_STOP_METRIC), cfg.get(Options.TRAIN_EARLY_STOP_PATIENCE));
         for (MetricsLine earlier : metrics.lines()) earlyStop.shouldStop(earlier); // a resumed run remembers its best
         Map<String, Object> checkpointMeta = TrainJob.modelMetadata(in.arch(), in.shape(), in.dataset(),
-                in.datasetInfo(cfg.get(Options.DATA_TEST_SPLIT)), null);
+                in.datasetInfo(cfg.get(Options.DATA_TEST_SPLIT)), null).toMap();
         EvalResult last = null;
         int epochsRun = start.firstEpoch() - 1;
         long examples = 0;

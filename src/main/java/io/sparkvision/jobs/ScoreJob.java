@@ -7,6 +7,7 @@ import io.sparkvision.config.Options;
 import io.sparkvision.io.ArchiveReader;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.model.ModelFiles;
+import io.sparkvision.model.ModelMetadata;
 import io.sparkvision.io.SerializableHadoopConf;
 import io.sparkvision.image.ImagePreparation;
 import io.sparkvision.image.InputShape;
@@ -91,22 +92,21 @@ public final class ScoreJob {
         // A model registry directory means its current production model, resolved once for the whole job.
         Path modelPath = ModelFiles.resolve(HadoopFs.path(cfg.get(Options.MODEL_PATH)), hadoop);
         Model model = ModelFiles.load(modelPath, hadoop);
-        Map<String, Object> meta = ModelFiles.metadata(modelPath, hadoop);
-        if (meta == null || ModelFiles.classes(meta) == null) {
+        ModelMetadata meta = ModelFiles.readMetadata(modelPath, hadoop);
+        if (meta == null || meta.classes() == null) {
             throw new IllegalArgumentException(modelPath + " has no " + ModelFiles.metadataPath(modelPath).getName()
                     + " beside it (class names, input shape, normalisation); score models saved by sparkvision's train job");
         }
-        List<String> classes = ModelFiles.classes(meta);
-        if (Models.outputs(model) != classes.size()) {
-            throw new IllegalArgumentException(modelPath + " predicts " + Models.outputs(model) + " classes but its metadata names " + classes.size());
-        }
+        List<String> classes = meta.classes();
+        ModelMetadata.requireCompatible(meta, model, "cannot score with " + modelPath, "its metadata", null, null, classes,
+                null, "score models saved by sparkvision's train job");
         byte[] modelBytes = HadoopFs.readAll(modelPath, hadoop);
-        InputShape shape = InputShape.parse((String) meta.get("input"));
+        InputShape shape = meta.inputShape();
         // Raw images are prepared as the model's training images were; models that record no preparation predate
         // it and get today's defaults (shorter-side-crop, area averaging, white background, the input's channels).
-        ImagePreparation preparation = ImagePreparation.ofModel(meta, shape, ModelFiles.metadataPath(modelPath).toString());
-        Scorer scorer = new Scorer(String.valueOf(meta.get("architecture")), Hashing.sha256(modelBytes), preparation,
-                Json.doubles(meta.get("mean")), Json.doubles(meta.get("std")), classes, cfg.get(Options.SCORE_TOP_K), cfg.get(Options.SCORE_BATCH));
+        ImagePreparation preparation = ImagePreparation.ofModel(meta.preparation(), shape, ModelFiles.metadataPath(modelPath).toString());
+        Scorer scorer = new Scorer(String.valueOf(meta.architecture()), Hashing.sha256(modelBytes), preparation,
+                meta.mean(), meta.std(), classes, cfg.get(Options.SCORE_TOP_K), cfg.get(Options.SCORE_BATCH));
 
         List<Scorer.Unit> units = units(HadoopFs.path(cfg.get(Options.SCORE_INPUT)), hadoop, cfg.get(Options.SCORE_FILES_PER_TASK));
         out.printf("score: %d task(s) from %s with %s (%s)%n", units.size(), cfg.get(Options.SCORE_INPUT), modelPath.getName(),
