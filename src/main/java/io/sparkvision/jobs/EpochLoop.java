@@ -55,7 +55,7 @@ final class EpochLoop {
 
     Trained run(TrainStart start, ImageDataset train) throws IOException {
         MetricsLog metrics = start.metrics();
-        EpochFitter fitter = new EpochFitter(cfg, sc, start.net(), train, in.workers(), start.firstEpoch(), metrics.lastIteration());
+        EpochFitter fitter = EpochFitter.of(cfg, sc, start.net(), train, in.workers(), start.firstEpoch(), metrics.lastIteration());
         EarlyStopping earlyStop = new EarlyStopping(cfg.get(Options.TRAIN_EARLY_STOP_METRIC), cfg.get(Options.TRAIN_EARLY_STOP_PATIENCE));
         for (MetricsLine earlier : metrics.lines()) earlyStop.shouldStop(earlier); // a resumed run remembers its best
         Map<String, Object> checkpointMeta = TrainJob.modelMetadata(in.arch(), in.shape(), in.dataset(),
