@@ -1,5 +1,7 @@
 package io.sparkvision.train;
 
+import io.sparkvision.train.sharing.KeepSharedUpdates;
+import io.sparkvision.train.sharing.WorkerModels;
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.config.Options;
 import io.sparkvision.data.ImageDataset;

@@ -1,4 +1,4 @@
-package io.sparkvision.train;
+package io.sparkvision.train.sharing;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.parameterserver.distributed.v2.ModelParameterServer;

@@ -1,4 +1,4 @@
-package io.sparkvision.train;
+package io.sparkvision.train.sharing;
 
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;

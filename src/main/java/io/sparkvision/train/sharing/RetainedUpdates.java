@@ -1,4 +1,4 @@
-package io.sparkvision.train;
+package io.sparkvision.train.sharing;
 
 import org.deeplearning4j.optimize.solvers.accumulation.IndexedTail;
 import org.nd4j.linalg.api.buffer.DataType;

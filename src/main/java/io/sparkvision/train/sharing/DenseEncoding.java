@@ -1,4 +1,4 @@
-package io.sparkvision.train;
+package io.sparkvision.train.sharing;
 
 import org.deeplearning4j.optimize.solvers.accumulation.encoding.ResidualPostProcessor;
 import org.deeplearning4j.optimize.solvers.accumulation.encoding.ThresholdAlgorithm;
