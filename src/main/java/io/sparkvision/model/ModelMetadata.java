@@ -32,6 +32,7 @@ public record ModelMetadata(Integer formatVersion, Integer epoch, Long iteration
 
     /** The dataset and split the model was evaluated on while training (the report's dataset part). */
     @JsonInclude(JsonInclude.Include.ALWAYS)
+    @JsonIgnoreProperties(ignoreUnknown = true)
     public record Dataset(String name, String root, String split, String contentHash, String manifestHash) {
     }
 

@@ -6,7 +6,6 @@ import io.sparkvision.data.ImageDataset;
 import io.sparkvision.model.Models;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.dataset.DataSet;
 
@@ -17,7 +16,7 @@ import java.util.Map;
 /**
  * Fits the network on Spark one epoch at a time: the epoch's training master and learning rate, the fit, and what
  * the workers measured, as the epoch's (not yet evaluated) metrics line. One implementation per training master,
- * as DL4J has one {@code TrainingMaster} per master: {@link AveragingEpochFitter} and {@link SharingEpochFitter}.
+ * as DL4J has one {@code TrainingMaster} per master (parameter averaging, gradient sharing).
  */
 public abstract class EpochFitter {
     protected final JavaSparkContext sc;
@@ -41,19 +40,6 @@ public abstract class EpochFitter {
         this.firstEpoch = firstEpoch;
         this.counters = new TrainingCounters(sc);
         this.lr = new LearningRates(cfg, workers);
-    }
-
-    /**
-     * The fitter of train.master.
-     *
-     * @param firstEpoch  the epoch this run starts with (after a resume, the one after the checkpoint)
-     * @param sharedSteps gradient sharing: the minibatches fitted before this run (from the resumed metrics)
-     */
-    public static EpochFitter of(JobConfig cfg, JavaSparkContext sc, Model net, ImageDataset train, int workers,
-                                 int firstEpoch, long sharedSteps) {
-        return cfg.get(Options.TRAIN_MASTER).perEpoch()
-                ? new AveragingEpochFitter(cfg, sc, net, train, workers, firstEpoch)
-                : new SharingEpochFitter(cfg, sc, net, train, workers, firstEpoch, sharedSteps);
     }
 
     /** Minibatches the workers fit per epoch, all together (what the progress line counts to). */

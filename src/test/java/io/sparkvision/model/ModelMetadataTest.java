@@ -96,6 +96,7 @@ class ModelMetadataTest {
         Schemas.assertValid("model-metadata.schema.json", Schemas.parse(Json.pretty(m.toMap())), "model.json");
         // Fields of other versions are ignored, not refused.
         assertEquals("lenet5", read(MODEL_JSON.replace("\"architecture\"", "\"future\" : 1,\n  \"architecture\"")).architecture());
+        assertEquals("mnist", read(MODEL_JSON.replace("\"name\" : \"mnist\"", "\"name\" : \"mnist\", \"future\" : 2")).dataset().name());
     }
 
     @Test
