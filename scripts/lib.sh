@@ -27,6 +27,36 @@ G1_FLAGS="$(jvm_flags g1.flags)"
 
 MVN="mvn -B -q"
 
+# The memory a local run's JVM may use, in MiB: SPARKVISION_MEMORY (e.g. 12g, 12000m) when set, else the machine's
+# physical memory (or the container's cgroup limit, when lower) less what the OS and page cache need
+# (10%, at least 1 GiB). In local mode the driver JVM is the whole Spark application, so it gets the machine.
+memory_budget_mb() {
+  local v="${SPARKVISION_MEMORY:-}" total limit
+  if [ -n "$v" ]; then
+    case "$v" in
+      *[gG]) echo $(( ${v%[gG]} * 1024 )) ;;
+      *[mM]) echo "${v%[mM]}" ;;
+      *) echo "SPARKVISION_MEMORY=$v: give a size such as 12g or 12000m" >&2; exit 2 ;;
+    esac
+    return
+  fi
+  total=$(( $(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo) / 1024 ))
+  limit=$(cat /sys/fs/cgroup/memory.max 2>/dev/null || echo max)
+  if [ "$limit" != max ] && [ $(( limit / 1048576 )) -lt "$total" ]; then total=$(( limit / 1048576 )); fi
+  local reserve=$(( total / 10 )); [ "$reserve" -lt 1024 ] && reserve=1024
+  echo $(( total - reserve ))
+}
+
+# The local driver JVM's memory flags for a budget in MiB: a third for the Java heap (Spark, results, serialized
+# broadcasts), the rest for ND4J's off-heap arrays, and JavaCPP's resident-set limit at the budget so the process
+# as a whole stays inside it. The train job sizes its run against these and asks for another split when the job
+# needs one (see scripts/sparkvision).
+memory_flags() {
+  local budget="$1" heap
+  heap=$(( budget / 3 )); [ "$heap" -lt 512 ] && heap=512
+  echo "-Xmx${heap}m -Dorg.bytedeco.javacpp.maxbytes=$(( budget - heap ))M -Dorg.bytedeco.javacpp.maxphysicalbytes=${budget}M"
+}
+
 # Compiles when sources changed; writes target/classpath.txt (the product's jars plus Spark's).
 ensure_built() {
   [ -n "${SPARKVISION_SKIP_BUILD:-}" ] && return 0  # tests run the scripts against the build under test

@@ -10,15 +10,16 @@ import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 /**
- * The packages follow the data, and nothing imports upward (README, "How the code is laid out"). From the bottom:
+ * The packages follow the data, and nothing imports upward (docs/design.md, "How the code is laid out"). From the bottom:
  * util, config, io (shared by all); then image -> ingest -> data -> augment -> model -> train -> evaluate / score ->
- * report -> retrain -> jobs -> bench -> cli. Each layer may use only the layers below it. A class that needs
- * something from above belongs higher up, or the thing it needs belongs lower down.
+ * ml (scoring as a Spark ML transformer and SQL function) -> report -> retrain -> jobs -> bench -> cli. Each layer may
+ * use only the layers below it. A class that needs something from above belongs higher up, or the thing it needs
+ * belongs lower down.
  */
 class LayersTest {
     /** Bottom first. */
     static final String[] ORDER = {"util", "config", "io", "image", "ingest", "data", "augment", "model", "train",
-            "evaluate", "score", "report", "retrain", "jobs", "bench", "cli"};
+            "evaluate", "score", "ml", "report", "retrain", "jobs", "bench", "cli"};
 
     /** The product's compiled classes only (target/classes); archunit.properties keeps dependencies' jars unread. */
     static final JavaClasses CLASSES = new ClassFileImporter()

@@ -1,6 +1,7 @@
 package io.sparkvision.cli;
 
 import io.sparkvision.config.ConfigError;
+import io.sparkvision.config.Launcher;
 import io.sparkvision.config.Option;
 import io.sparkvision.config.Options;
 import io.sparkvision.jobs.EvaluateJob;
@@ -18,7 +19,7 @@ import java.util.Locale;
 /** {@code sparkvision <job> [JOB_FILE] [--set key=value ...]}: the product's command line. */
 @Command(name = "sparkvision", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Train, evaluate and apply convolutional networks on Apache Spark.",
-        subcommands = {Main.Ingest.class, Main.Train.class, Main.Evaluate.class, Main.Score.class, Main.Retrain.class, ModelsCommand.class, BenchCommand.class})
+        subcommands = {Main.Ingest.class, Main.Train.class, Main.Evaluate.class, Main.Score.class, Main.Retrain.class, ModelsCommand.class, BenchCommand.class, DocsCommand.class})
 public final class Main implements Runnable {
     @Override
     public void run() {
@@ -27,6 +28,7 @@ public final class Main implements Runnable {
 
     public static void main(String[] args) {
         System.setProperty("java.awt.headless", "true");
+        ParentWatch.startIfAsked();
         System.exit(execute(args));
     }
 
@@ -37,6 +39,11 @@ public final class Main implements Runnable {
                 // EX_TEMPFAIL: not a broken job, another run is at work; schedulers can tell the two apart.
                 cmd.getErr().println("error: " + e.getMessage());
                 return 75;
+            }
+            if (e instanceof Launcher.Restart) {
+                // Only scripts/sparkvision asks for this, and it starts the job again with the flags written for it.
+                cmd.getErr().println(e.getMessage());
+                return Launcher.RESTART_STATUS;
             }
             if (e instanceof ConfigError || e instanceof IllegalArgumentException) {
                 cmd.getErr().println("error: " + e.getMessage());

@@ -175,7 +175,7 @@ public final class Options {
     public static final Option<Choices.ThresholdAlgorithm> GS_THRESHOLD_ALGORITHM = Option.oneOf(
             "train.gradient-sharing.threshold-algorithm", Choices.ThresholdAlgorithm.AUTO,
             "how the encoding threshold is chosen: auto = learning-rate with dense encoding and no residual clipping for "
-                    + "adam/adamw (measured closest to parameter averaging, see README), adaptive otherwise; learning-rate = threshold-factor x the epoch's learning rate (what an "
+                    + "adam/adamw (measured closest to parameter averaging, see docs/design.md), adaptive otherwise; learning-rate = threshold-factor x the epoch's learning rate (what an "
                     + "Adam/Nesterov step per weight is bounded by); fixed = threshold; adaptive = DL4J's default, moved "
                     + "from threshold to keep 0.01%-1% of the weights per message; target-sparsity = moved to keep "
                     + "target-sparsity of them");
@@ -195,7 +195,7 @@ public final class Options {
             "how many steps a worker may run ahead of the other workers' updates: 0 = synchronous (each step starts "
                     + "from every worker's previous steps: learns as parameter averaging does, waits for the slowest "
                     + "worker); n = at most n steps behind; -1 = never wait (DL4J's asynchronous way: fastest, measured "
-                    + "to lose accuracy, see README); needs keep-updates, and sends a bitmap every step");
+                    + "to lose accuracy, see docs/design.md); needs keep-updates, and sends a bitmap every step");
     public static final Option<Boolean> GS_DENSE_ENCODING = Option.flag("train.gradient-sharing.dense-encoding", false,
             "encode every message as a bitmap (2 bits per parameter); DL4J M2's switch to sparse index lists drops "
                     + "quanta when a sparse message overflows (needs keep-updates)");

@@ -48,13 +48,13 @@ public final class ScoreJob {
         ScoreOutput output = new ScoreOutput(HadoopFs.path(cfg.get(Options.SCORE_OUTPUT)), cfg.get(Options.SCORE_FORMAT),
                 cfg.get(Options.SCORE_OVERWRITE));
         output.requireWritable(hadoop);
-        ScoringModel model = ScoringModel.load(HadoopFs.path(cfg.get(Options.MODEL_PATH)), cfg.get(Options.SCORE_TOP_K),
-                cfg.get(Options.SCORE_BATCH), hadoop);
+        ScoringModel model = ScoringModel.read(HadoopFs.path(cfg.get(Options.MODEL_PATH)), hadoop);
+        Scorer scorer = model.scorer(cfg.get(Options.SCORE_TOP_K), cfg.get(Options.SCORE_BATCH));
         List<Scorer.Unit> units = ScoreInput.units(HadoopFs.path(cfg.get(Options.SCORE_INPUT)), hadoop,
                 cfg.get(Options.SCORE_FILES_PER_TASK));
         out.printf("score: %d task(s) from %s with %s (%s)%n", units.size(), cfg.get(Options.SCORE_INPUT),
-                model.path().getName(), model.scorer().getClass().getSimpleName());
-        ScoreRows rows = ScoreRows.of(sc, model, units);
+                model.zip().getName(), scorer.getClass().getSimpleName());
+        ScoreRows rows = ScoreRows.of(sc, model, scorer, units);
         double secs;
         try (ScoreProgress progress = new ScoreProgress(rows.scored(), 10, out)) {
             output.write(rows.frame());

@@ -26,7 +26,7 @@ final class Graph {
     }
 
     /**
-     * The tuned layout for conv + BatchNorm graphs, measured on ResNet-18 (README, Performance): channels-last
+     * The tuned layout for conv + BatchNorm graphs, measured on ResNet-18 (docs/design.md, Where the time goes): channels-last
      * inside the network (input batches stay NCHW; {@link NchwToNhwc} permutes them once) and DL4J's activation
      * cache on, so a conv layer's backward pass reuses its forward output instead of running the conv again
      * (without the cache oneDNN ran 40 forward convs per step for ResNet-18's 20). The first layer reads

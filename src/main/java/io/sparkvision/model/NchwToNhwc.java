@@ -11,7 +11,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * Turns the product's NCHW image batches into NHWC at a graph's entrance, so every conv, BatchNorm and pooling
  * layer behind it runs on channels-last data. Measured with DNNL_VERBOSE on ResNet-18: oneDNN's reorders per
  * training step fell from 319 to 180 and BatchNorm moved from its plain-layout `ncsp` kernel to a jit one
- * (README, Performance). Data, checkpoints and callers keep NCHW: only the inside of the network changes.
+ * (docs/design.md, Where the time goes). Data, checkpoints and callers keep NCHW: only the inside of the network changes.
  */
 public final class NchwToNhwc extends BaseInputPreProcessor {
     @Override

@@ -33,8 +33,7 @@ public record ScoreRows(Dataset<Row> frame, LongAccumulator scored) {
             .add("scored_at", DataTypes.TimestampType, false)
             .add("error", DataTypes.StringType, true);
 
-    public static ScoreRows of(JavaSparkContext sc, ScoringModel model, List<Scorer.Unit> units) {
-        Scorer scorer = model.scorer();
+    public static ScoreRows of(JavaSparkContext sc, ScoringModel model, Scorer scorer, List<Scorer.Unit> units) {
         Broadcast<byte[]> bytes = sc.broadcast(model.bytes());
         SerializableHadoopConf conf = new SerializableHadoopConf(sc.hadoopConfiguration());
         LongAccumulator scored = sc.sc().longAccumulator("sparkvision.scored");

@@ -6,38 +6,64 @@ import io.sparkvision.model.ModelFiles;
 import io.sparkvision.model.ModelMetadata;
 import io.sparkvision.util.Hashing;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.api.Model;
 
 import java.io.IOException;
+import java.util.List;
 
 /**
- * Step 1 of scoring: the saved model, checked against its own description, and the {@link Scorer} that prepares
- * raw images as the model's training images were.
+ * A trained model as scoring needs it, read and checked on the driver: the zip's bytes (to ship to executors) and
+ * the contract of its model.json (class names, preparation, normalisation). The same checks as the score job's, so a
+ * model that job refuses is refused here with the same words.
  *
- * @param path  the model zip (a registry directory resolved to its current production model)
- * @param bytes the zip's bytes, as sent to the executors
+ * @param zip         the model zip (a registry pointer already resolved)
+ * @param modelId     the architecture model.json names
+ * @param version     sha256 of the zip's bytes: what executors key their restored copies by
+ * @param modifiedAt  the zip's modification time, part of the driver's cache key
  */
-public record ScoringModel(Path path, byte[] bytes, Scorer scorer) {
+public record ScoringModel(Path zip, String modelId, String version, long modifiedAt, byte[] bytes,
+                           ImagePreparation preparation, double[] mean, double[] std, List<String> classes) {
 
-    /** Loads the model {@code modelOrPointer} names, resolved once for the whole job. */
-    public static ScoringModel load(Path modelOrPointer, int topK, int batchSize, Configuration conf) throws IOException {
-        Path path = ModelFiles.resolve(modelOrPointer, conf);
-        Model model = ModelFiles.load(path, conf);
-        ModelMetadata meta = ModelFiles.readMetadata(path, conf);
-        String where = ModelFiles.metadataPath(path).toString();
+    /** Reads {@code zipOrPointer} (a model.zip, or a registry directory naming one) and its model.json. */
+    public static ScoringModel read(Path zipOrPointer, Configuration conf) throws IOException {
+        Path zip = ModelFiles.resolve(zipOrPointer, conf);
+        if (!HadoopFs.exists(zip, conf)) {
+            throw new IllegalArgumentException("model " + zip + " does not exist; give the model.zip a train job wrote "
+                    + "(or a model registry directory)");
+        }
+        FileStatus status = HadoopFs.fs(zip, conf).getFileStatus(zip);
+        ModelMetadata meta = ModelFiles.readMetadata(zip, conf);
         if (meta == null || meta.classes() == null) {
-            throw new IllegalArgumentException(path + " has no " + ModelFiles.metadataPath(path).getName()
+            throw new IllegalArgumentException(zip + " has no " + ModelFiles.metadataPath(zip).getName()
                     + " beside it (class names, input shape, normalisation); score models saved by sparkvision's train job");
         }
-        ModelMetadata.requireCompatible(meta, model, "cannot score with " + path, "its metadata", null, null,
-                meta.classes(), null, "score models saved by sparkvision's train job");
-        byte[] bytes = HadoopFs.readAll(path, conf);
+        byte[] bytes = HadoopFs.readAll(zip, conf);
+        Model model;
+        try {
+            model = ModelFiles.fromBytes(bytes);
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException(zip + " is not a model saved by sparkvision or DL4J: " + e.getMessage(), e);
+        }
+        List<String> classes = meta.classes();
+        ModelMetadata.requireCompatible(meta, model, "cannot score with " + zip, "its metadata", null, null, classes, null,
+                "score models saved by sparkvision's train job");
         // Models that record no preparation predate it and get today's defaults (shorter-side-crop, area averaging,
         // white background, the input's channels).
-        ImagePreparation preparation = ImagePreparation.ofModel(meta.preparation(), meta.inputShape(), where);
-        Scorer scorer = new Scorer(String.valueOf(meta.architecture()), Hashing.sha256(bytes), preparation, meta.mean(),
-                meta.std(), meta.classes(), topK, batchSize);
-        return new ScoringModel(path, bytes, scorer);
+        ImagePreparation preparation = ImagePreparation.ofModel(meta.preparation(), meta.inputShape(),
+                ModelFiles.metadataPath(zip).toString());
+        return new ScoringModel(zip, String.valueOf(meta.architecture()), Hashing.sha256(bytes), status.getModificationTime(),
+                bytes, preparation, meta.mean(), meta.std(), classes);
+    }
+
+    /** The score job's executor side for this model: {@code topK} classes per image, {@code batchSize} images a forward pass. */
+    public Scorer scorer(int topK, int batchSize) {
+        return new Scorer(modelId, version, preparation, mean, std, classes, topK, batchSize);
+    }
+
+    /** What scores images with this model's contract, reporting the {@code topK} most probable classes. */
+    public ImagePredictor predictor(int topK) {
+        return new ImagePredictor(preparation, mean, std, classes, topK);
     }
 }

@@ -89,7 +89,7 @@ public final class TrainingMasters {
     /**
      * "auto" with Adam: an Adam step moves a weight by about the learning rate at most, so a threshold at the rate
      * sends each step at full size, and nothing is dropped (no residual clipping, bitmap messages): measured the
-     * closest to parameter averaging (README, gradient sharing).
+     * closest to parameter averaging (docs/design.md, Gradient sharing: what to expect).
      */
     static boolean lossless(JobConfig c) {
         return c.get(Options.GS_THRESHOLD_ALGORITHM) == Choices.ThresholdAlgorithm.AUTO

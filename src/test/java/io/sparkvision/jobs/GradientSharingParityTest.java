@@ -36,7 +36,7 @@ class GradientSharingParityTest {
     /**
      * Top-1 gradient sharing may trail parameter averaging by: the issue's 1 point. Two epochs and 2,000 test images
      * gave gaps from +1.9 to -1.75 over eleven runs (CI failed on -1.45); three epochs and 10,000 test images, measured on
-     * this machine: see the README's table (gradient sharing, what to expect).
+     * this machine: see docs/benchmarks.md and docs/design.md (Gradient sharing: what to expect).
      */
     static final double MAX_GAP = 0.01;
     static final int EPOCHS = 3;

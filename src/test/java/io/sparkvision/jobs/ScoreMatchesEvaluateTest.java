@@ -41,11 +41,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * and the score rows add up to the evaluate job's confusion matrix. Scoring with a different resize (the Graphics2D
  * bilinear path the score job had before) breaks this test.
  */
-class ScoreMatchesEvaluateTest {
-    static final List<String> CLASSES = List.of("blue", "green", "red");
+public class ScoreMatchesEvaluateTest {
+    public static final List<String> CLASSES = List.of("blue", "green", "red");
 
     /** An odd-sized image of a striped disc in its class colour on a transparent (PNG) or grey (JPEG) ground. */
-    static byte[] image(int cls, Random rnd, boolean jpeg) throws Exception {
+    public static byte[] image(int cls, Random rnd, boolean jpeg) throws Exception {
         int w = 41 + 2 * rnd.nextInt(30), h = 37 + 2 * rnd.nextInt(25);
         BufferedImage img = new BufferedImage(w, h, jpeg ? BufferedImage.TYPE_INT_RGB : BufferedImage.TYPE_INT_ARGB);
         int cx = w / 2 + rnd.nextInt(7) - 3, cy = h / 2 + rnd.nextInt(7) - 3, r = Math.min(w, h) / 3 + rnd.nextInt(6);

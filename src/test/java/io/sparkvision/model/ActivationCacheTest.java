@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * AlexNet and VGG keep their conv outputs for backprop (DL4J's activation cache) so oneDNN runs each conv forward
- * once per training step instead of twice (README, Performance). The cache must change speed only: the same
+ * once per training step instead of twice (docs/design.md, Where the time goes). The cache must change speed only: the same
  * parameters after training as without it, and the setting must survive the configuration's JSON (checkpoints,
  * Spark workers rebuild the network from it).
  */

@@ -46,7 +46,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * the shared model is. DL4J applies arrivals only inside the next step, after that step's gradient: each gradient
  * was then computed on a model missing the others' latest steps, and the later it arrived the worse (simulated in
  * lockstep with DL4J's encoding on 6,000 MNIST images, 2 epochs, one data order: 91.7% top-1 synchronous, 90.1% one
- * step late, 84.9% three steps late; parameter averaging 92.1%; README, gradient sharing). Counting works because every worker sends one message per step ({@link DenseEncoding})
+ * step late, 84.9% three steps late; parameter averaging 92.1%; docs/design.md, DL4J and Spark defects worked around). Counting works because every worker sends one message per step ({@link DenseEncoding})
  * and takes as many steps per epoch as the others ({@code ImageDataset#evenEpochBatches}).
  * A training listener because a listener is what DL4J runs on the worker, in the training thread, after its node
  * has joined the mesh and before the first minibatch ({@link #onEpochStart}).

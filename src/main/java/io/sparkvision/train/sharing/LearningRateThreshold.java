@@ -12,7 +12,7 @@ import java.util.Arrays;
  * accumulated update in quanta of +-threshold, at most one per step; an Adam (or momentum) step moves a weight by
  * about the learning rate at most, so a threshold near the rate passes every step on at full size and smaller ones
  * later through the residual. DL4J's adaptive algorithm instead raises the threshold until at most 1% of the
- * weights go out per step, which on a small network starves the updates (see README, gradient sharing).
+ * weights go out per step, which on a small network starves the updates (see docs/design.md, DL4J and Spark defects worked around).
  */
 public final class LearningRateThreshold implements ThresholdAlgorithm {
     private static final long serialVersionUID = 1L;

@@ -60,8 +60,13 @@ public record RoundSizing(
     }
 
     public static RoundSizing of(Model model, InputShape input, Setup s) {
+        return of(model, input, s, true);
+    }
+
+    /** @param withUpdaterState false sizes the same run with a stateless updater (train.updater = sgd) */
+    public static RoundSizing of(Model model, InputShape input, Setup s, boolean withUpdaterState) {
         long params = model.numParams();
-        long updater = updaterStateLength(model);
+        long updater = withUpdaterState ? updaterStateLength(model) : 0;
         int width = model.params().dataType().width();
         Activations act = activations(model, input);
         boolean gs = GRADIENT_SHARING.equals(s.master());

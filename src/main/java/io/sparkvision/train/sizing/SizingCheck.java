@@ -2,6 +2,7 @@ package io.sparkvision.train.sizing;
 
 import io.sparkvision.config.Choices;
 import io.sparkvision.config.JobConfig;
+import io.sparkvision.config.Launcher;
 import io.sparkvision.config.Options;
 import io.sparkvision.image.InputShape;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -37,7 +38,16 @@ public final class SizingCheck {
         }
     }
 
+    /** As spark-submit's driver would be told (the launcher is unknown). */
     public static Verdict judge(RoundSizing s, MemoryLimits m) {
+        return judge(s, m, new Launcher(Launcher.Kind.SPARK_SUBMIT, 0, null), "");
+    }
+
+    /**
+     * @param launcher          what started this JVM: the driver's fixes are written for it
+     * @param driverJavaOptions spark.driver.extraJavaOptions as this driver got it (a spark-submit fix extends it)
+     */
+    public static Verdict judge(RoundSizing s, MemoryLimits m, Launcher launcher, String driverJavaOptions) {
         List<String> problems = new ArrayList<>();
         List<String> fixes = new ArrayList<>();
         long perResult = (long) (s.toDriverPerWorker() * SERIALIZED_SLACK) + SLACK_BYTES;
@@ -56,15 +66,12 @@ public final class SizingCheck {
                 raise = total;
             }
         }
-        if (s.driverHeap() > m.driverHeap()) {
-            problems.add("the driver needs ~" + bytes(s.driverHeap()) + " of heap, it has " + bytes(m.driverHeap()));
-            fixes.add("--driver-memory " + gigabytes(s.driverHeap()) + " (scripts/sparkvision: SPARKVISION_JAVA_OPTS=-Xmx"
-                    + gigabytes(s.driverHeap()) + ")");
-        }
-        if (s.driverOffHeap() > m.driverOffHeap()) {
+        boolean heapShort = s.driverHeap() > m.driverHeap(), offHeapShort = s.driverOffHeap() > m.driverOffHeap();
+        if (heapShort) problems.add("the driver needs ~" + bytes(s.driverHeap()) + " of heap, it has " + bytes(m.driverHeap()));
+        if (offHeapShort) {
             problems.add("the driver needs ~" + bytes(s.driverOffHeap()) + " off-heap for ND4J, its limit is " + bytes(m.driverOffHeap()));
-            fixes.add("--driver-java-options -Dorg.bytedeco.javacpp.maxbytes=" + gigabytes(s.driverOffHeap()).toUpperCase(Locale.ROOT));
         }
+        if (heapShort || offHeapShort) fixes.addAll(DriverFlags.needed(s, m, heapShort, offHeapShort).render(launcher, driverJavaOptions));
         if (!m.local()) {
             long heap = ExecutorHeap.needed(s, m.executorRegion());
             if (heap > m.executorHeap()) {
@@ -100,12 +107,15 @@ public final class SizingCheck {
         int evalBatch = cfg.get(Options.EVAL_WHERE) == Choices.EvalWhere.DRIVER ? cfg.get(Options.EVAL_BATCH) : 0;
         // Executors not registered yet (right after submit): assume one worker per executor, Spark's usual layout here.
         int executors = limits.local() ? 0 : limits.executors() > 0 ? limits.executors() : workers;
-        RoundSizing s = RoundSizing.of(net, shape, new RoundSizing.Setup(cfg.get(Options.TRAIN_MASTER).label(), workers, executors,
+        RoundSizing.Setup setup = new RoundSizing.Setup(cfg.get(Options.TRAIN_MASTER).label(), workers, executors,
                 cfg.get(Options.TRAIN_BATCH), evalBatch, trainExamples, (long) shape.channels() * shape.height() * shape.width(),
-                cfg.get(Options.TRAIN_AGGREGATION_DEPTH), cfg.get(Options.TRAIN_AVERAGE_UPDATER), gpu));
+                cfg.get(Options.TRAIN_AGGREGATION_DEPTH), cfg.get(Options.TRAIN_AVERAGE_UPDATER), gpu);
+        RoundSizing s = RoundSizing.of(net, shape, setup);
         out.println(s.trafficLine(cfg.get(Options.TRAIN_UPDATER).label()));
         out.println(memoryLine(s, limits));
-        Verdict v = judge(s, limits);
+        Launcher launcher = Launcher.current();
+        Verdict v = judge(s, limits, launcher, sc.getConf().get("spark.driver.extraJavaOptions", ""));
+        if (limits.local()) v = LocalMachine.check(v, s, launcher, new LocalMachine.Resizer(net, shape, setup), out);
         if (v.raiseMaxResultSizeTo() > 0) {
             MemoryLimits.raiseMaxResultSize(sc, v.raiseMaxResultSizeTo());
             out.printf("sizing: set spark.driver.maxResultSize=%s (was %s; the driver heap holds it)%n",
@@ -122,8 +132,8 @@ public final class SizingCheck {
 
     static String alternatives(RoundSizing s, JobConfig cfg) {
         if (!RoundSizing.PARAMETER_AVERAGING.equals(s.master()) || s.updaterState() == 0) return "";
-        return "; or ship less per round: train.average-updater = false (" + cfg.get(Options.TRAIN_UPDATER)
-                + " state restarts each round), train.updater = sgd, or train.master = gradient-sharing";
+        return "; or ship less per round: --set train.average-updater=false (" + cfg.get(Options.TRAIN_UPDATER)
+                + " state restarts each round), --set train.updater=sgd, or --set train.master=gradient-sharing";
     }
 
     static String memoryLine(RoundSizing s, MemoryLimits m) {
@@ -133,6 +143,12 @@ public final class SizingCheck {
             line += String.format(Locale.ROOT, "; each of %d executors ~%s heap (spark.executor.memory %s) + ~%s off-heap (ND4J limit %s%s)",
                     (int) Math.ceil(s.workers() / (double) s.workersPerExecutor()), bytes(ExecutorHeap.needed(s, m.executorRegion())), bytes(m.executorHeap()), bytes(s.executorOffHeap()), bytes(m.executorOffHeap()),
                     m.overheadEnforced() ? ", memoryOverhead " + bytes(m.executorOverhead()) : "");
+        }
+        if (m.local()) {
+            // The promise a local run can be held to: G1 may grow the heap to its limit, ND4J takes what the sizing
+            // counts, the JVM itself (metaspace, code, threads, native libraries) about a GiB.
+            line += String.format(Locale.ROOT, "; resident at most ~%s (heap limit + ND4J + %s for the JVM)",
+                    bytes(m.driverHeap() + s.driverOffHeap() + Launcher.JVM_OVERHEAD), bytes(Launcher.JVM_OVERHEAD));
         }
         if (s.gpu()) line += String.format(Locale.ROOT, "; GPU ~%s per executor", bytes(s.gpuPerExecutor()));
         return line + String.format(Locale.ROOT, "; activations ~%s per worker at batch %d", bytes(s.activationBytesPerWorker()), s.batch());
