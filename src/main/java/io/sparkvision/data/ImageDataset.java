@@ -1,5 +1,6 @@
 package io.sparkvision.data;
 
+import io.sparkvision.ingest.ManifestCsv;
 import io.sparkvision.image.ImagePreparer;
 import io.sparkvision.image.InputShape;
 import io.sparkvision.ingest.DatasetDescriptor;
@@ -65,17 +66,17 @@ public final class ImageDataset {
         double[] std = augment.enabled() ? new double[] {1} : d.std();
         SerializableHadoopConf conf = new SerializableHadoopConf(sc.hadoopConfiguration());
 
-        JavaRDD<String> rows = sc.textFile(manifest)
-                .filter(line -> !line.startsWith("path,") && line.endsWith("," + split));
+        JavaRDD<ManifestCsv.Row> rows = sc.textFile(manifest).filter(line -> !ManifestCsv.isHeader(line))
+                .map(ManifestCsv::row).filter(r -> split.equals(r.split()));
         if (limit > 0) rows = rows.zipWithIndex().filter(t -> t._2() < limit).map(t -> t._1());
         JavaRDD<Example> examples = rows.repartition(partitions).mapPartitions(it -> {
             List<Example> out = new ArrayList<>();
             while (it.hasNext()) {
-                String[] f = it.next().split(",");
-                Path p = new Path(rootUri, f[0]);
-                int label = classes.indexOf(f[1]);
+                ManifestCsv.Row r = it.next();
+                Path p = new Path(rootUri, r.path());
+                int label = classes.indexOf(r.label());
                 if (label < 0) {
-                    throw new IllegalArgumentException(manifest + ": " + f[0] + " has label '" + f[1]
+                    throw new IllegalArgumentException(manifest + ": " + r.path() + " has label '" + r.label()
                             + "', which is not in the dataset's class index " + classes + "; re-run ingest");
                 }
                 try {

@@ -57,7 +57,12 @@ public record ImagePreparation(@JsonProperty("size") int size, @JsonProperty("re
      * shape; the defaults for that shape when absent (models trained before it was recorded).
      */
     public static ImagePreparation ofModel(Map<String, Object> meta, InputShape shape, String where) {
-        ImagePreparation prep = recordedIn(meta, where);
+        return ofModel(recordedIn(meta, where), shape, where);
+    }
+
+    /** The same from the preparation a model records ({@code recorded}, null when none). */
+    public static ImagePreparation ofModel(ImagePreparation recorded, InputShape shape, String where) {
+        ImagePreparation prep = recorded;
         if (prep == null) {
             requireSquare(shape.width(), shape.height(), where);
             prep = defaults(shape.width(), shape.channels());

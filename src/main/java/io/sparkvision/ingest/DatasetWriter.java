@@ -20,7 +20,7 @@ import java.util.Map;
  * the descriptor's 20 positional arguments; format version, manifest name and hash and the time are filled in here.
  */
 public final class DatasetWriter {
-    public static final String MANIFEST_HEADER = "path,label,split";
+    public static final String MANIFEST_HEADER = ManifestCsv.HEADER;
 
     private DatasetWriter() {
     }

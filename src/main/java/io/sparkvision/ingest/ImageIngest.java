@@ -1,5 +1,6 @@
 package io.sparkvision.ingest;
 
+import io.sparkvision.io.ArchiveReader;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.io.SerializableHadoopConf;
 import io.sparkvision.util.Hashing;
@@ -239,7 +240,7 @@ public final class ImageIngest {
                             + ": restore its target or delete the link", null));
                     continue;
                 }
-                if (IngestTask.isArchive(parts.get(parts.size() - 1))) {
+                if (ArchiveReader.isArchive(parts.get(parts.size() - 1))) {
                     items.add(new Work.Item(f.uri(), f.size(), f.mtime(), null, null, List.copyOf(dirs)));
                     continue;
                 }
@@ -357,7 +358,7 @@ public final class ImageIngest {
         MessageDigest md = Hashing.sha256();
         for (Outcome o : all) {
             if (!o.ok()) continue;
-            rows.add(o.split() + "\u0000" + o.path() + "," + o.label() + "," + o.split());
+            rows.add(o.split() + "\u0000" + ManifestCsv.line(o.path(), o.label(), o.split()));
             splits.merge(o.split(), 1L, Long::sum);
             Map<String, Long> perClass = classCounts.computeIfAbsent(o.split(), k -> {
                 Map<String, Long> m = new LinkedHashMap<>();

@@ -1,25 +1,18 @@
 package io.sparkvision.ingest;
 
 import io.sparkvision.image.Pixels;
+import io.sparkvision.io.ArchiveReader;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.util.Hashing;
-import org.apache.commons.compress.archivers.ArchiveEntry;
-import org.apache.commons.compress.archivers.ArchiveInputStream;
-import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
-import org.apache.commons.compress.archivers.zip.ZipArchiveInputStream;
-import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 
-import java.io.BufferedInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * Executor side of the image ingest: read, decode, resize, write PNG under {@code <split>/<class>/}. A bad image
@@ -27,11 +20,6 @@ import java.util.Locale;
  */
 public final class IngestTask {
     private IngestTask() {
-    }
-
-    public static boolean isArchive(String name) {
-        String n = name.toLowerCase(Locale.ROOT);
-        return n.endsWith(".zip") || n.endsWith(".tar") || n.endsWith(".tar.gz") || n.endsWith(".tgz");
     }
 
     /** @param rootPath the source root's path ({@link SourcePaths#rootPath}): written names are relative to it */
@@ -94,23 +82,22 @@ public final class IngestTask {
     private static void archive(Work.Item a, String outUri, String rootPath, IngestSettings s, Configuration conf, List<Outcome> out) {
         out.add(Outcome.archiveRecord(a.uri(), a.size(), a.mtime()));
         int entries = 0;
-        try (InputStream raw = new BufferedInputStream(HadoopFs.open(new Path(a.uri()), conf), 1 << 16);
-             ArchiveInputStream in = open(a.uri(), raw)) {
-            ArchiveEntry e;
-            while ((e = in.getNextEntry()) != null) {
-                if (e.isDirectory()) continue;
-                String name = e.getName();
+        try (ArchiveReader in = ArchiveReader.open(a.uri(), HadoopFs.open(new Path(a.uri()), conf), s.maxBytes(), IngestTask::hidden)) {
+            while (in.hasNext()) {
+                ArchiveReader.Entry e = in.next();
+                if (e.name().equals(ArchiveReader.REST) && !e.ok() && e.error().startsWith(ArchiveReader.DAMAGED)) {
+                    // Entries before the damage are kept; the archive itself is reported so nothing goes missing silently.
+                    out.add(unreadable(a, entries, e.error().substring(ArchiveReader.DAMAGED.length())));
+                    return;
+                }
+                String name = e.name();
                 String source = a.uri() + "!/" + name;
-                List<String> parts = new ArrayList<>(Arrays.asList(name.replace('\\', '/').split("/")));
-                String file = parts.isEmpty() ? "" : parts.get(parts.size() - 1);
-                if (file.startsWith(".") || file.startsWith("_") || name.endsWith("/")) continue;
                 entries++;
-                if (name.startsWith("/") || name.contains("\\") || parts.contains("..") || name.matches("^[A-Za-z]:.*")) {
-                    out.add(Outcome.skipped(source, a.size(), a.mtime(), null, null, null,
-                            "unsafe archive entry name (absolute or with ../): not extracted; rebuild the archive with "
-                                    + "relative <class>/<file> entries"));
+                if (!e.ok() && !e.tooLarge()) {
+                    out.add(Outcome.skipped(source, a.size(), a.mtime(), null, null, null, e.error()));
                     continue;
                 }
+                List<String> parts = new ArrayList<>(Arrays.asList(name.replace('\\', '/').split("/")));
                 List<String> dirs = new ArrayList<>(a.prefix());
                 dirs.addAll(parts.subList(0, parts.size() - 1));
                 String archivePath = String.join("/", a.prefix()) + (a.prefix().isEmpty() ? "" : "/")
@@ -120,25 +107,27 @@ public final class IngestTask {
                     out.add(Outcome.skipped(source, a.size(), a.mtime(), null, null, null, sc[1]));
                     continue;
                 }
-                if (e.getSize() > s.maxBytes()) {
-                    out.add(Outcome.skipped(source, a.size(), a.mtime(), null, sc[1], sc[0], "entry of " + e.getSize()
-                            + " bytes is above ingest.max-file-mb; not read"));
+                if (e.tooLarge()) {
+                    out.add(Outcome.skipped(source, a.size(), a.mtime(), null, sc[1], sc[0], e.error()
+                            + " (ingest.max-file-mb)"));
                     continue;
                 }
-                byte[] bytes = in.readNBytes((int) Math.min(s.maxBytes() + 1, Integer.MAX_VALUE - 16));
-                out.add(image(source, a.size(), a.mtime(), sc[0], sc[1], bytes, outUri, rootPath, s, conf));
+                out.add(image(source, a.size(), a.mtime(), sc[0], sc[1], e.bytes(), outUri, rootPath, s, conf));
             }
         } catch (IOException | RuntimeException ex) {
-            // Entries before the damage are kept; the archive itself is reported so nothing goes missing silently.
-            out.add(Outcome.skipped(a.uri(), a.size(), a.mtime(), null, null, null, "archive unreadable after "
-                    + entries + " entries: " + ex.getMessage() + "; re-create or re-copy it"));
+            out.add(unreadable(a, entries, ex.getMessage()));
         }
     }
 
-    private static ArchiveInputStream open(String uri, InputStream in) throws IOException {
-        String n = uri.toLowerCase(Locale.ROOT);
-        if (n.endsWith(".zip")) return new ZipArchiveInputStream(in);
-        if (n.endsWith(".tar")) return new TarArchiveInputStream(in);
-        return new TarArchiveInputStream(new GzipCompressorInputStream(in));
+    /** Hidden files and folder entries (macOS "._x", "_MACOSX"-style markers) are passed over, as in a folder. */
+    private static boolean hidden(String name) {
+        String file = name.replace('\\', '/');
+        file = file.substring(file.lastIndexOf('/') + 1);
+        return file.startsWith(".") || file.startsWith("_") || name.endsWith("/");
+    }
+
+    private static Outcome unreadable(Work.Item a, int entries, String why) {
+        return Outcome.skipped(a.uri(), a.size(), a.mtime(), null, null, null, "archive unreadable after "
+                + entries + " entries: " + why + "; re-create or re-copy it");
     }
 }

@@ -20,7 +20,7 @@ public final class Layout {
      */
     public static String[] splitAndClass(List<String> dirs, String relativePath, IngestSettings s) {
         String[] sc = find(dirs, relativePath, s);
-        // manifest.csv has no quoting: a comma in a class or split name would shift its columns.
+        // Class and split names are named in comma-separated option lists (ingest.splits, ingest.class-names).
         if (sc[0] != null && (sc[0].contains(",") || sc[1].contains(","))) {
             return new String[] {null, "class or split folder '" + sc[0] + "/" + sc[1] + "' contains a comma; rename the folder"};
         }

@@ -86,12 +86,12 @@ public final class ManifestSource {
         String[] lines = HadoopFs.readString(csv, conf).split("\r?\n");
         for (int n = 0; n < lines.length; n++) {
             String line = lines[n].strip();
-            if (line.isEmpty() || line.startsWith("#") || (n == 0 && line.toLowerCase().startsWith("path,"))) continue;
-            String[] f = line.split(",", -1);
+            if (line.isEmpty() || line.startsWith("#") || (n == 0 && ManifestCsv.isHeader(line))) continue;
+            String[] f = ManifestCsv.fields(line);
             String where = csv + " line " + (n + 1);
             if (f.length < 2 || f.length > 3 || f[0].isBlank() || f[1].isBlank()) {
                 throw new IllegalArgumentException(where + ": '" + line + "' is not path,label[,split]; fix the row "
-                        + "(paths and labels must not contain commas)");
+                        + "(quote a path or label that holds a comma: \"a,b.jpg\")");
             }
             rows.add(new String[] {where, f[0], f[1], f.length == 3 ? f[2] : null});
         }
@@ -115,9 +115,9 @@ public final class ManifestSource {
             String where = file + " row " + n;
             String path = r.isNullAt(0) ? "" : String.valueOf(r.get(0));
             String label = r.isNullAt(1) ? "" : String.valueOf(r.get(1));
-            if (path.isBlank() || label.isBlank() || path.contains(",") || label.contains(",")) {
+            if (path.isBlank() || label.isBlank()) {
                 throw new IllegalArgumentException(where + ": path '" + path + "', label '" + label + "': both must be "
-                        + "non-empty and free of commas; fix the row");
+                        + "non-empty; fix the row");
             }
             rows.add(new String[] {where, path, label, hasSplit && !r.isNullAt(2) ? String.valueOf(r.get(2)) : null});
         }

@@ -245,7 +245,7 @@ public final class MnistIdxIngest {
                 ImageIO.write(img, "png", png);
                 String rel = String.format("%s/%d/%05d.png", s.split(), label, s.start() + i);
                 HadoopFs.write(new Path(out, rel), png.toByteArray(), conf);
-                rows.add(rel + "," + classes.get(label) + "," + s.split());
+                rows.add(ManifestCsv.line(rel, classes.get(label), s.split()));
                 counts[label]++;
             }
             return new SliceResult(s.split(), rows, counts, sum, sumSq, (long) s.count() * px);

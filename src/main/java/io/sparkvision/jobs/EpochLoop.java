@@ -13,6 +13,7 @@ import io.sparkvision.train.Checkpointer;
 import io.sparkvision.train.EarlyStopping;
 import io.sparkvision.train.EpochClock;
 import io.sparkvision.train.EpochFitter;
+import io.sparkvision.train.EpochFitters;
 import io.sparkvision.train.MetricsLine;
 import io.sparkvision.train.MetricsLog;
 import io.sparkvision.train.ProgressMeter;
@@ -55,11 +56,11 @@ final class EpochLoop {
 
     Trained run(TrainStart start, ImageDataset train) throws IOException {
         MetricsLog metrics = start.metrics();
-        EpochFitter fitter = new EpochFitter(cfg, sc, start.net(), train, in.workers(), start.firstEpoch(), metrics.lastIteration());
+        EpochFitter fitter = EpochFitters.of(cfg, sc, start.net(), train, in.workers(), start.firstEpoch(), metrics.lastIteration());
         EarlyStopping earlyStop = new EarlyStopping(cfg.get(Options.TRAIN_EARLY_STOP_METRIC), cfg.get(Options.TRAIN_EARLY_STOP_PATIENCE));
         for (MetricsLine earlier : metrics.lines()) earlyStop.shouldStop(earlier); // a resumed run remembers its best
         Map<String, Object> checkpointMeta = TrainJob.modelMetadata(in.arch(), in.shape(), in.dataset(),
-                in.datasetInfo(cfg.get(Options.DATA_TEST_SPLIT)), null);
+                in.datasetInfo(cfg.get(Options.DATA_TEST_SPLIT)), null).toMap();
         EvalResult last = null;
         int epochsRun = start.firstEpoch() - 1;
         long examples = 0;

@@ -1,6 +1,5 @@
 package io.sparkvision.jobs;
 
-import io.sparkvision.image.ImagePreparation;
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.config.Options;
 import io.sparkvision.ingest.DatasetDescriptor;
@@ -11,6 +10,7 @@ import io.sparkvision.evaluate.EvalResult;
 import io.sparkvision.evaluate.Evaluator;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.model.ModelFiles;
+import io.sparkvision.model.ModelMetadata;
 import io.sparkvision.report.Report;
 import io.sparkvision.report.RunReport;
 import io.sparkvision.util.Json;
@@ -18,7 +18,6 @@ import io.sparkvision.config.SparkContexts;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
-import io.sparkvision.model.Models;
 import io.sparkvision.train.SparkModel;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
@@ -26,7 +25,6 @@ import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Instant;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -51,7 +49,12 @@ public final class EvaluateJob {
         }
     }
 
+    /** The report as report.json parses (for callers that read it so: the tests, scripts); see {@link #evaluate}. */
     public static Map<String, Object> run(JobConfig cfg, JavaSparkContext sc, PrintStream out) throws IOException {
+        return Json.asMap(evaluate(cfg, sc, out));
+    }
+
+    public static Report evaluate(JobConfig cfg, JavaSparkContext sc, PrintStream out) throws IOException {
         validate(cfg);
         String startedAt = Instant.now().toString();
         Configuration hadoop = sc.hadoopConfiguration();
@@ -61,11 +64,12 @@ public final class EvaluateJob {
         String split = cfg.get(Options.DATA_TEST_SPLIT);
         DatasetDescriptor d = Datasets.readDescriptor(root, hadoop);
         Model net = ModelFiles.load(modelPath, hadoop);
-        Map<String, Object> meta = ModelFiles.metadata(modelPath, hadoop);
-        checkCompatible(modelPath, net, meta, d, root);
-        if (meta != null && meta.get("mean") instanceof List<?> mean && meta.get("std") instanceof List<?> std) {
+        ModelMetadata meta = ModelFiles.readMetadata(modelPath, hadoop);
+        ModelMetadata.requireCompatible(meta, net, "cannot evaluate model " + modelPath, "dataset " + root, null, null,
+                d.classes(), d.preparationOrDefaults(), "evaluate a model trained on data with this dataset's classes and preparation");
+        if (meta != null && meta.mean() != null && meta.std() != null) {
             // Inputs are normalised as the model was trained, not with this dataset's own statistics.
-            d = d.withNormalisation(Json.doubles(mean), Json.doubles(std));
+            d = d.withNormalisation(meta.mean(), meta.std());
         }
 
         int workers = sc.defaultParallelism();
@@ -80,44 +84,16 @@ public final class EvaluateJob {
         }
         double secs = (System.nanoTime() - t0) / 1e9;
 
-        Report.Model model = new Report.Model(String.valueOf(meta == null ? "unknown" : meta.getOrDefault("architecture", "unknown")),
+        Report.Model model = new Report.Model(meta == null || meta.architecture() == null ? "unknown" : meta.architecture(),
                 net.numParams(), d.channels() + "x" + d.height() + "x" + d.width(), modelPath.toString());
         JobProvenance provenance = JobProvenance.of(cfg, sc, startedAt)
-                .evaluation(workers, meta == null ? null : meta.get("provenance"));
+                .evaluation(workers, meta == null ? null : meta.provenance());
         Report report = Report.of(r, model, TrainJob.datasetInfo(root, d, split), null, provenance);
         String runDir = cfg.get(Options.OUTPUT_DIR);
         RunReport.write(runDir, report, null, r, "sparkvision evaluate: " + model.name() + " on " + d.name() + "/" + split, hadoop);
         out.printf(Locale.ROOT, "evaluate: %,d images in %.1f s on %d workers: top-1 accuracy %.2f%% (error %.2f%%), "
                         + "top-%d accuracy %.2f%% (error %.2f%%); report %s/%s%n", r.examples(), secs, workers,
                 100 * r.top1Accuracy(), 100 * r.top1Error(), topK, 100 * r.topKAccuracy(), 100 * r.topKError(), runDir, RunReport.HTML);
-        return Json.asMap(report); // callers read the report as report.json parses
-    }
-
-    static void checkCompatible(Path modelPath, Model net, Map<String, Object> meta, DatasetDescriptor d, String root) {
-        long nOut = Models.outputs(net);
-        if (nOut != d.classes().size()) {
-            throw new IllegalArgumentException("model " + modelPath + " has " + nOut + " outputs but dataset " + root
-                    + " has " + d.classes().size() + " classes; evaluate it on data with the model's classes");
-        }
-        List<String> modelClasses = ModelFiles.classes(meta);
-        if (modelClasses != null && !modelClasses.equals(d.classes())) {
-            throw new IllegalArgumentException("model " + modelPath + " was trained on classes " + abbreviate(modelClasses)
-                    + " but dataset " + root + " has " + abbreviate(d.classes()) + "; the class index must match");
-        }
-        // The split's images must be prepared as the model's training images were, or the accuracy measured is that
-        // of other inputs (a letterboxed set scored by a model trained on crops, another background, another size).
-        ImagePreparation trained = ImagePreparation.recordedIn(meta, ModelFiles.metadataPath(modelPath).toString());
-        ImagePreparation ingested = d.preparationOrDefaults();
-        if (trained != null && ingested != null && !trained.equals(ingested)) {
-            throw new IllegalArgumentException("model " + modelPath + " was trained on images prepared as " + trained
-                    + " but dataset " + root + " holds images prepared as " + ingested + "; re-ingest the images with "
-                    + "ingest.image-size = " + trained.size() + ", ingest.resize = " + trained.resize() + ", ingest.channels = "
-                    + trained.channels() + ", ingest.background = \"" + trained.background() + "\" (or evaluate a model trained on this dataset)");
-        }
-    }
-
-
-    private static String abbreviate(List<String> l) {
-        return l.size() <= 12 ? l.toString() : l.subList(0, 12) + "... (" + l.size() + ")";
+        return report;
     }
 }

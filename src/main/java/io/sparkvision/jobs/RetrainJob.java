@@ -10,6 +10,8 @@ import io.sparkvision.ingest.ImageIngest;
 import io.sparkvision.ingest.IngestSettings;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.model.ModelFiles;
+import io.sparkvision.model.ModelMetadata;
+import io.sparkvision.report.Report;
 import io.sparkvision.retrain.CandidateRecord;
 import io.sparkvision.retrain.CurrentPointer;
 import io.sparkvision.retrain.HistoryEntry;
@@ -221,10 +223,10 @@ public final class RetrainJob {
         Configuration conf = sc.hadoopConfiguration();
         double[] mean = landed.ingest().descriptor().mean(), std = landed.ingest().descriptor().std();
         if (candidate.currentModel() != null) {
-            Map<String, Object> meta = ModelFiles.metadata(candidate.currentModel(), conf);
-            if (meta != null && meta.get("mean") != null) {
-                mean = Json.doubles(meta.get("mean"));
-                std = Json.doubles(meta.get("std"));
+            ModelMetadata meta = ModelFiles.readMetadata(candidate.currentModel(), conf);
+            if (meta != null && meta.mean() != null) {
+                mean = meta.mean();
+                std = meta.std();
             }
         }
         int days = cfg.get(Options.RETRAIN_WINDOW_DAYS);
@@ -279,7 +281,7 @@ public final class RetrainJob {
         trainKeys.put(Options.TRAIN_INIT_MODEL.key(), candidate.currentModel() == null ? "" : candidate.currentModel().toString());
         out.printf("retrain: training candidate %s %s%n", candidate.id(), candidate.currentModel() == null
                 ? "from scratch (no current model)" : "warm-started from " + candidate.currentId());
-        TrainJob.run(cfg.with(trainKeys), sc, out);
+        TrainJob.train(cfg.with(trainKeys), sc, out);
     }
 
     /** Step 7: both models on the same holdout, the same way, now. */
@@ -334,14 +336,9 @@ public final class RetrainJob {
         keys.put(Options.DATA_TEST_SPLIT.key(), TrainingWindow.HOLDOUT);
         keys.put(Options.DATA_LIMIT.key(), 0);
         keys.put(Options.OUTPUT_DIR.key(), outDir.toString());
-        Map<String, Object> report = EvaluateJob.run(cfg.with(keys), sc, out);
-        return new CandidateRecord.Evaluation(number(report.get(Metric.TOP1_ACCURACY.label())),
-                number(report.get(Metric.TOP5_ACCURACY.label())), number(report.get("loss")),
-                ((Number) report.get("examples")).longValue(), String.valueOf(((Map<?, ?>) report.get("model")).get("path")));
-    }
-
-    private static double number(Object o) {
-        return ((Number) o).doubleValue();
+        Report report = EvaluateJob.evaluate(cfg.with(keys), sc, out);
+        return new CandidateRecord.Evaluation(report.top1Accuracy(), report.top5Accuracy(), report.loss(), report.examples(),
+                report.model().path());
     }
 
     private static String hostName() {

@@ -7,19 +7,19 @@ import io.sparkvision.config.Options;
 import io.sparkvision.ingest.DatasetDescriptor;
 import io.sparkvision.data.Datasets;
 import io.sparkvision.data.ImageDataset;
-import io.sparkvision.image.ImagePreparation;
 import io.sparkvision.evaluate.Evaluator;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.model.ModelFiles;
+import io.sparkvision.model.ModelMetadata;
 import io.sparkvision.model.Architecture;
 import io.sparkvision.image.InputShape;
 import io.sparkvision.model.Architectures;
 import io.sparkvision.report.Report;
 import io.sparkvision.report.RunReport;
-import io.sparkvision.train.GradientSharingPreflight;
+import io.sparkvision.train.sharing.GradientSharingPreflight;
 import io.sparkvision.train.MetricsLog;
-import io.sparkvision.train.RoundSizing;
-import io.sparkvision.train.SizingCheck;
+import io.sparkvision.train.sizing.RoundSizing;
+import io.sparkvision.train.sizing.SizingCheck;
 import io.sparkvision.config.SparkContexts;
 import io.sparkvision.util.Json;
 import org.apache.hadoop.conf.Configuration;
@@ -30,7 +30,6 @@ import org.deeplearning4j.nn.api.Model;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
@@ -66,7 +65,12 @@ public final class TrainJob {
         }
     }
 
+    /** The report as report.json parses (for callers that read it so: the tests, scripts); see {@link #train}. */
     public static Map<String, Object> run(JobConfig cfg, JavaSparkContext sc, PrintStream out) throws IOException {
+        return Json.asMap(train(cfg, sc, out));
+    }
+
+    public static Report train(JobConfig cfg, JavaSparkContext sc, PrintStream out) throws IOException {
         validate(cfg);
         String startedAt = Instant.now().toString();
         Inputs in = Inputs.load(cfg, sc);
@@ -135,15 +139,15 @@ public final class TrainJob {
     }
 
     /** The final model (model.zip + model.json), report.json and its pictures. */
-    static Map<String, Object> record(JobConfig cfg, JavaSparkContext sc, Inputs in, EpochLoop.Trained trained,
+    static Report record(JobConfig cfg, JavaSparkContext sc, Inputs in, EpochLoop.Trained trained,
                                       RoundSizing sizing, String startedAt, PrintStream out) throws IOException {
         Configuration hadoop = sc.hadoopConfiguration();
         Model net = trained.model().network();
         Report.Dataset dataset = in.datasetInfo(cfg.get(Options.DATA_TEST_SPLIT));
         JobProvenance provenance = JobProvenance.of(cfg, sc, startedAt)
                 .training(cfg, sc, in.dataset(), in.workers(), sizing.toMap());
-        Map<String, Object> model = modelMetadata(in.arch(), in.shape(), in.dataset(), dataset, provenance);
-        model.put("parameters", net.numParams());
+        ModelMetadata model = modelMetadata(in.arch(), in.shape(), in.dataset(), dataset, Json.asMap(provenance))
+                .withParameters(net.numParams());
         Path modelPath = new Path(HadoopFs.path(in.runDir()), MODEL);
         ModelFiles.save(net, modelPath, model, hadoop);
         Report.Model modelInfo = new Report.Model(in.arch().name(), net.numParams(), in.shape().toString(), modelPath.toString());
@@ -155,18 +159,13 @@ public final class TrainJob {
         out.printf(Locale.ROOT, "done: test top-1 accuracy %.2f%% (top-5 %.2f%%) after %d epochs in %.0f s; report %s/%s%n",
                 100 * trained.last().top1Accuracy(), 100 * trained.last().topKAccuracy(), trained.epochs(), trained.seconds(),
                 in.runDir(), RunReport.HTML);
-        return Json.asMap(report); // callers read the report as report.json parses
+        return report;
     }
 
     /** A checkpoint from another architecture or dataset cannot be continued: say so instead of failing later. */
-    static void checkResumable(Map<String, Object> meta, Architecture arch, InputShape shape, DatasetDescriptor d, Path dir) {
-        if (meta == null) return;
-        if (!arch.name().equals(meta.get("architecture")) || !shape.toString().equals(meta.get("input"))
-                || !d.classes().equals(meta.get("classes"))) {
-            throw new IllegalArgumentException("cannot continue from " + dir + ": it holds " + meta.get("architecture")
-                    + " on " + meta.get("input") + " with classes " + meta.get("classes") + ", this job is " + arch.name()
-                    + " on " + shape + " with " + d.classes().size() + " classes; use a matching model, another output.dir or train.resume = none");
-        }
+    static void checkResumable(ModelMetadata meta, Architecture arch, InputShape shape, DatasetDescriptor d, Path dir) {
+        ModelMetadata.requireCompatible(meta, null, "cannot continue from " + dir, "this job", arch.name(), shape,
+                d.classes(), null, "use a matching model, another output.dir or train.resume = none");
     }
 
     static Report.Dataset datasetInfo(String root, DatasetDescriptor d, String split) {
@@ -174,18 +173,11 @@ public final class TrainJob {
     }
 
     /** model.json (and each checkpoint's metadata): what the model is, what it was trained on and how. */
-    static Map<String, Object> modelMetadata(Architecture arch, InputShape shape, DatasetDescriptor d,
-                                             Report.Dataset dataset, JobProvenance provenance) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("architecture", arch.name());
-        m.put("input", shape.toString());
-        m.put("classes", d.classes());
-        m.put("mean", d.mean());
-        m.put("std", d.std());
-        ImagePreparation preparation = d.preparationOrDefaults(); // what the score job prepares raw images with
-        if (preparation != null) m.put("preparation", preparation);
-        m.put("dataset", dataset);
-        if (provenance != null) m.put("provenance", provenance);
-        return m;
+    static ModelMetadata modelMetadata(Architecture arch, InputShape shape, DatasetDescriptor d,
+                                       Report.Dataset dataset, Map<String, Object> provenance) {
+        // The preparation is what the score job prepares raw images with.
+        return ModelMetadata.of(arch.name(), shape, d.classes(), d.mean(), d.std(), d.preparationOrDefaults(),
+                new ModelMetadata.Dataset(dataset.name(), dataset.root(), dataset.split(), dataset.contentHash(),
+                        dataset.manifestHash()), provenance);
     }
 }

@@ -6,6 +6,7 @@ import io.sparkvision.config.Options;
 import io.sparkvision.train.CheckpointStore;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.model.ModelFiles;
+import io.sparkvision.model.ModelMetadata;
 import io.sparkvision.train.LearningRates;
 import io.sparkvision.train.MetricsLog;
 import org.apache.hadoop.conf.Configuration;
@@ -31,7 +32,8 @@ record TrainStart(Model net, int firstEpoch, MetricsLog metrics, CheckpointStore
         if (cfg.get(Options.TRAIN_RESUME) == Choices.Resume.LATEST) {
             Optional<Integer> latest = checkpoints.latest();
             if (latest.isPresent()) {
-                TrainJob.checkResumable(checkpoints.metadata(latest.get()), in.arch(), in.shape(), in.dataset(), checkpoints.dir());
+                TrainJob.checkResumable(ModelMetadata.fromMap(checkpoints.metadata(latest.get()),
+                        checkpoints.dir() + " epoch " + latest.get()), in.arch(), in.shape(), in.dataset(), checkpoints.dir());
                 Model net = checkpoints.load(latest.get());
                 metrics.resumeAfter(latest.get());
                 out.printf("resume: continuing after epoch %d from %s%n", latest.get(), checkpoints.dir());
@@ -42,7 +44,7 @@ record TrainStart(Model net, int firstEpoch, MetricsLog metrics, CheckpointStore
         if (!cfg.get(Options.TRAIN_INIT_MODEL).isBlank()) {
             // Warm start (the nightly retrain, fine-tuning on new data): weights and optimiser state of a saved model.
             Path init = HadoopFs.path(cfg.get(Options.TRAIN_INIT_MODEL));
-            TrainJob.checkResumable(ModelFiles.metadata(init, hadoop), in.arch(), in.shape(), in.dataset(), init);
+            TrainJob.checkResumable(ModelFiles.readMetadata(init, hadoop), in.arch(), in.shape(), in.dataset(), init);
             Model net = ModelFiles.load(init, hadoop);
             out.printf("warm start from %s%n", init);
             return new TrainStart(net, 1, metrics, checkpoints);

@@ -1,7 +1,7 @@
 package io.sparkvision.ml;
 
 import io.sparkvision.io.SerializableHadoopConf;
-import io.sparkvision.score.ImageEntries;
+import io.sparkvision.io.ArchiveReader;
 import io.sparkvision.score.ImagePredictor;
 import io.sparkvision.score.ImagePredictor.Prediction;
 import io.sparkvision.score.ModelPool;
@@ -49,7 +49,7 @@ final class ClassifyFunction implements UDF1<Object, Row> {
         } else if (image instanceof byte[] b) {
             bytes = b;
         } else if (image instanceof String path) {
-            ImageEntries.Entry e = ImagePredictor.read(path, conf.get());
+            ArchiveReader.Entry e = ImagePredictor.read(path, conf.get());
             if (e.error() != null) return Prediction.failed(e.error());
             bytes = e.bytes();
         } else {

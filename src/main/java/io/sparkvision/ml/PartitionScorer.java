@@ -1,7 +1,7 @@
 package io.sparkvision.ml;
 
 import io.sparkvision.io.SerializableHadoopConf;
-import io.sparkvision.score.ImageEntries;
+import io.sparkvision.io.ArchiveReader;
 import io.sparkvision.score.ImagePredictor;
 import io.sparkvision.score.ImagePredictor.Prediction;
 import io.sparkvision.score.ModelPool;
@@ -73,7 +73,7 @@ final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
                     Row r = rows.next();
                     byte[] bytes = null;
                     if (paths) {
-                        ImageEntries.Entry e = ImagePredictor.read(r.isNullAt(column) ? null : r.getString(column), conf.get());
+                        ArchiveReader.Entry e = ImagePredictor.read(r.isNullAt(column) ? null : r.getString(column), conf.get());
                         if (e.error() != null) readErrors[batch.size()] = Prediction.failed(e.error());
                         else bytes = e.bytes();
                     } else if (!r.isNullAt(column)) {

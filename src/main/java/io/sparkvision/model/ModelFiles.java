@@ -12,7 +12,6 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
@@ -107,8 +106,14 @@ public final class ModelFiles {
         return Json.read(HadoopFs.readString(meta, conf), Map.class);
     }
 
-    @SuppressWarnings("unchecked")
-    public static List<String> classes(Map<String, Object> metadata) {
-        return metadata == null ? null : (List<String>) metadata.get("classes");
+    /** The metadata saved with a model as its record, or null for a bare DL4J zip. */
+    public static ModelMetadata readMetadata(Path zip, Configuration conf) throws IOException {
+        return ModelMetadata.fromMap(metadata(zip, conf), metadataPath(resolve(zip, conf)).toString());
     }
+
+    /** Saves the model with its record (see {@link #save(Model, Path, Map, Configuration)}). */
+    public static void save(Model net, Path zip, ModelMetadata metadata, Configuration conf) throws IOException {
+        save(net, zip, metadata.toMap(), conf);
+    }
+
 }

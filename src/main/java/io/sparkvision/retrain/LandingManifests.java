@@ -1,6 +1,7 @@
 package io.sparkvision.retrain;
 
 import io.sparkvision.ingest.Listing;
+import io.sparkvision.ingest.ManifestCsv;
 import io.sparkvision.ingest.ManifestSource;
 import io.sparkvision.io.HadoopFs;
 import org.apache.hadoop.conf.Configuration;
@@ -55,12 +56,7 @@ public final class LandingManifests {
                     + "(retrain.format = manifest); deliver them there or set retrain.format = image-folder");
         }
         StringBuilder sb = new StringBuilder("path,label\n");
-        for (String[] r : rows.values()) {
-            if (r[0].contains(",")) {
-                throw new IllegalArgumentException("image " + r[0] + " has a comma in its URI; rename it (manifests cannot quote)");
-            }
-            sb.append(r[0]).append(',').append(r[1]).append('\n');
-        }
+        for (String[] r : rows.values()) sb.append(ManifestCsv.line(r[0], r[1])).append('\n');
         Path combined = new Path(registry, COMBINED);
         HadoopFs.writeStringAtomically(combined, sb.toString(), conf);
         return new Combined(combined, dates, manifests);

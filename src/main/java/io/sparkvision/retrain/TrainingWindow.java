@@ -1,5 +1,6 @@
 package io.sparkvision.retrain;
 
+import io.sparkvision.ingest.ManifestCsv;
 import io.sparkvision.ingest.DatasetDescriptor;
 import io.sparkvision.ingest.DatasetWriter;
 import io.sparkvision.ingest.ImageIngest;
@@ -110,7 +111,7 @@ public final class TrainingWindow {
                 continue;
             }
             partitions.add("date=" + date);
-            rows.add(absolute(nightlyRoot, o.path()) + "," + o.label() + "," + TRAIN);
+            rows.add(ManifestCsv.line(absolute(nightlyRoot, o.path()), o.label(), TRAIN));
             perClass.merge(o.label(), 1L, Long::sum);
             md.update((o.source() + " " + o.sha256() + "\n").getBytes(StandardCharsets.UTF_8));
         }
@@ -121,11 +122,11 @@ public final class TrainingWindow {
         Map<String, Long> holdoutPerClass = new LinkedHashMap<>();
         for (String c : holdout.classes()) holdoutPerClass.put(c, 0L);
         long holdoutImages = 0;
-        for (String line : HadoopFs.readString(new Path(holdoutRoot, holdout.manifest()), conf).split("\n")) {
-            String[] f = line.split(",");
-            if (line.startsWith("path,") || f.length < 3 || !f[2].equals(holdoutSplit)) continue;
-            rows.add(absolute(holdoutRoot, f[0]) + "," + f[1] + "," + HOLDOUT);
-            holdoutPerClass.merge(f[1], 1L, Long::sum);
+        for (String line : ManifestCsv.lines(HadoopFs.readString(new Path(holdoutRoot, holdout.manifest()), conf))) {
+            ManifestCsv.Row f = ManifestCsv.row(line);
+            if (ManifestCsv.isHeader(line) || !holdoutSplit.equals(f.split())) continue;
+            rows.add(ManifestCsv.line(absolute(holdoutRoot, f.path()), f.label(), HOLDOUT));
+            holdoutPerClass.merge(f.label(), 1L, Long::sum);
             holdoutImages++;
         }
 
@@ -162,9 +163,9 @@ public final class TrainingWindow {
         String rootUri = root.toString();
         io.sparkvision.io.SerializableHadoopConf shc = new io.sparkvision.io.SerializableHadoopConf(conf);
         hashes.addAll(sc.textFile(new Path(root, holdout.manifest()).toString())
-                .filter(line -> line.endsWith("," + split) && !line.startsWith("path,"))
-                .map(line -> {
-                    Path p = new Path(rootUri, line.substring(0, line.indexOf(',')));
+                .filter(line -> !ManifestCsv.isHeader(line)).map(ManifestCsv::row).filter(r -> split.equals(r.split()))
+                .map(r -> {
+                    Path p = new Path(rootUri, r.path());
                     return Hashing.sha256(HadoopFs.readAll(p, shc.get()));
                 }).collect());
         return hashes;
@@ -175,17 +176,13 @@ public final class TrainingWindow {
         Path manifest = new Path(windowDir, DatasetDescriptor.MANIFEST);
         java.util.Set<String> rows = new java.util.HashSet<>();
         if (!HadoopFs.exists(manifest, conf)) return rows;
-        for (String line : HadoopFs.readString(manifest, conf).split("\n")) if (line.endsWith("," + TRAIN)) rows.add(line);
+        for (String line : ManifestCsv.lines(HadoopFs.readString(manifest, conf))) {
+            if (TRAIN.equals(ManifestCsv.row(line).split())) rows.add(line);
+        }
         return rows;
     }
 
-    /** The manifest has no quoting; a comma in a URI would shift its columns. */
     private static String absolute(Path root, String relative) {
-        String uri = new Path(root, relative).toString();
-        if (uri.contains(",")) {
-            throw new IllegalArgumentException("image path " + uri + " contains a comma; move the registry or holdout to a "
-                    + "path without commas");
-        }
-        return uri;
+        return new Path(root, relative).toString();
     }
 }

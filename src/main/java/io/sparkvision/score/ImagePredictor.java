@@ -3,6 +3,7 @@ package io.sparkvision.score;
 import io.sparkvision.image.ImagePreparation;
 import io.sparkvision.image.ImagePreparer;
 import io.sparkvision.image.InputShape;
+import io.sparkvision.io.ArchiveReader;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.model.Models;
 import org.apache.hadoop.conf.Configuration;
@@ -28,7 +29,7 @@ public final class ImagePredictor implements Serializable {
     private static final long serialVersionUID = 1L;
     /** The score job's limits: pixels a header may claim, and bytes one image may have. */
     public static final long MAX_PIXELS = Scorer.MAX_PIXELS;
-    public static final long MAX_BYTES = ImageEntries.MAX_ENTRY_BYTES;
+    public static final long MAX_BYTES = Scorer.MAX_FILE_BYTES;
     private static final java.util.concurrent.atomic.AtomicLong FORWARD_PASSES = new java.util.concurrent.atomic.AtomicLong();
 
     /** The top-k of one image (most probable first), or why it has none. */
@@ -115,18 +116,18 @@ public final class ImagePredictor implements Serializable {
      * The bytes of an image file on any Hadoop URI, or the entry's error (missing, unreadable, larger than
      * {@link #MAX_BYTES}): the score job's rules for loose files.
      */
-    public static ImageEntries.Entry read(String uri, Configuration conf) {
-        if (uri == null) return new ImageEntries.Entry(null, null, "no image: the path is null");
+    public static ArchiveReader.Entry read(String uri, Configuration conf) {
+        if (uri == null) return new ArchiveReader.Entry(null, null, "no image: the path is null", false);
         try {
             Path p = HadoopFs.path(uri);
             FileSystem fs = HadoopFs.fs(p, conf);
             long len = fs.getFileStatus(p).getLen();
-            if (len > MAX_BYTES) return new ImageEntries.Entry(uri, null, "file of " + len + " bytes, larger than " + MAX_BYTES + " bytes; not scored");
+            if (len > MAX_BYTES) return new ArchiveReader.Entry(uri, null, "file of " + len + " bytes, larger than " + MAX_BYTES + " bytes; not scored", true);
             try (FSDataInputStream in = fs.open(p)) {
-                return new ImageEntries.Entry(uri, in.readAllBytes(), null);
+                return new ArchiveReader.Entry(uri, in.readAllBytes(), null, false);
             }
         } catch (IOException | RuntimeException e) {
-            return new ImageEntries.Entry(uri, null, "unreadable: " + e.getMessage());
+            return new ArchiveReader.Entry(uri, null, "unreadable: " + e.getMessage(), false);
         }
     }
 }

@@ -3,6 +3,7 @@ package io.sparkvision.score;
 import io.sparkvision.image.ImagePreparation;
 import io.sparkvision.image.ImagePreparer;
 import io.sparkvision.image.InputShape;
+import io.sparkvision.io.ArchiveReader;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.model.ModelFiles;
 import io.sparkvision.model.Models;
@@ -56,6 +57,8 @@ public final class Scorer implements Serializable {
     private final int topK;
     private final int batchSize;
 
+    /** Files and archive entries larger than this are reported, not read: no image a CNN scores needs 64 MB. */
+    static final long MAX_FILE_BYTES = 64L << 20;
     /** Refuse images whose header claims more pixels than this, before decoding them. */
     static final long MAX_PIXELS = 100_000_000L;
 
@@ -153,18 +156,24 @@ public final class Scorer implements Serializable {
     }
 
     /** An entry with the source it came from (the archive, or the loose file itself). */
-    private record Sourced(String source, ImageEntries.Entry entry) {
+    private record Sourced(String source, ArchiveReader.Entry entry) {
     }
 
     private static Iterator<Sourced> archiveEntries(String archive, Configuration conf) throws IOException {
         Path p = new Path(archive);
         FSDataInputStream raw = HadoopFs.fs(p, conf).open(p);
-        ImageEntries entries = ImageEntries.open(p.getName(), raw);
+        ArchiveReader entries = ArchiveReader.open(p.getName(), raw, MAX_FILE_BYTES, name -> false);
         return new Iterator<>() {
             @Override
             public boolean hasNext() {
                 boolean more = entries.hasNext();
-                if (!more) entries.close();
+                if (!more) {
+                    try {
+                        entries.close();
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }
                 return more;
             }
 
@@ -189,14 +198,14 @@ public final class Scorer implements Serializable {
                 Path p = new Path(f);
                 try {
                     FileSystem fs = HadoopFs.fs(p, conf);
-                    if (fs.getFileStatus(p).getLen() > ImageEntries.MAX_ENTRY_BYTES) {
-                        return new Sourced(f, new ImageEntries.Entry(f, null, "file larger than " + ImageEntries.MAX_ENTRY_BYTES + " bytes"));
+                    if (fs.getFileStatus(p).getLen() > MAX_FILE_BYTES) {
+                        return new Sourced(f, new ArchiveReader.Entry(f, null, "file larger than " + MAX_FILE_BYTES + " bytes", true));
                     }
                     try (FSDataInputStream in = fs.open(p)) {
-                        return new Sourced(f, new ImageEntries.Entry(f, in.readAllBytes(), null));
+                        return new Sourced(f, new ArchiveReader.Entry(f, in.readAllBytes(), null, false));
                     }
                 } catch (IOException e) {
-                    return new Sourced(f, new ImageEntries.Entry(f, null, "unreadable: " + e.getMessage()));
+                    return new Sourced(f, new ArchiveReader.Entry(f, null, "unreadable: " + e.getMessage(), false));
                 }
             }
         };

@@ -1,12 +1,10 @@
 package io.sparkvision.score;
 
 import io.sparkvision.image.ImagePreparation;
-import io.sparkvision.image.InputShape;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.model.ModelFiles;
-import io.sparkvision.model.Models;
+import io.sparkvision.model.ModelMetadata;
 import io.sparkvision.util.Hashing;
-import io.sparkvision.util.Json;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Path;
@@ -14,7 +12,6 @@ import org.deeplearning4j.nn.api.Model;
 
 import java.io.IOException;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A trained model as scoring needs it, read and checked on the driver: the zip's bytes (to ship to executors) and
@@ -37,8 +34,8 @@ public record ScoringModel(Path zip, String modelId, String version, long modifi
                     + "(or a model registry directory)");
         }
         FileStatus status = HadoopFs.fs(zip, conf).getFileStatus(zip);
-        Map<String, Object> meta = ModelFiles.metadata(zip, conf);
-        if (meta == null || ModelFiles.classes(meta) == null) {
+        ModelMetadata meta = ModelFiles.readMetadata(zip, conf);
+        if (meta == null || meta.classes() == null) {
             throw new IllegalArgumentException(zip + " has no " + ModelFiles.metadataPath(zip).getName()
                     + " beside it (class names, input shape, normalisation); score models saved by sparkvision's train job");
         }
@@ -49,14 +46,20 @@ public record ScoringModel(Path zip, String modelId, String version, long modifi
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException(zip + " is not a model saved by sparkvision or DL4J: " + e.getMessage(), e);
         }
-        List<String> classes = ModelFiles.classes(meta);
-        if (Models.outputs(model) != classes.size()) {
-            throw new IllegalArgumentException(zip + " predicts " + Models.outputs(model) + " classes but its metadata names " + classes.size());
-        }
-        InputShape shape = InputShape.parse((String) meta.get("input"));
-        ImagePreparation preparation = ImagePreparation.ofModel(meta, shape, ModelFiles.metadataPath(zip).toString());
-        return new ScoringModel(zip, String.valueOf(meta.get("architecture")), Hashing.sha256(bytes), status.getModificationTime(),
-                bytes, preparation, Json.doubles(meta.get("mean")), Json.doubles(meta.get("std")), classes);
+        List<String> classes = meta.classes();
+        ModelMetadata.requireCompatible(meta, model, "cannot score with " + zip, "its metadata", null, null, classes, null,
+                "score models saved by sparkvision's train job");
+        // Models that record no preparation predate it and get today's defaults (shorter-side-crop, area averaging,
+        // white background, the input's channels).
+        ImagePreparation preparation = ImagePreparation.ofModel(meta.preparation(), meta.inputShape(),
+                ModelFiles.metadataPath(zip).toString());
+        return new ScoringModel(zip, String.valueOf(meta.architecture()), Hashing.sha256(bytes), status.getModificationTime(),
+                bytes, preparation, meta.mean(), meta.std(), classes);
+    }
+
+    /** The score job's executor side for this model: {@code topK} classes per image, {@code batchSize} images a forward pass. */
+    public Scorer scorer(int topK, int batchSize) {
+        return new Scorer(modelId, version, preparation, mean, std, classes, topK, batchSize);
     }
 
     /** What scores images with this model's contract, reporting the {@code topK} most probable classes. */

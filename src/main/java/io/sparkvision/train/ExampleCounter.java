@@ -1,5 +1,7 @@
 package io.sparkvision.train;
 
+import io.sparkvision.train.sharing.KeepSharedUpdates;
+import io.sparkvision.train.sharing.ReceivedUpdates;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.apache.spark.util.CollectionAccumulator;

@@ -1,5 +1,7 @@
 package io.sparkvision.train;
 
+import io.sparkvision.train.sharing.DenseEncoding;
+import io.sparkvision.train.sharing.LearningRateThreshold;
 import io.sparkvision.config.Choices;
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.config.Options;

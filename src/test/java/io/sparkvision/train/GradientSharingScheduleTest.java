@@ -1,5 +1,6 @@
 package io.sparkvision.train;
 
+import io.sparkvision.train.sharing.LearningRateThreshold;
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.model.Models;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;

@@ -1,4 +1,4 @@
-package io.sparkvision.train;
+package io.sparkvision.train.sizing;
 
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkExecutorInfo;

@@ -1,4 +1,4 @@
-package io.sparkvision.train;
+package io.sparkvision.train.sizing;
 
 import io.sparkvision.config.Choices;
 import io.sparkvision.config.JobConfig;
@@ -14,9 +14,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
-import static io.sparkvision.train.MemoryLimits.gigabytes;
-import static io.sparkvision.train.MemoryLimits.sparkSize;
-import static io.sparkvision.train.RoundSizing.bytes;
+import static io.sparkvision.train.sizing.MemoryLimits.gigabytes;
+import static io.sparkvision.train.sizing.MemoryLimits.sparkSize;
+import static io.sparkvision.train.sizing.RoundSizing.bytes;
 
 /**
  * The train job's sizing step: sizes a round ({@link RoundSizing}) against what the application has

@@ -1,4 +1,4 @@
-package io.sparkvision.train;
+package io.sparkvision.train.sizing;
 
 import io.sparkvision.config.Launcher;
 import io.sparkvision.image.InputShape;
@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
-import static io.sparkvision.train.RoundSizing.bytes;
+import static io.sparkvision.train.sizing.RoundSizing.bytes;
 
 /**
  * Local mode: the driver JVM is the whole Spark application, so what bounds a run is the machine, not the flags the

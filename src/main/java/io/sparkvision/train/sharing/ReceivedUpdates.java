@@ -1,4 +1,4 @@
-package io.sparkvision.train;
+package io.sparkvision.train.sharing;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.parameterserver.distributed.v2.ModelParameterServer;
@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * other workers' steps (a node never receives its own), the evidence that the executors really trained together.
  * It subscribes next to DL4J's own consumer on the JVM's parameter server, once per transport.
  */
-final class ReceivedUpdates extends UpdatesObserver {
+public final class ReceivedUpdates extends UpdatesObserver {
     private static final AtomicLong COUNT = new AtomicLong();
     private static final AtomicReference<Transport> SUBSCRIBED_TO = new AtomicReference<>();
 
@@ -20,7 +20,7 @@ final class ReceivedUpdates extends UpdatesObserver {
     }
 
     /** Starts counting if this JVM has a running gradient-sharing node; returns the count so far. */
-    static long count() {
+    public static long count() {
         ModelParameterServer server = ModelParameterServer.getInstance();
         Transport transport = server.isInitialized() ? server.getTransport() : null;
         if (transport != null && SUBSCRIBED_TO.getAndSet(transport) != transport) server.addUpdatesSubscriber(new ReceivedUpdates());
@@ -28,7 +28,7 @@ final class ReceivedUpdates extends UpdatesObserver {
     }
 
     /** True once this JVM's parameter server has been started (gradient sharing), false for parameter averaging. */
-    static boolean meshNode() {
+    public static boolean meshNode() {
         return ModelParameterServer.getInstance().isInitialized();
     }
 

@@ -1,4 +1,4 @@
-package io.sparkvision.train;
+package io.sparkvision.train.sharing;
 
 import org.apache.spark.SparkEnv;
 import org.apache.spark.api.java.JavaSparkContext;

@@ -1,4 +1,4 @@
-package io.sparkvision.train;
+package io.sparkvision.train.sharing;
 
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
@@ -94,7 +94,7 @@ public final class KeepSharedUpdates extends BaseTrainingListener implements Ser
     }
 
     /** The other workers' updates this node has queued since it joined the run, or -1 without a kept queue. */
-    static long received() {
+    public static long received() {
         RetainedUpdates q = queue;
         return q == null ? -1 : q.received();
     }

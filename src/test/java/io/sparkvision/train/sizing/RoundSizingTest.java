@@ -1,4 +1,4 @@
-package io.sparkvision.train;
+package io.sparkvision.train.sizing;
 
 import io.sparkvision.image.InputShape;
 import io.sparkvision.model.Architectures;

@@ -1,4 +1,4 @@
-package io.sparkvision.train;
+package io.sparkvision.train.sizing;
 
 import io.sparkvision.config.Launcher;
 import org.bytedeco.javacpp.Pointer;
@@ -6,7 +6,7 @@ import org.bytedeco.javacpp.Pointer;
 import java.util.ArrayList;
 import java.util.List;
 
-import static io.sparkvision.train.MemoryLimits.gigabytes;
+import static io.sparkvision.train.sizing.MemoryLimits.gigabytes;
 
 /**
  * The driver JVM's memory a run needs (0 = keep what it has), written as the launcher that started it takes it, so

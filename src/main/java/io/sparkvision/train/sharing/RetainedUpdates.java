@@ -1,4 +1,4 @@
-package io.sparkvision.train;
+package io.sparkvision.train.sharing;
 
 import org.deeplearning4j.optimize.solvers.accumulation.IndexedTail;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * last few puts are remembered, not only the last one (with only the last, a LeNet-5 run here received 95 updates
  * for the other worker's 94 steps and applied one twice).
  */
-final class RetainedUpdates extends IndexedTail {
+public final class RetainedUpdates extends IndexedTail {
     /** Queued updates no reader has seen beyond which they are summed into one (as DL4J collapses 32). */
     static final int BACKLOG = 32;
     /**

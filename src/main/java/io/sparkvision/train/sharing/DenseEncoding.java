@@ -1,4 +1,4 @@
-package io.sparkvision.train;
+package io.sparkvision.train.sharing;
 
 import org.deeplearning4j.optimize.solvers.accumulation.encoding.ResidualPostProcessor;
 import org.deeplearning4j.optimize.solvers.accumulation.encoding.ThresholdAlgorithm;
@@ -15,7 +15,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * what is left: those quanta are neither sent nor applied, on any worker. A bitmap never loses one; for the
  * parameter counts gradient sharing is used with it costs at most 1/16 of a dense float update per step.
  */
-final class DenseEncoding extends WiredEncodingHandler {
+public final class DenseEncoding extends WiredEncodingHandler {
     private double last = Double.NaN;
     /** Send a message even when nothing reached the threshold: synchronous workers count one per step. */
     private final boolean everyStep;

@@ -1,5 +1,6 @@
-package io.sparkvision.train;
+package io.sparkvision.train.sharing;
 
+import io.sparkvision.train.LearningRates;
 import org.deeplearning4j.optimize.solvers.accumulation.encoding.ThresholdAlgorithm;
 import org.deeplearning4j.optimize.solvers.accumulation.encoding.ThresholdAlgorithmReducer;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -1,4 +1,4 @@
-package io.sparkvision.train;
+package io.sparkvision.train.sharing;
 
 import org.apache.spark.SparkExecutorInfo;
 import org.apache.spark.api.java.JavaSparkContext;
