@@ -3,8 +3,13 @@ package io.sparkvision;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.AccumulableInfo;
 import org.apache.spark.scheduler.SparkListenerJobStart;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
 
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -16,14 +21,18 @@ import java.util.concurrent.atomic.AtomicInteger;
  *     it. It names this class in {@code spark.extraListeners} (a system property, which every {@code new SparkConf()}
  *     reads); Spark instantiates the listener, through its SparkConf constructor, inside each SparkContext's
  *     constructor.</li>
- * <li>{@link #watchJobs(JavaSparkContext)}: the jobs a running context starts from now on.</li>
+ * <li>{@link #watchJobs(JavaSparkContext)}: the jobs a running context starts from now on, and the executors whose
+ *     tasks fitted minibatches ({@link #executorsThatFitted()}).</li>
  * </ul>
  */
 public final class SparkActivity extends SparkListener implements AutoCloseable {
     private static final String EXTRA_LISTENERS = "spark.extraListeners";
     private static final AtomicInteger CONTEXTS = new AtomicInteger();
 
+    /** The product's count of fitted minibatches (TrainingCounters): only training tasks add to it. */
+    static final String MINIBATCHES = "sparkvision.minibatches";
     private final AtomicInteger jobs = new AtomicInteger();
+    private final Set<String> fitted = ConcurrentHashMap.newKeySet();
     private final JavaSparkContext sc;
 
     /** Called by Spark, once per SparkContext built while {@link #countContexts()} is open. */
@@ -39,6 +48,18 @@ public final class SparkActivity extends SparkListener implements AutoCloseable 
     @Override
     public void onJobStart(SparkListenerJobStart jobStart) {
         jobs.incrementAndGet();
+    }
+
+    @Override
+    public void onTaskEnd(SparkListenerTaskEnd end) {
+        scala.collection.Iterator<AccumulableInfo> it = end.taskInfo().accumulables().iterator();
+        while (it.hasNext()) {
+            AccumulableInfo a = it.next();
+            if (a.name().isDefined() && MINIBATCHES.equals(a.name().get()) && a.update().isDefined()
+                    && ((Number) a.update().get()).longValue() > 0) {
+                fitted.add(end.taskInfo().executorId());
+            }
+        }
     }
 
     /** Counts the SparkContexts constructed in this JVM until closed. Not for tests running in parallel. */
@@ -61,6 +82,12 @@ public final class SparkActivity extends SparkListener implements AutoCloseable 
             throw new IllegalStateException("Spark's listener bus did not drain in 60 s", e);
         }
         return jobs.get();
+    }
+
+    /** The executors (ids; "driver" in local mode) that ran a task which fitted at least one minibatch, so far. */
+    public Set<String> executorsThatFitted() {
+        jobsStarted(); // drains the listener bus
+        return new TreeSet<>(fitted);
     }
 
     @Override

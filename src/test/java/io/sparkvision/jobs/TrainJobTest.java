@@ -231,8 +231,12 @@ class TrainJobTest {
         java.util.Set<String> created = new java.util.TreeSet<>();
         try (java.nio.file.WatchService watch = shm.getFileSystem().newWatchService()) {
             shm.register(watch, java.nio.file.StandardWatchEventKinds.ENTRY_CREATE);
-            Map<String, Object> gs = TrainJob.run(cfg, sc, new PrintStream(new ByteArrayOutputStream(), true));
-            assertNotNull(gs.get("top1Accuracy"));
+            try (io.sparkvision.SparkActivity tasks = io.sparkvision.SparkActivity.watchJobs(sc)) {
+                Map<String, Object> gs = TrainJob.run(cfg, sc, new PrintStream(new ByteArrayOutputStream(), true));
+                assertNotNull(gs.get("top1Accuracy"));
+                // local mode: the tasks that fitted ran in the driver JVM (BigModelMatrixTest reads the same on two executors)
+                assertEquals(java.util.Set.of("driver"), tasks.executorsThatFitted());
+            }
             for (java.nio.file.WatchKey key; (key = watch.poll()) != null; key.reset()) {
                 for (java.nio.file.WatchEvent<?> e : key.pollEvents()) {
                     if (e.context() instanceof Path p && p.toString().startsWith("aeron")) created.add(p.toString());
