@@ -35,7 +35,11 @@ public final class TorchReference {
     }
 
     public static Result measure(String model, InputShape in, int batch, int classes, int threads, double seconds, String updater) {
-        String python = pythonWithTorch();
+        return measure(pythonWithTorch(), model, in, batch, classes, threads, seconds, updater);
+    }
+
+    /** With {@code python} an interpreter that imports torch, or null where there is none. */
+    static Result measure(String python, String model, InputShape in, int batch, int classes, int threads, double seconds, String updater) {
         if (python == null) return notMeasured("not measured: no python3 with torch (set SPARKVISION_PYTHON or install python3-torch python3-torchvision)");
         Path script = null;
         try {

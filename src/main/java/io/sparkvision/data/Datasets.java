@@ -7,6 +7,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 
 import java.io.IOException;
+import java.util.Map;
 
 /** Opens an ingested dataset by its root URI. */
 public final class Datasets {
@@ -24,6 +25,20 @@ public final class Datasets {
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException(p + " is not a readable dataset descriptor: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A classifier needs two classes at least: a dataset with one (e.g. every image of the other classes was skipped
+     * at ingest) is refused here, naming the classes found, instead of by DL4J's "Softmax + nOut=1" at model build.
+     */
+    public static void requireClasses(DatasetDescriptor d, String root, String trainSplit) {
+        if (d.classes() != null && d.classes().size() >= 2) return;
+        Map<String, Long> counts = d.classCounts() == null ? null : d.classCounts().get(trainSplit);
+        throw new IllegalArgumentException("dataset " + root + " has " + (d.classes() == null ? 0 : d.classes().size())
+                + " class(es) " + d.classes() + " ('" + trainSplit + "' split: " + (counts == null ? d.count(trainSplit) + " images" : counts)
+                + "); a classifier needs at least 2. If ingest skipped every image of the other classes, "
+                + (d.ingestReport() == null ? "see its log" : "see why in " + HadoopFs.child(HadoopFs.path(root), d.ingestReport()))
+                + ", fix or replace those images and re-ingest; else add images of another class to the source");
     }
 
     /**

@@ -73,12 +73,14 @@ final class EpochLoop {
             Checkpointer checkpointer = new Checkpointer(start.checkpoints(), writer, cfg);
             for (int epoch = start.firstEpoch(); epoch <= epochs; epoch++) {
                 MetricsLine line = fitter.fit(epoch, progress, clock, out);
+                if (evaluationDue(epoch)) progress.phase("evaluating the model on the test split");
                 EvalResult eval = evaluationDue(epoch) ? evaluator.evaluate(fitter.model()) : null;
                 line = eval == null ? line.evaluated(null, null, null, Instant.now().toString())
                         : line.evaluated(eval.loss(), eval.top1Accuracy(), eval.topKAccuracy(), Instant.now().toString());
                 clock.lap("evaluation");
                 metrics.add(line);
                 boolean stop = earlyStop.shouldStop(line);
+                progress.phase("copying the model for its checkpoint (written while the next epoch trains)");
                 checkpointer.afterEpoch(line, stop, fitter.model().network(), checkpointMeta);
                 clock.lap("checkpoint");
                 if (eval != null) refreshCurve(writer, metrics.lines());
@@ -93,6 +95,7 @@ final class EpochLoop {
                     break;
                 }
             }
+            progress.phase("writing the last checkpoint and the training curve"); // closing the writer waits for them
         }
         // Resumed after the final epoch: nothing left to train; report on the model as it is.
         if (last == null) last = evaluator.evaluate(fitter.model());

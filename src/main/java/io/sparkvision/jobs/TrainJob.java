@@ -92,6 +92,7 @@ public final class TrainJob {
             String root = cfg.get(Options.DATA_ROOT);
             DatasetDescriptor d = Datasets.readDescriptor(root, sc.hadoopConfiguration());
             Datasets.requireSplits(d, root, cfg.get(Options.DATA_TRAIN_SPLIT), cfg.get(Options.DATA_TEST_SPLIT));
+            Datasets.requireClasses(d, root, cfg.get(Options.DATA_TRAIN_SPLIT));
             int workers = cfg.get(Options.TRAIN_WORKERS) > 0 ? cfg.get(Options.TRAIN_WORKERS) : sc.defaultParallelism();
             return new Inputs(root, cfg.get(Options.OUTPUT_DIR), d, new InputShape(d.channels(), d.height(), d.width()),
                     Architectures.get(cfg.get(Options.MODEL_NAME)), workers);

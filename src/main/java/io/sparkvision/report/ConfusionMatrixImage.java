@@ -32,9 +32,9 @@ public final class ConfusionMatrixImage {
                 names.add(classes.get(keep[i]));
                 for (int j = 0; j < keep.length; j++) sub[i][j] = m[keep[i]][keep[j]];
             }
-            return draw(sub, names, "the " + keep.length + " classes of the largest confusions, of " + classes.size());
+            return draw(sub, names, "Confusion matrix of the " + keep.length + " classes of the largest confusions, of " + classes.size());
         }
-        return draw(m, classes, "true class (rows) vs predicted class (columns)");
+        return draw(m, classes, "Confusion matrix");
     }
 
     /** Up to {@code limit} classes, taken pair by pair from the largest off-diagonal cells. */
@@ -52,21 +52,43 @@ public final class ConfusionMatrixImage {
         return keep.stream().sorted().mapToInt(Integer::intValue).toArray();
     }
 
-    private static byte[] draw(long[][] m, List<String> classes, String title) throws IOException {
+    static final Font TITLE_FONT = new Font(Font.SANS_SERIF, Font.BOLD, 13);
+    static final Font LABEL_FONT = new Font(Font.SANS_SERIF, Font.PLAIN, 11);
+    static final int MIN_WIDTH = 420;
+
+    /**
+     * Where everything goes: row labels left of the grid, column labels above it turned upright (so neighbours never
+     * run together), the title wrapped over as many lines as the picture's width needs.
+     */
+    record Layout(int cell, boolean labels, int left, int titleBottom, int top, int width, int height, List<String> titleLines) {
+        static Layout of(int n, List<String> names, String title) {
+            int cell = n <= 12 ? 48 : n <= 40 ? 20 : 10;
+            boolean labels = n <= 40;
+            FontMetrics label = metrics(LABEL_FONT), head = metrics(TITLE_FONT);
+            int longest = 0;
+            if (labels) for (String name : names) longest = Math.max(longest, label.stringWidth(shorten(name)));
+            int left = labels ? longest + 14 : 30;
+            int width = Math.max(left + n * cell + 20, MIN_WIDTH);
+            List<String> lines = wrap(title, head, width - 20);
+            int titleBottom = 10 + lines.size() * head.getHeight();
+            int top = titleBottom + (labels ? longest + 14 : 10);
+            return new Layout(cell, labels, left, titleBottom, top, width, top + n * cell + 20, lines);
+        }
+    }
+
+    private static byte[] draw(long[][] m, List<String> classes, String subject) throws IOException {
         int n = classes.size();
-        int cell = n <= 12 ? 48 : n <= 40 ? 20 : 10;
-        boolean labels = n <= 40;
-        int margin = labels ? 90 : 30;
-        int size = margin + n * cell + 20;
-        BufferedImage img = new BufferedImage(size, size + 30, BufferedImage.TYPE_INT_RGB);
+        Layout l = Layout.of(n, classes, subject + " (rows: true class, columns: predicted class)");
+        int cell = l.cell(), top = l.top(), margin = l.left();
+        BufferedImage img = new BufferedImage(l.width(), l.height(), BufferedImage.TYPE_INT_RGB);
         Graphics2D g = img.createGraphics();
         g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
         g.setColor(Color.WHITE);
         g.fillRect(0, 0, img.getWidth(), img.getHeight());
         g.setColor(Color.BLACK);
-        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 13));
-        g.drawString(title + " (rows: true, columns: predicted)", 10, 18);
-        int top = 30 + (labels ? 40 : 10);
+        g.setFont(TITLE_FONT);
+        FontMetrics head = g.getFontMetrics();
+        for (int i = 0; i < l.titleLines().size(); i++) g.drawString(l.titleLines().get(i), 10, 8 + head.getAscent() + i * head.getHeight());
         Font cellFont = new Font(Font.SANS_SERIF, Font.PLAIN, cell >= 40 ? 11 : 8);
         for (int a = 0; a < n; a++) {
             long row = 0;
@@ -91,14 +113,19 @@ public final class ConfusionMatrixImage {
         g.setColor(Color.GRAY);
         g.setStroke(new BasicStroke(1));
         g.drawRect(margin, top, n * cell, n * cell);
-        if (labels) {
-            g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+        if (l.labels()) {
+            g.setFont(LABEL_FONT);
             g.setColor(Color.BLACK);
+            FontMetrics fm = g.getFontMetrics();
             for (int i = 0; i < n; i++) {
                 String name = shorten(classes.get(i));
-                FontMetrics fm = g.getFontMetrics();
                 g.drawString(name, margin - fm.stringWidth(name) - 6, top + i * cell + (cell + fm.getAscent()) / 2 - 2);
-                g.drawString(name, margin + i * cell + (cell - fm.stringWidth(name)) / 2, top - 8);
+                // Upright, reading bottom to top, centred on its column and ending just above the grid.
+                Graphics2D up = (Graphics2D) g.create();
+                up.translate(margin + i * cell + (cell + fm.getAscent()) / 2 - 2, top - 6);
+                up.rotate(-Math.PI / 2);
+                up.drawString(name, 0, 0);
+                up.dispose();
             }
         }
         g.dispose();
@@ -107,8 +134,35 @@ public final class ConfusionMatrixImage {
         return out.toByteArray();
     }
 
-    private static String shorten(String s) {
-        return s.length() <= 12 ? s : s.substring(0, 11) + "…";
+    private static FontMetrics metrics(Font f) {
+        Graphics2D g = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB).createGraphics();
+        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+        try {
+            return g.getFontMetrics(f);
+        } finally {
+            g.dispose();
+        }
+    }
+
+    /** Words over lines of at most {@code width} pixels (a single longer word keeps a line of its own). */
+    static List<String> wrap(String text, FontMetrics fm, int width) {
+        List<String> lines = new java.util.ArrayList<>();
+        StringBuilder line = new StringBuilder();
+        for (String word : text.split(" ")) {
+            String candidate = line.length() == 0 ? word : line + " " + word;
+            if (line.length() > 0 && fm.stringWidth(candidate) > width) {
+                lines.add(line.toString());
+                line = new StringBuilder(word);
+            } else {
+                line = new StringBuilder(candidate);
+            }
+        }
+        if (line.length() > 0) lines.add(line.toString());
+        return lines;
+    }
+
+    static String shorten(String s) {
+        return s.length() <= 16 ? s : s.substring(0, 15) + "…";
     }
 
     private static Color blend(Color a, Color b, double t) {

@@ -53,7 +53,7 @@ public final class RunReport {
         h.append(String.format(Locale.ROOT, "<p class=\"big\">top-1 accuracy <b>%.2f%%</b> &middot; top-%d accuracy <b>%.2f%%</b>"
                         + " &middot; %,d test images</p>\n", 100 * r.top1Accuracy(), r.topK(), 100 * r.topKAccuracy(), r.examples()));
         h.append("<p>model <code>").append(esc(String.valueOf(report.model().name()))).append("</code>, ")
-                .append(report.model().parameters()).append(" parameters; dataset <code>")
+                .append(String.format(Locale.ROOT, "%,d", report.model().parameters())).append(" parameters; dataset <code>")
                 .append(esc(String.valueOf(report.dataset().root()))).append("</code></p>\n");
         if (curve) {
             h.append("<h2>Training curve</h2>\n<img src=\"").append(CURVE_PNG).append("\" alt=\"training curve\">\n");

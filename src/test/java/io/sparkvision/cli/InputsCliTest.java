@@ -55,6 +55,39 @@ class InputsCliTest extends CapturedOutput {
     }
 
     @Test
+    void aDatasetLeftWithOneClassIsRefusedBeforeTrainingNamingTheClassesFound(@TempDir Path dir) throws IOException {
+        // Every 'dog' file is corrupt: ingest skips them all and the class index holds 'cat' alone. Without the
+        // product's check the run reached DL4J: "DL4JInvalidConfigException: ... Softmax + nOut=1".
+        Path src = dir.resolve("photos");
+        for (String c : List.of("cat", "dog")) {
+            Files.createDirectories(src.resolve(c));
+            for (int i = 0; i < 8; i++) {
+                Path f = src.resolve(c + "/" + i + ".png");
+                if (c.equals("dog")) {
+                    Files.write(f, new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
+                } else {
+                    BufferedImage img = new BufferedImage(24, 24, BufferedImage.TYPE_3BYTE_BGR);
+                    img.setRGB(i, i, 0xff0000);
+                    ImageIO.write(img, "png", f.toFile());
+                }
+            }
+        }
+        Path data = dir.resolve("cats");
+        assertEquals(0, Main.execute("ingest", "jobs/images-ingest.conf", "--set", "ingest.source=" + src, "--set",
+                "ingest.image-size=16", "--set", "spark.master=local[2]", "--set", "data.root=" + data,
+                "--set", "ingest.split-fractions={train=0.75,test=0.25}"), err.toString());
+        assertEquals(List.of("cat"), descriptor(data).classes());
+        int rc = Main.execute("train", "jobs/mnist-lenet5.conf", "--set", "data.root=" + data,
+                "--set", "output.dir=" + dir.resolve("run"), "--set", "spark.master=local[2]");
+        String e = err.toString();
+        assertEquals(2, rc, e);
+        assertTrue(e.contains("error: dataset " + data + " has 1 class(es) [cat] ('train' split: {cat="), e);
+        assertTrue(e.contains("a classifier needs at least 2") && e.contains("ingest-report.json"), e);
+        assertTrue(!e.contains("nOut=1"), e);
+        assertTrue(!out.toString().contains("model: "), "refused before the model was built: " + out);
+    }
+
+    @Test
     void gzippedIdxFilesWithClassNames(@TempDir Path dir) throws IOException {
         Path src = dir.resolve("fashion");
         Files.createDirectories(src);

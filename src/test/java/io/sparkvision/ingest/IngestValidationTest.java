@@ -1,6 +1,7 @@
 package io.sparkvision.ingest;
 
 import io.sparkvision.Schemas;
+import io.sparkvision.SparkActivity;
 import io.sparkvision.TestSpark;
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.jobs.IngestJob;
@@ -47,11 +48,15 @@ class IngestValidationTest {
         Files.write(root.resolve(rel), b);
     }
 
+    /** The ingest refuses the input before any Spark job ran (counted, not read from absent output). */
     static String fails(Path src, Path out, String format, String classIndex) {
-        String m = assertThrows(IllegalArgumentException.class,
-                () -> ImageIngest.run(sc, format, src.toString(), out.toString(), S, classIndex, 1, QUIET)).getMessage();
-        assertFalse(Files.exists(out.resolve("dataset.json")), "nothing may be written: " + m);
-        return m;
+        try (SparkActivity jobs = SparkActivity.watchJobs(sc)) {
+            String m = assertThrows(IllegalArgumentException.class,
+                    () -> ImageIngest.run(sc, format, src.toString(), out.toString(), S, classIndex, 1, QUIET)).getMessage();
+            assertFalse(Files.exists(out.resolve("dataset.json")), "nothing may be written: " + m);
+            assertEquals(0, jobs.jobsStarted(), "refused before any Spark job: " + m);
+            return m;
+        }
     }
 
     @Test
@@ -90,10 +95,13 @@ class IngestValidationTest {
 
     @Test
     void credentialsInTheSourceUriAreRefused() {
-        String m = assertThrows(IllegalArgumentException.class, () -> ImageIngest.run(sc, "image-folder",
-                "s3a://AKIA:topsecret@bucket/images", "/tmp/x", S, "", 1, QUIET)).getMessage();
-        assertFalse(m.contains("topsecret"), m);
-        assertTrue(m.contains("fs.s3a.access.key"), m);
+        try (SparkActivity jobs = SparkActivity.watchJobs(sc)) {
+            String m = assertThrows(IllegalArgumentException.class, () -> ImageIngest.run(sc, "image-folder",
+                    "s3a://AKIA:topsecret@bucket/images", "/tmp/x", S, "", 1, QUIET)).getMessage();
+            assertFalse(m.contains("topsecret"), m);
+            assertTrue(m.contains("fs.s3a.access.key"), m);
+            assertEquals(0, jobs.jobsStarted(), "refused before any Spark job");
+        }
     }
 
     @Test

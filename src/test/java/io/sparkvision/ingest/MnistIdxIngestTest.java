@@ -1,6 +1,7 @@
 package io.sparkvision.ingest;
 
 import io.sparkvision.Schemas;
+import io.sparkvision.SparkActivity;
 import io.sparkvision.TestSpark;
 import io.sparkvision.data.Datasets;
 import io.sparkvision.data.ImageDataset;
@@ -92,10 +93,13 @@ class MnistIdxIngestTest {
     void aMissingFileIsNamedBeforeAnySparkWork(@TempDir Path src) throws IOException {
         copyFixture(src);
         Files.delete(src.resolve("t10k-labels-idx1-ubyte"));
-        String m = assertThrows(IllegalArgumentException.class,
-                () -> MnistIdxIngest.run(sc, src.toString(), src.resolve("out").toString(), 2, QUIET)).getMessage();
-        assertTrue(m.contains("t10k-labels-idx1-ubyte"), m);
-        assertFalse(Files.exists(src.resolve("out")));
+        try (SparkActivity jobs = SparkActivity.watchJobs(sc)) {
+            String m = assertThrows(IllegalArgumentException.class,
+                    () -> MnistIdxIngest.run(sc, src.toString(), src.resolve("out").toString(), 2, QUIET)).getMessage();
+            assertTrue(m.contains("t10k-labels-idx1-ubyte"), m);
+            assertFalse(Files.exists(src.resolve("out")));
+            assertEquals(0, jobs.jobsStarted(), "named before any Spark job");
+        }
     }
 
     @Test

@@ -119,7 +119,13 @@ class BigModelMatrixTest {
         Path run = work.resolve(model + "-pa");
         JobConfig cfg = job(model, updater, lr, run, 2, 8, 2, 2);
         ByteArrayOutputStream log = new ByteArrayOutputStream();
-        Map<String, Object> report = TrainJob.run(cfg, sc, new PrintStream(log, true));
+        Map<String, Object> report;
+        try (io.sparkvision.SparkActivity tasks = io.sparkvision.SparkActivity.watchJobs(sc)) {
+            report = TrainJob.run(cfg, sc, new PrintStream(log, true));
+            // Both executor JVMs trained: each ran tasks that fitted minibatches (the product's own counter).
+            java.util.Set<String> fitted = tasks.executorsThatFitted();
+            assertEquals(2, fitted.size(), "executors whose tasks fitted minibatches: " + fitted + "\n" + log);
+        }
         String out = log.toString();
         assertTrue(out.contains("sizing: ") && out.contains("per worker to the driver"), out);
 

@@ -115,8 +115,27 @@ class RetrainOnHdfsTest {
         long rows = ScoreJob.run(score, sc, quiet);
         assertTrue(rows > 10, "rows: " + rows);
         SparkSession spark = SparkSession.builder().sparkContext(sc.sc()).getOrCreate();
-        long sevens = spark.read().parquet(root + "/scored").filter("error IS NULL").count();
-        assertEquals(rows, sevens);
+        List<org.apache.spark.sql.Row> scored = spark.read().parquet(root + "/scored").collectAsList();
+        assertEquals(rows, scored.size());
+        // Every row is a prediction, not just a row without an error: five distinct class ids with the class index's
+        // names, probabilities in (0, 1] in falling order; and they are about the images (all sevens): far more of
+        // them come out "7" than chance (1 in 10) would give.
+        List<String> classes = io.sparkvision.data.Datasets.readDescriptor(root + "/holdout", conf).classes();
+        int topIsSeven = 0;
+        for (org.apache.spark.sql.Row r : scored) {
+            assertTrue(r.isNullAt(r.fieldIndex("error")), r.toString());
+            List<Integer> ids = r.getList(r.fieldIndex("top_k_ids"));
+            List<String> names = r.getList(r.fieldIndex("top_k_names"));
+            List<Float> probs = r.getList(r.fieldIndex("top_k_probs"));
+            assertEquals(5, ids.size(), r.toString());
+            assertEquals(5, new java.util.HashSet<>(ids).size(), r.toString());
+            for (int k = 0; k < 5; k++) {
+                assertEquals(classes.get(ids.get(k)), names.get(k), r.toString());
+                assertTrue(probs.get(k) > 0 && probs.get(k) <= 1 && (k == 0 || probs.get(k) <= probs.get(k - 1)), r.toString());
+            }
+            if (names.get(0).equals("7")) topIsSeven++;
+        }
+        assertTrue(topIsSeven > 0.3 * scored.size(), topIsSeven + " of " + scored.size() + " sevens scored as 7");
         String modelVersion = spark.read().parquet(root + "/scored").select("model_version").first().getString(0);
         String expected = io.sparkvision.util.Hashing.sha256(HadoopFs.readAll(new Path(current.model()), conf));
         assertEquals(expected, modelVersion);

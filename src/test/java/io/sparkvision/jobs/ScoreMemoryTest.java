@@ -30,13 +30,36 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Memory stays flat: a driver + local[2] executor JVM with a 640 MB heap (close to Spark's own minimum) scores an
- * archive of 100,000 images. A job that held an archive's images or rows in memory would need far more. The rows it
- * wrote are read back and counted (scored and error rows), not taken from the job's own summary.
+ * Memory stays flat: a driver + local[2] executor JVM with a 640 MB heap (close to Spark's own minimum) scores two
+ * archives of 100,000 images in all, about 1.4 GB of PNG bytes (noisy colour MNIST digits, 80x80: noise does not
+ * compress). A job that kept every image's bytes, or its decoded pixels, would run out of heap; one that streams
+ * does not. The rows it wrote are read back and counted (scored and error rows), not taken from the job's own summary.
  */
 class ScoreMemoryTest {
     static final int IMAGES = 100_000;
     static final int BAD_PER_ARCHIVE = 3;
+    static final long HEAP_BYTES = 640L << 20;
+    static final int SIDE = 80;
+
+    /**
+     * A digit as an 80x80 colour PNG with 6 bits of noise per channel: ~14 KB that PNG cannot compress, so the
+     * archives hold more bytes than the scoring JVM's heap (the model's preparation still scales it to 28x28 grey).
+     */
+    static byte[] noisyColour(byte[] png, java.util.Random noise) throws java.io.IOException {
+        java.awt.image.BufferedImage digit = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(png));
+        java.awt.image.BufferedImage big = new java.awt.image.BufferedImage(SIDE, SIDE, java.awt.image.BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < SIDE; y++) {
+            for (int x = 0; x < SIDE; x++) {
+                int v = digit.getRaster().getSample(x * digit.getWidth() / SIDE, y * digit.getHeight() / SIDE, 0);
+                int rgb = 0;
+                for (int c = 0; c < 3; c++) rgb = rgb << 8 | Math.max(0, Math.min(255, v + noise.nextInt(64) - 32));
+                big.setRGB(x, y, rgb);
+            }
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        javax.imageio.ImageIO.write(big, "png", out);
+        return out.toByteArray();
+    }
 
     @Test
     void oneHundredThousandImagesInASmallHeap(@TempDir Path work) throws Exception {
@@ -48,10 +71,13 @@ class ScoreMemoryTest {
                     + "\"\ntrain { epochs = 1, batch-size-per-worker = 32 }"), sc, quiet);
         }
         List<byte[]> digits = new ArrayList<>();
+        java.util.Random noise = new java.util.Random(7);
         try (Stream<Path> s = Files.walk(data.resolve("test"))) {
-            for (Path p : s.filter(p -> p.toString().endsWith(".png")).limit(50).toList()) digits.add(Files.readAllBytes(p));
+            for (Path p : s.filter(p -> p.toString().endsWith(".png")).limit(50).toList()) {
+                digits.add(noisyColour(Files.readAllBytes(p), noise));
+            }
         }
-        // Two archives, so both local executor threads work, each with 50,000 real MNIST digits.
+        // Two archives, so both local executor threads work, each with 50,000 MNIST digits.
         Files.createDirectories(work.resolve("in"));
         for (int a = 0; a < 2; a++) {
             try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new BufferedOutputStream(
@@ -75,13 +101,16 @@ class ScoreMemoryTest {
                 }
             }
         }
+        long archiveBytes = Files.size(work.resolve("in/part-0.tar")) + Files.size(work.resolve("in/part-1.tar"));
+        assertTrue(archiveBytes > HEAP_BYTES * 3 / 2, "the images must not fit the heap, else keeping them all would pass: "
+                + archiveBytes + " bytes");
         String cp = TestSpark.basedir().resolve("target/classes") + File.pathSeparator
                 + Files.readString(Paths.get(System.getProperty("test.classpath.file"))).trim();
         List<String> cmd = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString()));
         cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
                 .filter(a -> a.startsWith("--add-opens") || a.startsWith("-Dorg.eclipse") || a.startsWith("-Dlog4j2") || a.startsWith("-XX:+Ignore"))
                 .toList());
-        cmd.addAll(List.of("-Xmx640m", "-Dorg.bytedeco.javacpp.maxbytes=1G", "-cp", cp, "io.sparkvision.cli.Main", "score",
+        cmd.addAll(List.of("-Xmx" + (HEAP_BYTES >> 20) + "m", "-Dorg.bytedeco.javacpp.maxbytes=1G", "-cp", cp, "io.sparkvision.cli.Main", "score",
                 "--model", run.resolve("model.zip").toString(), "--input", work.resolve("in").toString(),
                 "--output", work.resolve("out").toString(), "--set", "spark.master=local[2]"));
         Path log = work.resolve("score.log");

@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -225,11 +226,27 @@ class TrainJobTest {
                 "data { root = \"" + data + "\", limit = 200 }",
                 "output.dir = \"" + work.resolve("gs") + "\"",
                 "train { epochs = 1, batch-size-per-worker = 16, master = gradient-sharing, gradient-sharing.port = " + port + " }"));
-        Map<String, Object> gs = TrainJob.run(cfg, sc, new PrintStream(new ByteArrayOutputStream(), true));
-        assertNotNull(gs.get("top1Accuracy"));
+        // Every entry created in /dev/shm during the run, seen by inotify (however short-lived): "nothing left" proves
+        // nothing unless Aeron did create its directory there.
+        java.util.Set<String> created = new java.util.TreeSet<>();
+        try (java.nio.file.WatchService watch = shm.getFileSystem().newWatchService()) {
+            shm.register(watch, java.nio.file.StandardWatchEventKinds.ENTRY_CREATE);
+            try (io.sparkvision.SparkActivity tasks = io.sparkvision.SparkActivity.watchJobs(sc)) {
+                Map<String, Object> gs = TrainJob.run(cfg, sc, new PrintStream(new ByteArrayOutputStream(), true));
+                assertNotNull(gs.get("top1Accuracy"));
+                // local mode: the tasks that fitted ran in the driver JVM (BigModelMatrixTest reads the same on two executors)
+                assertEquals(java.util.Set.of("driver"), tasks.executorsThatFitted());
+            }
+            for (java.nio.file.WatchKey key; (key = watch.poll()) != null; key.reset()) {
+                for (java.nio.file.WatchEvent<?> e : key.pollEvents()) {
+                    if (e.context() instanceof Path p && p.toString().startsWith("aeron")) created.add(p.toString());
+                }
+            }
+        }
+        assertFalse(created.isEmpty(), "Aeron created no directory in /dev/shm during the run: the check below would prove nothing");
         java.util.Set<String> left = aeronDirs(shm);
         left.removeAll(before);
-        assertTrue(left.isEmpty(), "Aeron directories left in /dev/shm by the run: " + left);
+        assertTrue(left.isEmpty(), "Aeron directories left in /dev/shm by the run: " + left + " (created during it: " + created + ")");
     }
 
     static java.util.Set<String> aeronDirs(Path shm) throws IOException {
@@ -237,6 +254,25 @@ class TrainJobTest {
             return files.map(f -> f.getFileName().toString()).filter(n -> n.startsWith("aeron"))
                     .collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new));
         }
+    }
+
+    @Test
+    void aSizingRefusalComesBeforeAnySparkJob() {
+        // 65,536 images per worker and batch (the most allowed): LeNet-5's activations need more than the test JVM's
+        // ND4J limit (6 GiB), so the sizing step refuses. Counted from the context's own job events: no decode,
+        // no count, no fit may have run before the refusal.
+        JobConfig cfg = JobConfig.fromString(String.join("\n",
+                "data.root = \"" + data + "\"", "output.dir = \"" + work.resolve("too-big") + "\"",
+                "train { epochs = 1, batch-size-per-worker = 65536 }"));
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        try (io.sparkvision.SparkActivity jobs = io.sparkvision.SparkActivity.watchJobs(sc)) {
+            String m = assertThrows(IllegalArgumentException.class,
+                    () -> TrainJob.run(cfg, sc, new PrintStream(buf, true))).getMessage();
+            assertTrue(m.startsWith("sizing: this run does not fit: ") && m.contains("off-heap"), m);
+            assertEquals(0, jobs.jobsStarted(), "Spark jobs before the sizing refusal; the log: " + buf);
+        }
+        assertTrue(buf.toString().contains("sizing: driver ~"), "the sizing printed its memory line: " + buf);
+        assertTrue(!Files.exists(work.resolve("too-big/model.zip")));
     }
 
     @Test

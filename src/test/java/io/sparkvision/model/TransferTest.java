@@ -1,5 +1,6 @@
 package io.sparkvision.model;
 
+import io.sparkvision.Bits;
 import io.sparkvision.image.InputShape;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
@@ -54,8 +55,8 @@ class TransferTest {
         INDArray f5 = tuned.getLayer(4).params().dup();
         for (int i = 0; i < 3; i++) tuned.fit(batch(8, in, 3, 10 + i));
         assertInstanceOf(FrozenLayer.class, tuned.getLayer(0));
-        assertEquals(c1, tuned.getLayer(0).params(), "c1 is frozen");
-        assertEquals(c3, tuned.getLayer(2).params(), "c3 is frozen");
+        Bits.assertIdentical(c1, tuned.getLayer(0).params(), "c1 is frozen");
+        Bits.assertIdentical(c3, tuned.getLayer(2).params(), "c3 is frozen");
         assertNotEquals(f5, tuned.getLayer(4).params(), "f5 trains");
         assertEquals(3, tuned.output(batch(2, in, 3, 0).getFeatures()).size(1));
         assertEquals(84 * 3 + 3, tuned.getLayer(6).numParams(), "new head 84 -> 3");
@@ -75,7 +76,7 @@ class TransferTest {
         INDArray l4 = tuned.getLayer("layer4.1.2.conv").params().dup();
         for (int i = 0; i < 2; i++) tuned.fit(batch(4, in, 5, 20 + i));
         for (int i = 0; i < frozen.length; i++) {
-            assertEquals(before[i], tuned.getLayer(frozen[i]).params(), frozen[i] + " is frozen (BN statistics included)");
+            Bits.assertIdentical(before[i], tuned.getLayer(frozen[i]).params(), frozen[i] + " is frozen (BN statistics included)");
         }
         assertNotEquals(l4, tuned.getLayer("layer4.1.2.conv").params(), "layer4 trains");
         assertEquals(512 * 5 + 5, tuned.getLayer("fc").numParams(), "new head 512 -> 5");

@@ -32,6 +32,8 @@ class RegistryLockTest {
     static final Configuration CONF = new Configuration();
     static final Duration STALE = Duration.ofMinutes(15);
     static final PrintStream QUIET = new PrintStream(new ByteArrayOutputStream());
+    /** How long a contender JVM may take to answer (start-up included) on a loaded machine. */
+    static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(120);
 
     @TempDir
     java.nio.file.Path dir;
@@ -119,7 +121,7 @@ class RegistryLockTest {
                 ins.add(new PrintWriter(p.getOutputStream(), true));
             }
             for (int i = 0; i < contenders; i++) {
-                assertEquals("ready", outs.get(i).readLine(), "contender " + i + ": " + Files.readString(dir.resolve("contender-" + i + ".err")));
+                assertEquals("ready", readLine(outs.get(i), i, contenders), "contender " + i + ": " + Files.readString(dir.resolve("contender-" + i + ".err")));
             }
             Process dead = new ProcessBuilder("true").start();
             dead.waitFor();
@@ -128,19 +130,37 @@ class RegistryLockTest {
                 if (round % 2 == 1) writeLock(registry, RegistryLock.hostName(), dead.pid(), Instant.now());
                 Files.createFile(go.resolve("round-" + round));
                 List<String> results = new ArrayList<>();
-                for (BufferedReader r : outs) results.add(r.readLine());
+                for (int i = 0; i < contenders; i++) results.add(readLine(outs.get(i), i, contenders));
                 String why = "round " + round + ": " + results + contenderErrors(contenders);
                 assertEquals(1, results.stream().filter("won"::equals).count(), why);
                 assertEquals(contenders - 1, results.stream().filter("busy"::equals).count(), why);
                 assertEquals(((Number) RegistryLock.read(new Path(HadoopFs.path(registry.toString()), RegistryLock.FILE_NAME), CONF)
                         .get("pid")).longValue(), procs.get(results.indexOf("won")).pid(), "the lock names the winner");
                 for (PrintWriter w : ins) w.println("release");
-                for (BufferedReader r : outs) assertEquals("released", r.readLine());
+                for (int i = 0; i < contenders; i++) assertEquals("released", readLine(outs.get(i), i, contenders));
                 assertFalse(Files.exists(registry.resolve(RegistryLock.FILE_NAME)), "round " + round + ": released");
             }
             for (Process p : procs) assertTrue(p.waitFor(30, TimeUnit.SECONDS));
         } finally {
             for (Process p : procs) p.destroyForcibly();
+        }
+    }
+
+    /**
+     * A contender's next line, or a failure naming it once {@link #ANSWER_TIMEOUT} passed: a contender that hangs
+     * (deadlocked in the lock, stuck starting) fails the test instead of blocking the suite. The reading thread is a
+     * daemon; destroying the processes (finally, above) ends it.
+     */
+    String readLine(BufferedReader r, int contender, int contenders) throws Exception {
+        java.util.concurrent.FutureTask<String> line = new java.util.concurrent.FutureTask<>(r::readLine);
+        Thread t = new Thread(line, "contender-" + contender + "-stdout");
+        t.setDaemon(true);
+        t.start();
+        try {
+            return line.get(ANSWER_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new AssertionError("contender " + contender + " said nothing for " + ANSWER_TIMEOUT.toSeconds() + " s"
+                    + contenderErrors(contenders));
         }
     }
 

@@ -1,5 +1,6 @@
 package io.sparkvision.train;
 
+import io.sparkvision.Bits;
 import io.sparkvision.config.Choices.Metric;
 import io.sparkvision.image.InputShape;
 import io.sparkvision.io.HadoopFs;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class CheckpointStoreTest {
@@ -41,14 +43,14 @@ class CheckpointStoreTest {
         assertEquals(4, store.latest().orElseThrow());
 
         MultiLayerNetwork restored = (MultiLayerNetwork) store.load(4);
-        assertEquals(net.params(), restored.params());
-        assertEquals(net.getUpdater().getStateViewArray(), restored.getUpdater().getStateViewArray());
+        Bits.assertIdentical(net.params(), restored.params(), "restored parameters");
+        Bits.assertIdentical(net.getUpdater().getStateViewArray(), restored.getUpdater().getStateViewArray(), "restored Adam state");
         assertEquals(net.getIterationCount(), restored.getIterationCount());
         // With the updater state restored, the next steps are bit-identical.
         DataSet ds = new DataSet(Nd4j.ones(2, 1, 28, 28), Nd4j.eye(10).getRows(0, 1));
         net.fit(ds);
         restored.fit(ds);
-        assertEquals(net.params(), restored.params());
+        Bits.assertIdentical(net.params(), restored.params(), "parameters after one more step each");
         String meta = Files.readString(dir.resolve("epoch-0004.json"));
         assertTrue(meta.contains("\"modelSha256\"") && meta.contains("\"epoch\" : 4"), meta);
     }
@@ -84,14 +86,11 @@ class CheckpointStoreTest {
     void atomicWriteLeavesTheOldFileWhenTheWriterFails(@TempDir Path dir) throws IOException {
         org.apache.hadoop.fs.Path target = HadoopFs.path(dir.resolve("f.json").toString());
         HadoopFs.writeStringAtomically(target, "old", CONF);
-        try {
-            HadoopFs.writeAtomically(target, CONF, out -> {
-                out.write("half".getBytes());
-                throw new IOException("disk full");
-            });
-        } catch (IOException expected) {
-            assertEquals("disk full", expected.getMessage());
-        }
+        IOException e = assertThrows(IOException.class, () -> HadoopFs.writeAtomically(target, CONF, out -> {
+            out.write("half".getBytes());
+            throw new IOException("disk full");
+        }));
+        assertEquals("disk full", e.getMessage());
         assertEquals("old", Files.readString(dir.resolve("f.json")));
         try (var files = Files.list(dir)) {
             assertEquals(1, files.count(), "the temporary file is cleaned up");
