@@ -1,0 +1,34 @@
+package io.sparkvision.model.onednn;
+
+import io.sparkvision.image.InputShape;
+import io.sparkvision.model.Architectures;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+
+/**
+ * Run by {@link NativePathPrimitivesTest} in a JVM of its own with {@code DNNL_VERBOSE=1}: builds MODEL for CxHxW as
+ * the product does (so the switch and the installation are the product's), trains STEPS Adam steps on batch 2,
+ * prints the network's conv-layer count and exits.
+ */
+public final class NativePathProbe {
+    public static void main(String[] a) {
+        String model = a[0];
+        InputShape in = InputShape.parse(a[1]);
+        int steps = Integer.parseInt(a[2]);
+        Model m = Architectures.get(model).build(in, 4, 1, new Adam(1e-3), 0);
+        var x = Nd4j.rand(DataType.FLOAT, 2, in.channels(), in.height(), in.width());
+        var y = Nd4j.eye(4).getRows(0, 1).castTo(DataType.FLOAT);
+        for (int i = 0; i < steps; i++) {
+            if (m instanceof ComputationGraph g) g.fit(new DataSet(x, y));
+            else ((MultiLayerNetwork) m).fit(new DataSet(x, y));
+        }
+        var layers = m instanceof ComputationGraph g ? g.getLayers() : ((MultiLayerNetwork) m).getLayers();
+        long convs = java.util.Arrays.stream(layers).filter(l -> l.getClass() == org.deeplearning4j.nn.layers.convolution.ConvolutionLayer.class).count();
+        System.out.println("PROBE convs=" + convs + " steps=" + steps);
+    }
+}
