@@ -47,7 +47,7 @@ import static org.bytedeco.dnnl.global.dnnl.prop_kind;
  * each call with {@code convolution_auto}): the forward, backward-data and backward-weights primitives are created
  * once per layer and input shape and kept; activations stay in the layer's own layout (NHWC or NCHW, no reorder);
  * the weights are reordered into the layout the primitive prefers once per pass (they change every step); the
- * algorithm is direct (Winograd backward was over half of oneDNN's time in the README's ResNet-18 profile).
+ * algorithm is {@link #ALGORITHM}.
  * Truncate-mode, undilated float32 convolutions only; anything else goes to the helper DL4J itself installed
  * (libnd4j's oneDNN), or returns null ("run the built-in path for this call") where there is none.
  */
@@ -56,9 +56,16 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
     /** DL4J's own (libnd4j oneDNN) helper, for the calls this one does not take. */
     private final ConvolutionHelper dl4j;
 
-    /** @param dl4jHelper the helper DL4J installed itself (may be null: then DL4J's built-in path) */
-    public DnnlConvolutionHelper(ConvolutionHelper dl4jHelper) {
+    /** Whether NCHW layers run here too (measured faster only for NHWC so far, docs/native-path.md). */
+    private final boolean nchw;
+
+    /**
+     * @param dl4jHelper the helper DL4J installed itself (may be null: then DL4J's built-in path)
+     * @param nchw       take NCHW layers too, not only NHWC ones
+     */
+    public DnnlConvolutionHelper(ConvolutionHelper dl4jHelper, boolean nchw) {
         this.dl4j = dl4jHelper;
+        this.nchw = nchw;
     }
 
     /** One primitive set per input shape. */
@@ -92,6 +99,13 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
         }
     }
 
+    /**
+     * oneDNN's convolution algorithm: {@code auto} (default; oneDNN picks Winograd where its heuristics expect it to
+     * be faster, as libnd4j asks) or {@code direct}; system property {@code sparkvision.native-path.algorithm}.
+     */
+    static final algorithm ALGORITHM = "direct".equals(System.getProperty("sparkvision.native-path.algorithm", "auto"))
+            ? algorithm.convolution_direct : algorithm.convolution_auto;
+
     /** Created on first use of a shape, kept for the run. */
     private static final class Prims {
         final Key k;
@@ -111,14 +125,14 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
             // 1x1 conv on an even input would need -1: oneDNN's own floor division absorbs it at 0).
             long[] padR = {Math.max(0, (k.oh() - 1) * k.sh + k.kh - k.h - k.ph), Math.max(0, (k.ow() - 1) * k.sw + k.kw - k.w - k.pw)};
             var fd = k.bias
-                    ? new convolution_forward.desc(prop_kind.forward_training, algorithm.convolution_direct, srcD, Dnnl.any(k.weightDims()), biasD, dstD, strides, pads, padR)
-                    : new convolution_forward.desc(prop_kind.forward_training, algorithm.convolution_direct, srcD, Dnnl.any(k.weightDims()), dstD, strides, pads, padR);
+                    ? new convolution_forward.desc(prop_kind.forward_training, ALGORITHM, srcD, Dnnl.any(k.weightDims()), biasD, dstD, strides, pads, padR)
+                    : new convolution_forward.desc(prop_kind.forward_training, ALGORITHM, srcD, Dnnl.any(k.weightDims()), dstD, strides, pads, padR);
             var fpd = new convolution_forward.primitive_desc(fd, eng);
-            var bdd = new convolution_backward_data.desc(algorithm.convolution_direct, srcD, Dnnl.any(k.weightDims()), dstD, strides, pads, padR);
+            var bdd = new convolution_backward_data.desc(ALGORITHM, srcD, Dnnl.any(k.weightDims()), dstD, strides, pads, padR);
             var bdpd = new convolution_backward_data.primitive_desc(bdd, eng, fpd);
             var bwd = k.bias
-                    ? new convolution_backward_weights.desc(algorithm.convolution_direct, srcD, Dnnl.any(k.weightDims()), biasD, dstD, strides, pads, padR)
-                    : new convolution_backward_weights.desc(algorithm.convolution_direct, srcD, Dnnl.any(k.weightDims()), dstD, strides, pads, padR);
+                    ? new convolution_backward_weights.desc(ALGORITHM, srcD, Dnnl.any(k.weightDims()), biasD, dstD, strides, pads, padR)
+                    : new convolution_backward_weights.desc(ALGORITHM, srcD, Dnnl.any(k.weightDims()), dstD, strides, pads, padR);
             var bwpd = new convolution_backward_weights.primitive_desc(bwd, eng, fpd);
 
             src = new memory(srcD, eng, null);
@@ -160,6 +174,7 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
         if (dilation[0] != 1 || dilation[1] != 1) return null;
         if (input.rank() != 4 || input.dataType() != DataType.FLOAT || weights.dataType() != DataType.FLOAT) return null;
         boolean nhwc = format == CNN2DFormat.NHWC;
+        if (!nhwc && !nchw) return null;
         long n = input.size(0), c = nhwc ? input.size(3) : input.size(1), h = nhwc ? input.size(1) : input.size(2), w = nhwc ? input.size(2) : input.size(3);
         if (weights.size(1) != c) return null;
         Key k = new Key(n, c, h, w, weights.size(0), kernel[0], kernel[1], strides[0], strides[1], pad[0], pad[1], nhwc, bias != null);

@@ -14,8 +14,10 @@ import java.lang.reflect.Field;
  * picks a layer's helper in the layer's constructor and offers no setter, so the field is set by reflection (as
  * DL4J's own tests do). Call after every {@code init()}, restore or clone: those rebuild the layers.
  *
- * <p>On by default on ND4J's CPU backend; {@code -Dsparkvision.native-path=false} switches it off (DL4J's own path,
- * which the product configures to use libnd4j's oneDNN helpers), and it never installs on CUDA (cuDNN stays).
+ * <p>On by default for channels-last (NHWC) conv layers, the ResNet family, where it was measured faster (1.40x DL4J's
+ * path side by side, docs/native-path.md); NCHW layers only with {@code -Dsparkvision.native-path.nchw=true} (not
+ * measured yet). {@code -Dsparkvision.native-path=false} switches it off: DL4J's own path, which the product
+ * configures to use libnd4j's oneDNN helpers. It never installs on CUDA (cuDNN stays).
  */
 public final class NativePath {
     private NativePath() {
@@ -28,13 +30,20 @@ public final class NativePath {
         return Boolean.parseBoolean(System.getProperty(PROPERTY, "true")) && Dnnl.available();
     }
 
+    /** Also NCHW layers (the stacks: LeNet, AlexNet, VGG), not only channels-last ones; not measured faster yet. */
+    public static final String NCHW_PROPERTY = "sparkvision.native-path.nchw";
+
     /** Installs the helpers when {@link #enabled()}; returns how many layers got one. */
     public static int install(Model model) {
-        return enabled() ? installAlways(model) : 0;
+        return enabled() ? install(model, Boolean.getBoolean(NCHW_PROPERTY)) : 0;
     }
 
-    /** Installs regardless of the switch (tests compare both paths in one JVM); needs {@link Dnnl#available()}. */
+    /** Installs regardless of the switch, NCHW layers included (tests, A/B runs); needs {@link Dnnl#available()}. */
     public static int installAlways(Model model) {
+        return install(model, true);
+    }
+
+    private static int install(Model model, boolean nchw) {
         Layer[] layers = model instanceof ComputationGraph g ? g.getLayers()
                 : model instanceof MultiLayerNetwork n ? n.getLayers() : new Layer[0];
         int installed = 0;
@@ -43,11 +52,37 @@ public final class NativePath {
             if (l.getClass() == ConvolutionLayer.class) {
                 ConvolutionLayer conv = (ConvolutionLayer) l;
                 if (conv.getHelper() instanceof DnnlConvolutionHelper) continue; // already installed
-                set(l, ConvolutionLayer.class, new DnnlConvolutionHelper((ConvolutionHelper) conv.getHelper()));
+                set(l, ConvolutionLayer.class, new DnnlConvolutionHelper((ConvolutionHelper) conv.getHelper(), nchw));
                 installed++;
             }
         }
         return installed;
+    }
+
+    /** How many layers run the product's helper now. */
+    public static int installed(Model model) {
+        Layer[] layers = model instanceof ComputationGraph g ? g.getLayers()
+                : model instanceof MultiLayerNetwork n ? n.getLayers() : new Layer[0];
+        int n = 0;
+        for (Layer l : layers)
+            if (l.getClass() == ConvolutionLayer.class && ((ConvolutionLayer) l).getHelper() instanceof DnnlConvolutionHelper) n++;
+        return n;
+    }
+
+    /** Puts back the helper DL4J itself picks (its layer's own initializeHelper): DL4J's path, for A/B runs and tests. */
+    public static void uninstall(Model model) {
+        Layer[] layers = model instanceof ComputationGraph g ? g.getLayers()
+                : model instanceof MultiLayerNetwork n ? n.getLayers() : new Layer[0];
+        for (Layer l : layers)
+            if (l.getClass() == ConvolutionLayer.class) {
+                try {
+                    var init = ConvolutionLayer.class.getDeclaredMethod("initializeHelper");
+                    init.setAccessible(true);
+                    init.invoke(l);
+                } catch (ReflectiveOperationException e) {
+                    throw new IllegalStateException("DL4J's ConvolutionLayer.initializeHelper() is gone", e);
+                }
+            }
     }
 
     private static void set(Layer l, Class<?> type, Object helper) {

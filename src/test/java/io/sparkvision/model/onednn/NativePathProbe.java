@@ -12,7 +12,8 @@ import org.nd4j.linalg.learning.config.Adam;
 
 /**
  * Run by {@link NativePathPrimitivesTest} in a JVM of its own with {@code DNNL_VERBOSE=1}: builds MODEL for CxHxW as
- * the product does (so the switch and the installation are the product's), trains STEPS Adam steps on batch 2,
+ * the product does (so the switch and the installation are the product's), trains STEPS Adam steps on batch BATCH
+ * (default 2),
  * prints the network's conv-layer count and exits.
  */
 public final class NativePathProbe {
@@ -20,9 +21,11 @@ public final class NativePathProbe {
         String model = a[0];
         InputShape in = InputShape.parse(a[1]);
         int steps = Integer.parseInt(a[2]);
+        int batch = a.length > 3 ? Integer.parseInt(a[3]) : 2;
         Model m = Architectures.get(model).build(in, 4, 1, new Adam(1e-3), 0);
-        var x = Nd4j.rand(DataType.FLOAT, 2, in.channels(), in.height(), in.width());
-        var y = Nd4j.eye(4).getRows(0, 1).castTo(DataType.FLOAT);
+        var x = Nd4j.rand(DataType.FLOAT, batch, in.channels(), in.height(), in.width());
+        var y = Nd4j.zeros(DataType.FLOAT, batch, 4);
+        for (int i = 0; i < batch; i++) y.putScalar(i, i % 4, 1f);
         for (int i = 0; i < steps; i++) {
             if (m instanceof ComputationGraph g) g.fit(new DataSet(x, y));
             else ((MultiLayerNetwork) m).fit(new DataSet(x, y));
