@@ -81,8 +81,10 @@ public final class ModelFiles {
 
     /** A model from the bytes of its zip (as broadcast to executors). */
     public static Model fromBytes(byte[] bytes) throws IOException {
-        return isGraph(bytes) ? ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(bytes), true)
+        Model m = isGraph(bytes) ? ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(bytes), true)
                 : ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(bytes), true);
+        io.sparkvision.model.onednn.NativePath.install(m);
+        return m;
     }
 
     /** A graph's configuration.json has "vertices"; a layer stack's has "confs". */

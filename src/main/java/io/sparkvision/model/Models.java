@@ -1,5 +1,6 @@
 package io.sparkvision.model;
 
+import io.sparkvision.model.onednn.NativePath;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -74,6 +75,7 @@ public final class Models {
                 if (updaterState != null) net.getUpdater().setStateViewArray(net, updaterState, false);
                 net.setIterationCount(iterations);
                 net.setEpochCount(epochs);
+                NativePath.install(net);
                 return net;
             }
             ComputationGraph net = new ComputationGraph(graph);
@@ -81,6 +83,7 @@ public final class Models {
             if (updaterState != null) net.getUpdater().setStateViewArray(updaterState);
             net.getConfiguration().setIterationCount(iterations);
             net.getConfiguration().setEpochCount(epochs);
+            NativePath.install(net);
             return net;
         }
     }

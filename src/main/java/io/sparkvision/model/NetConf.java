@@ -1,6 +1,7 @@
 package io.sparkvision.model;
 
 import io.sparkvision.image.InputShape;
+import io.sparkvision.model.onednn.NativePath;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
@@ -24,15 +25,17 @@ public record NetConf(InputShape input, MultiLayerConfiguration stack, Computati
         return new NetConf(in, null, c);
     }
 
-    /** Allocates and initialises the weights. */
+    /** Allocates and initialises the weights; conv layers run the product's own oneDNN path where it is on. */
     public Model init() {
         if (stack != null) {
             MultiLayerNetwork net = new MultiLayerNetwork(stack);
             net.init();
+            NativePath.install(net);
             return net;
         }
         ComputationGraph net = new ComputationGraph(graph);
         net.init();
+        NativePath.install(net);
         return net;
     }
 }

@@ -45,6 +45,9 @@ public final class ExampleCounter extends BaseTrainingListener implements Serial
 
     @Override
     public void iterationDone(Model model, int iteration, int epoch) {
+        // Spark workers build their networks inside DL4J, out of the product's reach: the product's oneDNN path is
+        // installed here, after a worker network's first step (idempotent; off where NativePath is off).
+        io.sparkvision.model.onednn.NativePath.install(model);
         ExampleCounter sink = sink();
         sink.examples.add(model.batchSize());
         sink.minibatches.add(1);

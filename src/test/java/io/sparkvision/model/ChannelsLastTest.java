@@ -25,7 +25,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * keep its oneDNN helpers, and survive the configuration's JSON round trip (checkpoints, Spark workers).
  */
 class ChannelsLastTest {
-    private static final InputShape IN = new InputShape(3, 32, 32);
+    // 64x64, not 32x32: at 32x32 the last stage is 1x1 and BatchNorm over 4 values in training amplifies float
+    // rounding; the product's oneDNN path (model/onednn) runs different kernels for NCHW and NHWC, DL4J's the same.
+    private static final InputShape IN = new InputShape(3, 64, 64);
 
     @Test
     void channelsLastResNetComputesAndTrainsLikeTheNchwOne() {
@@ -35,7 +37,7 @@ class ChannelsLastTest {
         nchw.setParams(nhwc.params().dup());
 
         Nd4j.getRandom().setSeed(3);
-        INDArray x = Nd4j.rand(DataType.FLOAT, 4, 3, 32, 32);
+        INDArray x = Nd4j.rand(DataType.FLOAT, 4, 3, 64, 64);
         assertClose(nchw.outputSingle(false, x), nhwc.outputSingle(false, x), 1e-4, "inference output");
 
         DataSet ds = new DataSet(x, Nd4j.eye(3).getRows(0, 1, 2, 0).castTo(DataType.FLOAT));
@@ -50,10 +52,12 @@ class ChannelsLastTest {
     @Test
     void convAndBatchNormRunChannelsLastWithTheirOneDnnHelpers() {
         ComputationGraph net = (ComputationGraph) new ResNet(18).build(IN, 3, 7, new Sgd(0.05), 0);
-        net.fit(new DataSet(Nd4j.rand(DataType.FLOAT, 2, 3, 32, 32), Nd4j.eye(3).getRows(0, 1).castTo(DataType.FLOAT)));
+        net.fit(new DataSet(Nd4j.rand(DataType.FLOAT, 2, 3, 64, 64), Nd4j.eye(3).getRows(0, 1).castTo(DataType.FLOAT)));
         var conv = (ConvolutionLayer) net.getLayer("conv1.conv");
         assertEquals(CNN2DFormat.NHWC, ((org.deeplearning4j.nn.conf.layers.ConvolutionLayer) conv.conf().getLayer()).getCnn2dDataFormat());
-        assertInstanceOf(MKLDNNConvHelper.class, conv.getHelper(), "conv runs without oneDNN");
+        Class<?> expected = io.sparkvision.model.onednn.NativePath.enabled()
+                ? io.sparkvision.model.onednn.DnnlConvolutionHelper.class : MKLDNNConvHelper.class;
+        assertTrue(expected.isInstance(conv.getHelper()), "conv runs without oneDNN" + ": " + conv.getHelper());
         var bn = (BatchNormalization) net.getLayer("layer4.1.2.bn");
         assertEquals(CNN2DFormat.NHWC, ((org.deeplearning4j.nn.conf.layers.BatchNormalization) bn.conf().getLayer()).getCnn2DFormat());
         assertInstanceOf(MKLDNNBatchNormHelper.class, bn.getHelper(), "BatchNorm runs without oneDNN");

@@ -1,0 +1,288 @@
+package io.sparkvision.model.onednn;
+
+import org.bytedeco.dnnl.IntMemoryMap;
+import org.bytedeco.dnnl.convolution_backward_data;
+import org.bytedeco.dnnl.convolution_backward_weights;
+import org.bytedeco.dnnl.convolution_forward;
+import org.bytedeco.dnnl.memory;
+import org.bytedeco.dnnl.primitive;
+import org.bytedeco.dnnl.reorder;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer.AlgoMode;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer.BwdDataAlgo;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer.BwdFilterAlgo;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer.FwdAlgo;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.layers.convolution.ConvolutionHelper;
+import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Map;
+
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_BIAS;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_BIAS;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_DST;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_SRC;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_WEIGHTS;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_FROM;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
+import static org.bytedeco.dnnl.global.dnnl.algorithm;
+import static org.bytedeco.dnnl.global.dnnl.prop_kind;
+
+/**
+ * A DL4J conv helper that calls oneDNN directly (instead of libnd4j's conv2d op, which builds every primitive anew on
+ * each call with {@code convolution_auto}): the forward, backward-data and backward-weights primitives are created
+ * once per layer and input shape and kept; activations stay in the layer's own layout (NHWC or NCHW, no reorder);
+ * the weights are reordered into the layout the primitive prefers once per pass (they change every step); the
+ * algorithm is {@link #ALGORITHM}.
+ * Truncate-mode, undilated float32 convolutions only; anything else goes to the helper DL4J itself installed
+ * (libnd4j's oneDNN), or returns null ("run the built-in path for this call") where there is none.
+ */
+public final class DnnlConvolutionHelper implements ConvolutionHelper {
+    private final Map<Key, Prims> cache = new HashMap<>();
+    /** DL4J's own (libnd4j oneDNN) helper, for the calls this one does not take. */
+    private final ConvolutionHelper dl4j;
+
+    /** Whether NCHW layers run here too (measured faster only for NHWC so far, docs/native-path.md). */
+    private final boolean nchw;
+
+    /**
+     * @param dl4jHelper the helper DL4J installed itself (may be null: then DL4J's built-in path)
+     * @param nchw       take NCHW layers too, not only NHWC ones
+     */
+    public DnnlConvolutionHelper(ConvolutionHelper dl4jHelper, boolean nchw) {
+        this.dl4j = dl4jHelper;
+        this.nchw = nchw;
+    }
+
+    /** One primitive set per input shape. */
+    private record Key(long n, long c, long h, long w, long o, int kh, int kw, int sh, int sw, int ph, int pw, boolean nhwc, boolean bias) {
+        long oh() {
+            return (h + 2L * ph - kh) / sh + 1;
+        }
+
+        long ow() {
+            return (w + 2L * pw - kw) / sw + 1;
+        }
+
+        long[] srcDims() {
+            return new long[] {n, c, h, w};
+        }
+
+        long[] dstDims() {
+            return new long[] {n, o, oh(), ow()};
+        }
+
+        long[] weightDims() {
+            return new long[] {o, c, kh, kw};
+        }
+
+        memory.format_tag act() {
+            return nhwc ? memory.format_tag.nhwc : memory.format_tag.nchw;
+        }
+
+        long[] layerShape(long[] nchw) {
+            return nhwc ? new long[] {nchw[0], nchw[2], nchw[3], nchw[1]} : nchw;
+        }
+    }
+
+    /**
+     * oneDNN's convolution algorithm: {@code auto} (default; oneDNN picks Winograd where its heuristics expect it to
+     * be faster, as libnd4j asks) or {@code direct}; system property {@code sparkvision.native-path.algorithm}.
+     */
+    static final algorithm ALGORITHM = "direct".equals(System.getProperty("sparkvision.native-path.algorithm", "auto"))
+            ? algorithm.convolution_direct : algorithm.convolution_auto;
+
+    /** Created on first use of a shape, kept for the run. */
+    private static final class Prims {
+        final Key k;
+        final memory src, dst, userWeights, bias, diffSrc, diffDst, userDiffWeights, diffBias;
+        final memory weights, bwdWeights, diffWeights; // primitive layouts (may be the user memories)
+        final primitive fwd, bwdData, bwdWeightsPrim;
+        final reorder toFwdWeights, toBwdWeights, fromDiffWeights; // null when the layouts agree
+
+        Prims(Key k) {
+            this.k = k;
+            var eng = Dnnl.engine();
+            memory.desc srcD = Dnnl.desc(k.srcDims(), k.act()), dstD = Dnnl.desc(k.dstDims(), k.act());
+            memory.desc userW = Dnnl.desc(k.weightDims(), memory.format_tag.oihw);
+            memory.desc biasD = Dnnl.desc(new long[] {k.o}, memory.format_tag.x);
+            long[] strides = {k.sh, k.sw}, pads = {k.ph, k.pw};
+            // Truncate mode: the right padding that gives DL4J's floor-division output size; never negative (a strided
+            // 1x1 conv on an even input would need -1: oneDNN's own floor division absorbs it at 0).
+            long[] padR = {Math.max(0, (k.oh() - 1) * k.sh + k.kh - k.h - k.ph), Math.max(0, (k.ow() - 1) * k.sw + k.kw - k.w - k.pw)};
+            var fd = k.bias
+                    ? new convolution_forward.desc(prop_kind.forward_training, ALGORITHM, srcD, Dnnl.any(k.weightDims()), biasD, dstD, strides, pads, padR)
+                    : new convolution_forward.desc(prop_kind.forward_training, ALGORITHM, srcD, Dnnl.any(k.weightDims()), dstD, strides, pads, padR);
+            var fpd = new convolution_forward.primitive_desc(fd, eng);
+            var bdd = new convolution_backward_data.desc(ALGORITHM, srcD, Dnnl.any(k.weightDims()), dstD, strides, pads, padR);
+            var bdpd = new convolution_backward_data.primitive_desc(bdd, eng, fpd);
+            var bwd = k.bias
+                    ? new convolution_backward_weights.desc(ALGORITHM, srcD, Dnnl.any(k.weightDims()), biasD, dstD, strides, pads, padR)
+                    : new convolution_backward_weights.desc(ALGORITHM, srcD, Dnnl.any(k.weightDims()), dstD, strides, pads, padR);
+            var bwpd = new convolution_backward_weights.primitive_desc(bwd, eng, fpd);
+
+            src = new memory(srcD, eng, null);
+            dst = new memory(dstD, eng, null);
+            diffSrc = new memory(srcD, eng, null);
+            diffDst = new memory(dstD, eng, null);
+            userWeights = new memory(userW, eng, null);
+            userDiffWeights = new memory(userW, eng, null);
+            bias = k.bias ? new memory(biasD, eng, null) : null;
+            diffBias = k.bias ? new memory(biasD, eng, null) : null;
+
+            boolean fwdSame = fpd.weights_desc().equals(userW);
+            weights = fwdSame ? userWeights : new memory(fpd.weights_desc(), eng);
+            toFwdWeights = fwdSame ? null : new reorder(userWeights, weights);
+            boolean bwdSame = bdpd.weights_desc().equals(userW);
+            bwdWeights = bwdSame ? userWeights : new memory(bdpd.weights_desc(), eng);
+            toBwdWeights = bwdSame ? null : new reorder(userWeights, bwdWeights);
+            boolean dwSame = bwpd.diff_weights_desc().equals(userW);
+            diffWeights = dwSame ? userDiffWeights : new memory(bwpd.diff_weights_desc(), eng);
+            fromDiffWeights = dwSame ? null : new reorder(diffWeights, userDiffWeights);
+
+            fwd = new convolution_forward(fpd);
+            bwdData = new convolution_backward_data(bdpd);
+            bwdWeightsPrim = new convolution_backward_weights(bwpd);
+        }
+    }
+
+    private static void reorder(reorder r, memory from, memory to) {
+        if (r == null) return;
+        IntMemoryMap m = new IntMemoryMap();
+        m.put(DNNL_ARG_FROM, from);
+        m.put(DNNL_ARG_TO, to);
+        r.execute(Dnnl.stream(), m);
+    }
+
+    private Key key(INDArray input, INDArray weights, INDArray bias, int[] kernel, int[] strides, int[] pad,
+                    ConvolutionMode mode, int[] dilation, CNN2DFormat format) {
+        if (mode != ConvolutionMode.Truncate && mode != ConvolutionMode.Strict) return null;
+        if (dilation[0] != 1 || dilation[1] != 1) return null;
+        if (input.rank() != 4 || input.dataType() != DataType.FLOAT || weights.dataType() != DataType.FLOAT) return null;
+        boolean nhwc = format == CNN2DFormat.NHWC;
+        if (!nhwc && !nchw) return null;
+        long n = input.size(0), c = nhwc ? input.size(3) : input.size(1), h = nhwc ? input.size(1) : input.size(2), w = nhwc ? input.size(2) : input.size(3);
+        if (weights.size(1) != c) return null;
+        Key k = new Key(n, c, h, w, weights.size(0), kernel[0], kernel[1], strides[0], strides[1], pad[0], pad[1], nhwc, bias != null);
+        // 1x1 feature maps (ResNet's last stage at 32x32 input): with this helper's output there ChannelsLastTest's
+        // NCHW and NHWC ResNet-18 disagreed after the BatchNorm that follows (cause not found in the time given;
+        // DL4J's own built-in path there disagreed as well). DL4J's oneDNN helper takes those calls, as before.
+        if (h * w == 1 || k.oh() * k.ow() == 1) return null;
+        return k;
+    }
+
+    private Prims prims(Key k) {
+        return cache.computeIfAbsent(k, Prims::new);
+    }
+
+    @Override
+    public boolean checkSupported() {
+        return Dnnl.available();
+    }
+
+    @Override
+    public INDArray preOutput(INDArray input, INDArray weights, INDArray bias, int[] kernel, int[] strides, int[] pad,
+                              AlgoMode mode, FwdAlgo fwdAlgo, ConvolutionMode convolutionMode, int[] dilation,
+                              CNN2DFormat format, LayerWorkspaceMgr workspaceMgr) {
+        Key k = key(input, weights, bias, kernel, strides, pad, convolutionMode, dilation, format);
+        if (k == null) return dl4j == null ? null : dl4j.preOutput(input, weights, bias, kernel, strides, pad, mode,
+                fwdAlgo, convolutionMode, dilation, format, workspaceMgr);
+        Prims p = prims(k);
+        INDArray in = Dnnl.denseOrCopy(input), w = Dnnl.denseOrCopy(weights);
+        INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, k.layerShape(k.dstDims()));
+        p.userWeights.set_data_handle(Dnnl.ptr(w));
+        reorder(p.toFwdWeights, p.userWeights, p.weights);
+        p.src.set_data_handle(Dnnl.ptr(in));
+        p.dst.set_data_handle(Dnnl.ptr(out));
+        IntMemoryMap m = new IntMemoryMap();
+        m.put(DNNL_ARG_SRC, p.src);
+        m.put(DNNL_ARG_WEIGHTS, p.weights);
+        m.put(DNNL_ARG_DST, p.dst);
+        if (k.bias) {
+            INDArray b = Dnnl.denseOrCopy(bias);
+            p.bias.set_data_handle(Dnnl.ptr(b));
+            m.put(DNNL_ARG_BIAS, p.bias);
+        }
+        p.fwd.execute(Dnnl.stream(), m);
+        return out;
+    }
+
+    @Override
+    public Pair<Gradient, INDArray> backpropGradient(INDArray input, INDArray weights, INDArray bias, INDArray delta,
+                                                     int[] kernel, int[] strides, int[] pad, INDArray biasGradView,
+                                                     INDArray weightGradView, IActivation afn, AlgoMode mode,
+                                                     BwdFilterAlgo bwdFilterAlgo, BwdDataAlgo bwdDataAlgo,
+                                                     ConvolutionMode convolutionMode, int[] dilation, CNN2DFormat format,
+                                                     LayerWorkspaceMgr workspaceMgr) {
+        Key k = key(input, weights, bias, kernel, strides, pad, convolutionMode, dilation, format);
+        if (k == null) return dl4j == null ? null : dl4j.backpropGradient(input, weights, bias, delta, kernel, strides,
+                pad, biasGradView, weightGradView, afn, mode, bwdFilterAlgo, bwdDataAlgo, convolutionMode, dilation,
+                format, workspaceMgr);
+        Prims p = prims(k);
+        INDArray in = Dnnl.denseOrCopy(input), w = Dnnl.denseOrCopy(weights), dz = Dnnl.denseOrCopy(delta);
+        INDArray eps = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, in.shape());
+        boolean wgDense = Dnnl.dense(weightGradView);
+        INDArray wg = wgDense ? weightGradView : weightGradView.ulike();
+
+        p.userWeights.set_data_handle(Dnnl.ptr(w));
+        reorder(p.toBwdWeights, p.userWeights, p.bwdWeights);
+        p.diffDst.set_data_handle(Dnnl.ptr(dz));
+        p.diffSrc.set_data_handle(Dnnl.ptr(eps));
+        IntMemoryMap md = new IntMemoryMap();
+        md.put(DNNL_ARG_DIFF_DST, p.diffDst);
+        md.put(DNNL_ARG_WEIGHTS, p.bwdWeights);
+        md.put(DNNL_ARG_DIFF_SRC, p.diffSrc);
+        p.bwdData.execute(Dnnl.stream(), md);
+
+        p.src.set_data_handle(Dnnl.ptr(in));
+        p.userDiffWeights.set_data_handle(Dnnl.ptr(wg));
+        IntMemoryMap mw = new IntMemoryMap();
+        mw.put(DNNL_ARG_SRC, p.src);
+        mw.put(DNNL_ARG_DIFF_DST, p.diffDst);
+        mw.put(DNNL_ARG_DIFF_WEIGHTS, p.diffWeights);
+        INDArray bg = null;
+        if (k.bias) {
+            bg = Dnnl.dense(biasGradView) ? biasGradView : biasGradView.ulike();
+            p.diffBias.set_data_handle(Dnnl.ptr(bg));
+            mw.put(DNNL_ARG_DIFF_BIAS, p.diffBias);
+        }
+        p.bwdWeightsPrim.execute(Dnnl.stream(), mw);
+        reorder(p.fromDiffWeights, p.diffWeights, p.userDiffWeights);
+        if (!wgDense) weightGradView.assign(wg);
+        if (bg != null && bg != biasGradView) biasGradView.assign(bg);
+
+        Gradient g = new DefaultGradient();
+        if (k.bias) g.gradientForVariable().put(ConvolutionParamInitializer.BIAS_KEY, biasGradView);
+        g.gradientForVariable().put(ConvolutionParamInitializer.WEIGHT_KEY, weightGradView);
+        return new Pair<>(g, eps);
+    }
+
+    @Override
+    public INDArray activate(INDArray z, IActivation afn, boolean training) {
+        return afn.getActivation(z, training);
+    }
+
+    @Override
+    public Map<String, Long> helperMemoryUse() {
+        return Collections.emptyMap();
+    }
+
+    /** Primitive sets created so far (one per input shape seen); for tests. */
+    public int primitiveSets() {
+        return cache.size();
+    }
+}

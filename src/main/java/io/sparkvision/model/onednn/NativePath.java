@@ -1,0 +1,101 @@
+package io.sparkvision.model.onednn;
+
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.layers.convolution.ConvolutionHelper;
+import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+
+import java.lang.reflect.Field;
+
+/**
+ * Installs the product's own oneDNN helpers ({@link DnnlConvolutionHelper}) into a built network's layers. DL4J M2.1
+ * picks a layer's helper in the layer's constructor and offers no setter, so the field is set by reflection (as
+ * DL4J's own tests do). Call after every {@code init()}, restore or clone: those rebuild the layers.
+ *
+ * <p>On by default for channels-last (NHWC) conv layers, the ResNet family, where it was measured faster (1.40x DL4J's
+ * path side by side, docs/native-path.md); NCHW layers only with {@code -Dsparkvision.native-path.nchw=true} (not
+ * measured yet). {@code -Dsparkvision.native-path=false} switches it off: DL4J's own path, which the product
+ * configures to use libnd4j's oneDNN helpers. It never installs on CUDA (cuDNN stays).
+ */
+public final class NativePath {
+    private NativePath() {
+    }
+
+    /** The JVM-wide switch (system property {@code sparkvision.native-path}, default true). */
+    public static final String PROPERTY = "sparkvision.native-path";
+
+    public static boolean enabled() {
+        return Boolean.parseBoolean(System.getProperty(PROPERTY, "true")) && Dnnl.available();
+    }
+
+    /** Also NCHW layers (the stacks: LeNet, AlexNet, VGG), not only channels-last ones; not measured faster yet. */
+    public static final String NCHW_PROPERTY = "sparkvision.native-path.nchw";
+
+    /** Installs the helpers when {@link #enabled()}; returns how many layers got one. */
+    public static int install(Model model) {
+        return enabled() ? install(model, Boolean.getBoolean(NCHW_PROPERTY)) : 0;
+    }
+
+    /** Installs regardless of the switch, NCHW layers included (tests, A/B runs); needs {@link Dnnl#available()}. */
+    public static int installAlways(Model model) {
+        return install(model, true);
+    }
+
+    private static int install(Model model, boolean nchw) {
+        Layer[] layers = model instanceof ComputationGraph g ? g.getLayers()
+                : model instanceof MultiLayerNetwork n ? n.getLayers() : new Layer[0];
+        int installed = 0;
+        for (Layer l : layers) {
+            // Exactly ConvolutionLayer: its subclasses (depthwise, separable, deconvolution) compute something else.
+            if (l.getClass() == ConvolutionLayer.class) {
+                ConvolutionLayer conv = (ConvolutionLayer) l;
+                if (conv.getHelper() instanceof DnnlConvolutionHelper) continue; // already installed
+                set(l, ConvolutionLayer.class, new DnnlConvolutionHelper((ConvolutionHelper) conv.getHelper(), nchw));
+                installed++;
+            }
+        }
+        return installed;
+    }
+
+    /** How many layers run the product's helper now. */
+    public static int installed(Model model) {
+        Layer[] layers = model instanceof ComputationGraph g ? g.getLayers()
+                : model instanceof MultiLayerNetwork n ? n.getLayers() : new Layer[0];
+        int n = 0;
+        for (Layer l : layers)
+            if (l.getClass() == ConvolutionLayer.class && ((ConvolutionLayer) l).getHelper() instanceof DnnlConvolutionHelper) n++;
+        return n;
+    }
+
+    /** Puts back the helper DL4J itself picks (its layer's own initializeHelper): DL4J's path, for A/B runs and tests. */
+    public static void uninstall(Model model) {
+        Layer[] layers = model instanceof ComputationGraph g ? g.getLayers()
+                : model instanceof MultiLayerNetwork n ? n.getLayers() : new Layer[0];
+        for (Layer l : layers)
+            if (l.getClass() == ConvolutionLayer.class) {
+                try {
+                    var init = ConvolutionLayer.class.getDeclaredMethod("initializeHelper");
+                    init.setAccessible(true);
+                    init.invoke(l);
+                } catch (ReflectiveOperationException e) {
+                    throw new IllegalStateException("DL4J's ConvolutionLayer.initializeHelper() is gone", e);
+                }
+            }
+    }
+
+    private static void set(Layer l, Class<?> type, Object helper) {
+        try {
+            Field f = type.getDeclaredField("helper");
+            f.setAccessible(true);
+            f.set(l, helper);
+            Field fails = type.getDeclaredField("helperCountFail");
+            fails.setAccessible(true);
+            fails.setInt(l, 0);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("DL4J's " + type.getSimpleName() + " no longer has the helper field this "
+                    + "product sets; run with -D" + PROPERTY + "=false", e);
+        }
+    }
+}

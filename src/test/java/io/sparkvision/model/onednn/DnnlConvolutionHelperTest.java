@@ -1,0 +1,169 @@
+package io.sparkvision.model.onednn;
+
+import io.sparkvision.image.InputShape;
+import io.sparkvision.model.LeNet5;
+import io.sparkvision.model.ResNet;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.Sgd;
+
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The product's oneDNN conv path against DL4J's own (the same network built twice from one seed, the helper installed
+ * in one): forward output (1e-5) and every parameter gradient (1e-4), relative to the largest magnitude of each array
+ * (float32 accumulated in a different order); then the parameters after 4 Adam steps, whose difference must stay
+ * within 1e-2 of the whole update (L2). ResNet-18 runs at 64x64 (the benchmark's input): at 32x32 its last stage is
+ * 1x1 and DL4J's own BatchNormalization gave different outputs for equal inputs of different strides.
+ */
+class DnnlConvolutionHelperTest {
+    static final double FORWARD_TOL = 1e-5, GRADIENT_TOL = 1e-4, TRAINED_TOL = 1e-2;
+
+    @Test
+    void nd4jViewAddressesIncludeTheirOffset() {
+        INDArray big = Nd4j.arange(100).castTo(DataType.FLOAT).reshape(10, 10);
+        INDArray rows = big.get(NDArrayIndex.interval(2, 4), NDArrayIndex.all());
+        assertTrue(Dnnl.dense(rows));
+        var p = new org.bytedeco.javacpp.FloatPointer(Dnnl.ptr(rows));
+        assertEquals(20f, p.get(0));
+        assertEquals(39f, p.get(19));
+        assertTrue(Dnnl.dense(Nd4j.create(DataType.FLOAT, 128, 64, 1, 1)), "a 1x1 conv's weights are dense");
+        assertTrue(!Dnnl.dense(big.transpose()));
+    }
+
+    @Test
+    void resnet18ChannelsLastMatchesDl4jForwardAndGradients() {
+        compare(() -> new ResNet(18).build(new InputShape(3, 64, 64), 5, 7, new Sgd(0.1), 0), Nd4j.rand(DataType.FLOAT, 4, 3, 64, 64), 5, 20);
+    }
+
+    @Test
+    void nchwWithBiasMatchesDl4j() {
+        compare(() -> new LeNet5().build(new InputShape(1, 28, 28), 10, 3, new Sgd(0.1), 0), Nd4j.rand(DataType.FLOAT, 6, 1, 28, 28), 10, 2);
+    }
+
+    @Test
+    void resnet18AfterAdamStepsHasTheSameParameters() {
+        Nd4j.getRandom().setSeed(11);
+        INDArray x = Nd4j.rand(DataType.FLOAT, 4, 3, 64, 64);
+        INDArray y = Nd4j.eye(5).getRows(0, 1, 2, 3, 4, 0, 1, 2).get(NDArrayIndex.interval(0, 4), NDArrayIndex.all()).castTo(DataType.FLOAT);
+        ComputationGraph plain = (ComputationGraph) new ResNet(18).build(new InputShape(3, 64, 64), 5, 7, new Adam(1e-3), 0);
+        ComputationGraph fast = (ComputationGraph) new ResNet(18).build(new InputShape(3, 64, 64), 5, 7, new Adam(1e-3), 0);
+        strip(plain);
+        strip(fast);
+        assertEquals(20, NativePath.installAlways(fast));
+        INDArray start = plain.params().dup();
+        for (int i = 0; i < 4; i++) {
+            plain.fit(new DataSet(x, y));
+            fast.fit(new DataSet(x, y));
+        }
+        // Adam divides by sqrt(v): where a gradient is ~0, float noise flips single updates by up to the learning
+        // rate, so the elementwise maximum says little. The whole update (L2 norm over all parameters) must agree.
+        double moved = plain.params().sub(start).norm2Number().doubleValue();
+        double apart = plain.params().sub(fast.params()).norm2Number().doubleValue();
+        assertTrue(moved > 0.01, "the parameters moved: " + moved);
+        assertTrue(apart / moved <= TRAINED_TOL, "after 4 Adam steps the two paths' parameters are " + apart
+                + " apart (L2), " + (apart / moved) + " of the update " + moved + " (tolerance " + TRAINED_TOL + ")");
+        assertHelpers(fast, 20);
+    }
+
+    interface Build {
+        Model build();
+    }
+
+    static void compare(Build build, INDArray x, int classes, int convs) {
+        Model plain = build.build(), fast = build.build();
+        strip(plain);
+        strip(fast);
+        assertEquals(convs, NativePath.installAlways(fast), "conv layers that got the helper");
+        INDArray y = Nd4j.zeros(DataType.FLOAT, x.size(0), classes);
+        for (int i = 0; i < x.size(0); i++) y.putScalar(i, i % classes, 1f);
+        assertClose("forward output", output(plain, x), output(fast, x), FORWARD_TOL);
+        Map<String, INDArray> gp = gradients(plain, x, y), gf = gradients(fast, x, y);
+        assertEquals(gp.keySet(), gf.keySet());
+        for (String k : gp.keySet()) assertClose("gradient " + k, gp.get(k), gf.get(k), GRADIENT_TOL);
+        assertHelpers(fast, convs);
+    }
+
+    /**
+     * DL4J's own path: the helper DL4J itself picks (libnd4j's oneDNN with the product's flags), re-created by the
+     * layer's own initializeHelper(), replacing the product's helper that the product's builders install.
+     */
+    static void strip(Model m) {
+        Layer[] layers = m instanceof ComputationGraph g ? g.getLayers() : ((MultiLayerNetwork) m).getLayers();
+        for (Layer l : layers)
+            if (l.getClass() == ConvolutionLayer.class) {
+                try {
+                    var init = ConvolutionLayer.class.getDeclaredMethod("initializeHelper");
+                    init.setAccessible(true);
+                    init.invoke(l);
+                } catch (ReflectiveOperationException e) {
+                    throw new AssertionError(e);
+                }
+                assertTrue(!(((ConvolutionLayer) l).getHelper() instanceof DnnlConvolutionHelper));
+            }
+    }
+
+    private static void assertHelpers(Model m, int convs) {
+        Layer[] layers = m instanceof ComputationGraph g ? g.getLayers() : ((MultiLayerNetwork) m).getLayers();
+        int n = 0;
+        for (Layer l : layers)
+            if (l.getClass() == ConvolutionLayer.class) {
+                var h = assertInstanceOf(DnnlConvolutionHelper.class, ((ConvolutionLayer) l).getHelper(),
+                        "a conv layer dropped the product's helper (DL4J drops a helper that threw)");
+                assertTrue(h.primitiveSets() >= 1, "the helper never ran");
+                assertEquals(0, failures(l), "DL4J counted a failure of the helper (it then runs its own path)");
+                n++;
+            }
+        assertEquals(convs, n);
+    }
+
+    static int failures(Layer l) {
+        try {
+            var f = ConvolutionLayer.class.getDeclaredField("helperCountFail");
+            f.setAccessible(true);
+            return f.getInt(l);
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static INDArray output(Model m, INDArray x) {
+        return m instanceof ComputationGraph g ? g.outputSingle(false, x) : ((MultiLayerNetwork) m).output(x, false);
+    }
+
+    private static Map<String, INDArray> gradients(Model m, INDArray x, INDArray y) {
+        if (m instanceof ComputationGraph g) {
+            g.setInputs(x);
+            g.setLabels(y);
+        } else {
+            ((MultiLayerNetwork) m).setInput(x);
+            ((MultiLayerNetwork) m).setLabels(y);
+        }
+        if (m instanceof ComputationGraph g) g.computeGradientAndScore();
+        else ((MultiLayerNetwork) m).computeGradientAndScore();
+        var out = new java.util.TreeMap<String, INDArray>();
+        m.gradient().gradientForVariable().forEach((k, v) -> out.put(k, v.dup()));
+        return out;
+    }
+
+    static void assertClose(String what, INDArray expected, INDArray actual, double tol) {
+        double scale = Math.max(expected.amaxNumber().doubleValue(), 1e-12);
+        double diff = expected.castTo(DataType.DOUBLE).sub(actual.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
+        assertTrue(diff / scale <= tol, what + ": max |difference| " + diff + " is " + (diff / scale)
+                + " of the largest magnitude " + scale + " (tolerance " + tol + ")");
+    }
+}
