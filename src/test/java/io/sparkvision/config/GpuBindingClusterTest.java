@@ -120,6 +120,23 @@ class GpuBindingClusterTest {
         assertTrue(e.getMessage().matches("(?s).*Spark assigned GPU [01] to this task.*"), e.getMessage());
     }
 
+    @Test
+    void theTrainJobFailsAtOnceOnTheCpuBackendWithGpusAssigned() throws Exception {
+        // The train job's own executor-side entry point, not the binding step called by hand.
+        Path data = work.resolve("mnist");
+        io.sparkvision.ingest.MnistIdxIngest.run(sc, TestSpark.mnistTiny(), data.toString(), 2,
+                new java.io.PrintStream(new java.io.ByteArrayOutputStream()));
+        Path run = work.resolve("run");
+        JobConfig job = JobConfig.fromString(String.join("\n", "data.root = \"" + data + "\"",
+                "output.dir = \"" + run + "\"", "train.workers = 2", "train { epochs = 1, batch-size-per-worker = 16 }"));
+        Exception e = assertThrows(Exception.class, () -> io.sparkvision.jobs.TrainJob.run(job, sc,
+                new java.io.PrintStream(new java.io.ByteArrayOutputStream())));
+        String chain = java.util.stream.Stream.iterate((Throwable) e, t -> t != null, Throwable::getCause)
+                .map(String::valueOf).collect(Collectors.joining(" <- "));
+        assertTrue(chain.contains("to this task but ND4J's CPU backend is loaded: submit the app jar built with -Pcuda"), chain);
+        assertTrue(!Files.exists(run.resolve("metrics.jsonl")), "no epoch trained");
+    }
+
     private static String executorOf(List<String> seen, String gpu) {
         return seen.stream().map(s -> s.split(" ")).filter(f -> f[1].equals(gpu)).findFirst().orElseThrow()[0] + " ";
     }
