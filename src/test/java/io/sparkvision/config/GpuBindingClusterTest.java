@@ -108,6 +108,23 @@ class GpuBindingClusterTest {
         }
         assertTrue(seen.stream().anyMatch(s -> s.startsWith(executorOf(seen, "0")) && s.endsWith(" 0")), seen.toString());
         assertTrue(seen.stream().anyMatch(s -> s.startsWith(executorOf(seen, "1")) && s.endsWith(" 1")), seen.toString());
+        // Each executor logs its binding once, in its own log (the worker keeps executors' stderr under SPARK_HOME/work).
+        for (String gpu : List.of("0", "1")) {
+            String executor = executorOf(seen, gpu).trim();
+            Path stderr = Paths.get(System.getenv("SPARK_HOME"), "work", sc.sc().applicationId(), executor, "stderr");
+            long lines = readLines(stderr).stream().filter(l -> l.contains("task bound to GPU")).count();
+            assertEquals(1, lines, "one binding line in " + stderr);
+            assertTrue(readLines(stderr).stream().anyMatch(l -> l.endsWith("GpuBinding: executor " + executor
+                    + ": task bound to GPU " + gpu + " (assigned by Spark)")), "the binding line in " + stderr);
+        }
+    }
+
+    private static List<String> readLines(Path file) {
+        try {
+            return Files.readAllLines(file);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Test
