@@ -2,6 +2,7 @@ package io.sparkvision.evaluate;
 
 import io.sparkvision.data.ImageDataset;
 import io.sparkvision.train.SparkModel;
+import io.sparkvision.config.GpuBinding;
 import org.apache.spark.api.java.JavaRDD;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.dataset.DataSet;
@@ -24,7 +25,7 @@ public final class ClusterEvaluator implements Evaluator {
 
     @Override
     public EvalResult evaluate(SparkModel model) {
-        JavaRDD<DataSet> batches = test.batches(batchSize);
+        JavaRDD<DataSet> batches = GpuBinding.bindTasks(test.batches(batchSize)); // each task on its GPU
         Evaluation ev = model.evaluate(batches, batchSize, new Evaluation(classes, topK));
         return EvalResult.of(ev, model.meanLoss(batches), classes);
     }

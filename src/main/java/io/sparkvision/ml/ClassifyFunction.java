@@ -1,5 +1,6 @@
 package io.sparkvision.ml;
 
+import io.sparkvision.config.GpuBinding;
 import io.sparkvision.io.SerializableHadoopConf;
 import io.sparkvision.io.ArchiveReader;
 import io.sparkvision.score.ImagePredictor;
@@ -39,6 +40,7 @@ final class ClassifyFunction implements UDF1<Object, Row> {
 
     @Override
     public Row call(Object image) {
+        GpuBinding.bindThisTask(); // once per task thread; a map lookup afterwards
         return RowFactory.create(Predictions.values(predict(image)));
     }
 

@@ -1,5 +1,6 @@
 package io.sparkvision.ml;
 
+import io.sparkvision.config.GpuBinding;
 import io.sparkvision.io.SerializableHadoopConf;
 import io.sparkvision.io.ArchiveReader;
 import io.sparkvision.score.ImagePredictor;
@@ -48,6 +49,7 @@ final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
 
     @Override
     public Iterator<Row> call(Iterator<Row> rows) {
+        GpuBinding.bindThisTask();
         return new Iterator<>() {
             final ArrayDeque<Row> ready = new ArrayDeque<>();
             Model model;

@@ -1,5 +1,6 @@
 package io.sparkvision.score;
 
+import io.sparkvision.config.GpuBinding;
 import io.sparkvision.io.SerializableHadoopConf;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -38,6 +39,7 @@ public record ScoreRows(Dataset<Row> frame, LongAccumulator scored) {
         SerializableHadoopConf conf = new SerializableHadoopConf(sc.hadoopConfiguration());
         LongAccumulator scored = sc.sc().longAccumulator("sparkvision.scored");
         JavaRDD<Row> rows = sc.parallelize(units, Math.max(1, units.size())).mapPartitions(it -> {
+            GpuBinding.bindThisTask();
             List<Iterator<Row>> parts = new ArrayList<>();
             while (it.hasNext()) parts.add(scorer.score(it.next(), bytes.value(), conf.get(), scored));
             return parts.stream().flatMap(i -> {

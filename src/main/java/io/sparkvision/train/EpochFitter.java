@@ -4,6 +4,7 @@ import io.sparkvision.config.JobConfig;
 import io.sparkvision.config.Options;
 import io.sparkvision.data.ImageDataset;
 import io.sparkvision.model.Models;
+import io.sparkvision.config.GpuBinding;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.optimize.api.TrainingListener;
@@ -62,7 +63,8 @@ public abstract class EpochFitter {
         setLearningRate(lr, rate);
         progress.startEpoch(epoch);
         clock.startEpoch();
-        JavaRDD<DataSet> batches = batches(epoch);
+        // Each training task binds to the GPU Spark assigned it before DL4J's worker pulls data or builds its model.
+        JavaRDD<DataSet> batches = GpuBinding.bindTasks(batches(epoch));
         clock.startFit();
         spark.fit(batches);
         clock.fitDone();

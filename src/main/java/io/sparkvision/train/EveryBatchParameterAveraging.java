@@ -1,12 +1,21 @@
 package io.sparkvision.train;
 
+import io.sparkvision.config.GpuBinding;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.deeplearning4j.core.storage.StatsStorageRouterProvider;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.deeplearning4j.spark.api.TrainingHook;
 import org.deeplearning4j.spark.api.WorkerConfiguration;
 import org.deeplearning4j.spark.api.worker.NetBroadcastTuple;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingWorker;
+
+import java.util.Collection;
 
 /**
  * DL4J's parameter averaging with one change: a worker fits every minibatch it is given in an averaging round.
@@ -46,7 +55,26 @@ public final class EveryBatchParameterAveraging extends ParameterAveragingTraini
         if (collectTrainingStats) stats.logBroadcastEnd();
         WorkerConfiguration configuration = new WorkerConfiguration(graph, rddDataSetNumExamples, batchSizePerWorker,
                 NO_LIMIT, prefetchNumBatches, collectTrainingStats);
-        return new ParameterAveragingTrainingWorker(broadcast, saveUpdater, configuration, trainingHookList, listeners,
-                getRouterProvider());
+        return new BoundWorker(broadcast, saveUpdater, configuration, trainingHookList, listeners, getRouterProvider());
+    }
+
+    /** DL4J's worker, bound to its task's GPU before it builds the round's model (later rounds read cached data). */
+    static final class BoundWorker extends ParameterAveragingTrainingWorker {
+        BoundWorker(Broadcast<NetBroadcastTuple> broadcast, boolean saveUpdater, WorkerConfiguration configuration,
+                    Collection<TrainingHook> hooks, Collection<TrainingListener> listeners, StatsStorageRouterProvider router) {
+            super(broadcast, saveUpdater, configuration, hooks, listeners, router);
+        }
+
+        @Override
+        public MultiLayerNetwork getInitialModel() {
+            GpuBinding.bindThisTask();
+            return super.getInitialModel();
+        }
+
+        @Override
+        public ComputationGraph getInitialModelGraph() {
+            GpuBinding.bindThisTask();
+            return super.getInitialModelGraph();
+        }
     }
 }
