@@ -4,6 +4,10 @@ import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.schedule.MapSchedule;
+
+import java.util.HashMap;
+import java.util.Map;
 
 /** The few operations jobs need on either kind of DL4J model (layer stack or graph with one input and output). */
 public final class Models {
@@ -15,14 +19,43 @@ public final class Models {
         return ((ComputationGraph) m).outputSingle(false, features);
     }
 
+    /**
+     * Sets the learning rate; a model whose layers train at different rates (a fine-tuned backbone at its own rate,
+     * {@link Transfer#fineTune}) keeps their proportions: the classifier gets {@code lr}, each other layer its multiple.
+     */
     public static void setLearningRate(Model m, double lr) {
-        if (m instanceof MultiLayerNetwork) ((MultiLayerNetwork) m).setLearningRate(lr);
-        else ((ComputationGraph) m).setLearningRate(lr);
+        Map<Object, Double> ratios = Transfer.rateRatios(m);
+        if (ratios.isEmpty()) {
+            if (m instanceof MultiLayerNetwork) ((MultiLayerNetwork) m).setLearningRate(lr);
+            else ((ComputationGraph) m).setLearningRate(lr);
+            return;
+        }
+        // Each call rebuilds the updater's blocks over the same state array; once every layer has its rate the blocks
+        // are those the state was built with again, so no optimiser state is misread.
+        for (Map.Entry<Object, Double> e : ratios.entrySet()) {
+            if (m instanceof MultiLayerNetwork mln) mln.setLearningRate((Integer) e.getKey(), lr * e.getValue());
+            else ((ComputationGraph) m).setLearningRate((String) e.getKey(), lr * e.getValue());
+        }
     }
 
+    /** As {@link #setLearningRate(Model, double)}, for a schedule (scaled per layer; only a MapSchedule can be). */
     public static void setLearningRate(Model m, org.nd4j.linalg.schedule.ISchedule schedule) {
-        if (m instanceof MultiLayerNetwork) ((MultiLayerNetwork) m).setLearningRate(schedule);
-        else ((ComputationGraph) m).setLearningRate(schedule);
+        Map<Object, Double> ratios = Transfer.rateRatios(m);
+        if (ratios.isEmpty()) {
+            if (m instanceof MultiLayerNetwork) ((MultiLayerNetwork) m).setLearningRate(schedule);
+            else ((ComputationGraph) m).setLearningRate(schedule);
+            return;
+        }
+        if (!(schedule instanceof MapSchedule ms)) {
+            throw new IllegalArgumentException("per-layer learning rates can only follow a MapSchedule, not " + schedule);
+        }
+        for (Map.Entry<Object, Double> e : ratios.entrySet()) {
+            Map<Integer, Double> scaled = new HashMap<>();
+            ms.getValues().forEach((k, v) -> scaled.put(k, v * e.getValue()));
+            MapSchedule layerSchedule = new MapSchedule(ms.getScheduleType(), scaled);
+            if (m instanceof MultiLayerNetwork mln) mln.setLearningRate((Integer) e.getKey(), layerSchedule);
+            else ((ComputationGraph) m).setLearningRate((String) e.getKey(), layerSchedule);
+        }
     }
 
     public static int iterationCount(Model m) {
