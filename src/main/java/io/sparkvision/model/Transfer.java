@@ -116,17 +116,21 @@ public final class Transfer {
     }
 
     private static void setBackboneLearningRate(Model model, String classifier, double rate) {
-        if (model instanceof MultiLayerNetwork mln) {
-            for (int i = 0; i < mln.getnLayers(); i++) {
-                org.deeplearning4j.nn.api.Layer l = mln.getLayer(i);
-                if (trainable(l) && !classifier.equals(name(l))) mln.setLearningRate(i, rate);
-            }
-        } else {
-            ComputationGraph cg = (ComputationGraph) model;
-            for (org.deeplearning4j.nn.api.Layer l : layersInOrder(cg)) {
-                if (trainable(l) && !classifier.equals(name(l))) cg.setLearningRate(name(l), rate);
+        // FineTuneConfiguration gives every layer the same updater object, and setting a layer's rate changes that
+        // object in place: give each layer its own first.
+        for (org.deeplearning4j.nn.api.Layer l : layersInOrder(model)) {
+            if (l.conf().getLayer() instanceof BaseLayer bl) {
+                if (bl.getIUpdater() != null) bl.setIUpdater(bl.getIUpdater().clone());
+                if (bl.getBiasUpdater() != null) bl.setBiasUpdater(bl.getBiasUpdater().clone());
             }
         }
+        Map<Object, Object> rates = new LinkedHashMap<>();
+        List<org.deeplearning4j.nn.api.Layer> layers = layersInOrder(model);
+        for (int i = 0; i < layers.size(); i++) {
+            org.deeplearning4j.nn.api.Layer l = layers.get(i);
+            if (trainable(l) && !classifier.equals(name(l))) rates.put(model instanceof MultiLayerNetwork ? (Object) i : name(l), rate);
+        }
+        Models.setLayerRates(model, rates, false); // its blocks change: a fresh optimiser
     }
 
     private static boolean trainable(org.deeplearning4j.nn.api.Layer l) {
