@@ -89,8 +89,8 @@ class FineTuneJobTest {
         MultiLayerNetwork before = load(base), after = load(tuned);
         // LeNet-5: c1 s2 c3 s4 f5 f6 output; freeze-up-to = c3 freezes c1, s2 and c3
         for (int i : new int[] {0, 2}) {
-            assertInstanceOf(FrozenLayer.class, after.getLayer(i), "layer " + i + " saved and loaded as frozen");
             Bits.assertIdentical(before.getLayer(i).params(), after.getLayer(i).params(), "frozen layer " + i);
+            assertInstanceOf(FrozenLayer.class, after.getLayer(i), "layer " + i + " saved and loaded as frozen");
         }
         for (int i : new int[] {4, 5}) {
             assertFalse(after.getLayer(i) instanceof FrozenLayer);
