@@ -113,7 +113,8 @@ public final class Options {
             "how executors combine their work: averaging parameters every few minibatches, or sharing quantised gradients");
     public static final Option<String> TRAIN_INIT_MODEL = Option.string("train.init-model", "",
             "warm start: URI of a saved model (model.zip or checkpoint) whose weights, class index and input shape this "
-                    + "run continues from; empty = fresh weights");
+                    + "run continues from; with train.fine-tune.* a model to fine-tune (other classes allowed with replace-head); "
+                    + "empty = fresh weights");
     public static final Option<Boolean> TRAIN_FT_REPLACE_HEAD = Option.flag("train.fine-tune.replace-head", false,
             "with train.init-model: replace the model's classifier (its last layer with weights) by a new one for this "
                     + "dataset's classes, with fresh weights drawn from train.seed; the dataset may then have other classes "
@@ -121,7 +122,7 @@ public final class Options {
     public static final Option<String> TRAIN_FT_FREEZE_UP_TO = Option.string("train.fine-tune.freeze-up-to", "",
             "with train.init-model: name of a layer (or graph vertex) of the model: it and every layer before it (for a "
                     + "graph: everything it depends on) are frozen, their parameters and BatchNorm statistics never change; "
-                    + "`scripts/sparkvision models` or the error for an unknown name lists the names; empty = nothing frozen");
+                    + "an unknown name fails listing the model's layer names; empty = nothing frozen");
     public static final Option<String> TRAIN_FT_BACKBONE_LR = Option.string("train.fine-tune.backbone-learning-rate", "",
             "with train.init-model: learning rate of the trainable layers other than the classifier, e.g. 1e-4 with "
                     + "train.learning-rate = 1e-3; it follows train.lr-schedule in proportion; must be > 0 (to stop layers "

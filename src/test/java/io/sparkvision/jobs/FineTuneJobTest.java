@@ -148,6 +148,14 @@ class FineTuneJobTest {
     }
 
     @Test
+    void theExampleJobFileIsValid() {
+        JobConfig cfg = JobConfig.load(TestSpark.basedir().resolve("jobs/fine-tune.conf").toFile(), List.of());
+        TrainJob.validate(cfg);
+        assertTrue(FineTuneKeys.any(cfg));
+        assertEquals(1e-4, FineTuneKeys.backboneRate(cfg), 1e-15);
+    }
+
+    @Test
     void badFineTuneKeysFailFastNamingTheKey() {
         Exception unknown = assertThrows(ConfigError.class, () -> TrainJob.run(fineTuneJob(work.resolve("bad1"),
                 "train.fine-tune.freeze-up-to = conv9"), sc, new PrintStream(new ByteArrayOutputStream())));
