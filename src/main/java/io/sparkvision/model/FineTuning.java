@@ -20,7 +20,13 @@ import java.util.Locale;
 public record FineTuning(String initModel, String replacedHead, int classes, List<String> frozen, long frozenParameters,
                          double backboneLearningRate) {
 
-    /** The line the train job prints. */
+    /** The fine-tuning a model's provenance records (its "fineTune" part); null when it records none. */
+    public static FineTuning recordedIn(java.util.Map<String, Object> provenance) {
+        Object ft = provenance == null ? null : provenance.get("fineTune");
+        return ft == null ? null : io.sparkvision.util.Json.MAPPER.convertValue(ft, FineTuning.class);
+    }
+
+    /** The line the train job prints (and the evaluate job, for a fine-tuned model). */
     public String describe() {
         String head = replacedHead == null ? "head kept for " + classes + " classes" : "head " + replacedHead + " replaced for " + classes + " classes";
         return String.format(Locale.ROOT, "fine-tune: %s; frozen: %s (%,d parameters); backbone learning rate %s",

@@ -169,6 +169,7 @@ public final class Transfer {
         boolean uniform = true;
         List<org.deeplearning4j.nn.api.Layer> layers = layersInOrder(model);
         for (org.deeplearning4j.nn.api.Layer l : layers) if (classifier.equals(name(l))) head = rate(l);
+        if (Double.isNaN(head) || head == 0) return Map.of();
         for (int i = 0; i < layers.size(); i++) {
             org.deeplearning4j.nn.api.Layer l = layers.get(i);
             double r = rate(l);

@@ -136,9 +136,14 @@ class FineTuneJobTest {
     @Test
     void theFineTunedModelEvaluatesAndScoresWithTheExistingJobs() throws IOException {
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true);
+        ByteArrayOutputStream evalLog = new ByteArrayOutputStream();
         Map<String, Object> eval = EvaluateJob.run(JobConfig.fromString(String.join("\n",
                 "model.path = \"" + tuned.resolve("model.zip") + "\"", "data { root = \"" + emoji + "\", test-split = val }",
-                "output.dir = \"" + work.resolve("eval") + "\"")), sc, quiet);
+                "output.dir = \"" + work.resolve("eval") + "\"")), sc, new PrintStream(evalLog, true));
+        assertTrue(evalLog.toString().contains("fine-tune: head output replaced for 3 classes; frozen: c1, s2, c3 (2,572 parameters)"),
+                evalLog.toString());
+        assertTrue(Files.readString(work.resolve("eval/report.json")).contains("\"fineTune\""), "the evaluate report carries the model's provenance");
+        Schemas.assertValid("report.schema.json", Schemas.read(work.resolve("eval/report.json")), "evaluate report.json");
         assertEquals(report.get("top1Accuracy"), eval.get("top1Accuracy"));
         assertEquals(List.of("animal", "fruit", "vehicle"), eval.get("classes"));
         long rows = ScoreJob.run(JobConfig.fromString(String.join("\n", "model.path = \"" + tuned.resolve("model.zip") + "\"",
