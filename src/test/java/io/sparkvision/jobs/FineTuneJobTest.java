@@ -152,6 +152,27 @@ class FineTuneJobTest {
         assertEquals(6, rows);
     }
 
+    /** Gradient sharing gives the workers the whole schedule up front: each layer's is scaled to its own rate. */
+    @Test
+    void gradientSharingFineTunesWithTheSameFreezingAndRates() throws IOException {
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort();
+        }
+        Path gs = work.resolve("gs");
+        TrainJob.run(fineTuneJob(gs, "train { epochs = 2, master = gradient-sharing, gradient-sharing.port = " + port + " }"),
+                sc, new PrintStream(new ByteArrayOutputStream(), true));
+        MultiLayerNetwork before = load(base), after = load(gs);
+        Bits.assertIdentical(before.getLayer(2).params(), after.getLayer(2).params(), "c3 frozen under gradient sharing");
+        assertNotEquals(before.getLayer(5).params(), after.getLayer(5).params(), "f6 trained under gradient sharing");
+        org.nd4j.linalg.learning.config.IUpdater head = ((BaseLayer) after.getLayer(6).conf().getLayer()).getIUpdater();
+        org.nd4j.linalg.learning.config.IUpdater f6 = ((BaseLayer) after.getLayer(5).conf().getLayer()).getIUpdater();
+        for (int iteration : new int[] {0, 2}) {
+            assertEquals(0.1, f6.getLearningRate(iteration, 0) / head.getLearningRate(iteration, 0), 1e-9,
+                    "backbone at a tenth of the head's rate at iteration " + iteration);
+        }
+    }
+
     @Test
     void theExampleJobFileIsValid() {
         JobConfig cfg = JobConfig.load(TestSpark.basedir().resolve("jobs/fine-tune.conf").toFile(), List.of());
