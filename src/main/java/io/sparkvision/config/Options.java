@@ -113,7 +113,20 @@ public final class Options {
             "how executors combine their work: averaging parameters every few minibatches, or sharing quantised gradients");
     public static final Option<String> TRAIN_INIT_MODEL = Option.string("train.init-model", "",
             "warm start: URI of a saved model (model.zip or checkpoint) whose weights, class index and input shape this "
-                    + "run continues from; empty = fresh weights");
+                    + "run continues from; with train.fine-tune.* a model to fine-tune (other classes allowed with replace-head); "
+                    + "empty = fresh weights");
+    public static final Option<Boolean> TRAIN_FT_REPLACE_HEAD = Option.flag("train.fine-tune.replace-head", false,
+            "with train.init-model: replace the model's classifier (its last layer with weights) by a new one for this "
+                    + "dataset's classes, with fresh weights drawn from train.seed; the dataset may then have other classes "
+                    + "than the model (its image preparation must still match); false = the class index must match");
+    public static final Option<String> TRAIN_FT_FREEZE_UP_TO = Option.string("train.fine-tune.freeze-up-to", "",
+            "with train.init-model: name of a layer (or graph vertex) of the model: it and every layer before it (for a "
+                    + "graph: everything it depends on) are frozen, their parameters and BatchNorm statistics never change; "
+                    + "an unknown name fails listing the model's layer names; empty = nothing frozen");
+    public static final Option<String> TRAIN_FT_BACKBONE_LR = Option.string("train.fine-tune.backbone-learning-rate", "",
+            "with train.init-model: learning rate of the trainable layers other than the classifier, e.g. 1e-4 with "
+                    + "train.learning-rate = 1e-3; it follows train.lr-schedule in proportion; must be > 0 (to stop layers "
+                    + "from training, freeze them with freeze-up-to); empty = train.learning-rate");
     public static final Option<Choices.Resume> TRAIN_RESUME = Option.oneOf("train.resume", Choices.Resume.NONE,
             "latest = continue from the newest complete checkpoint in output.dir (same epoch, optimiser state and data order)");
     public static final Option<Integer> TRAIN_EPOCHS = Option.integer("train.epochs", 10, 1, 100_000,

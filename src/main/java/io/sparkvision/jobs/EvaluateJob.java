@@ -10,6 +10,7 @@ import io.sparkvision.evaluate.EvalResult;
 import io.sparkvision.evaluate.Evaluator;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.model.ModelFiles;
+import io.sparkvision.model.FineTuning;
 import io.sparkvision.model.ModelMetadata;
 import io.sparkvision.report.Report;
 import io.sparkvision.report.RunReport;
@@ -67,6 +68,8 @@ public final class EvaluateJob {
         ModelMetadata meta = ModelFiles.readMetadata(modelPath, hadoop);
         ModelMetadata.requireCompatible(meta, net, "cannot evaluate model " + modelPath, "dataset " + root, null, null,
                 d.classes(), d.preparationOrDefaults(), "evaluate a model trained on data with this dataset's classes and preparation");
+        FineTuning fineTuned = FineTuning.recordedIn(meta == null ? null : meta.provenance());
+        if (fineTuned != null) out.println("evaluate: the model was fine-tuned from " + fineTuned.initModel() + ": " + fineTuned.describe());
         if (meta != null && meta.mean() != null && meta.std() != null) {
             // Inputs are normalised as the model was trained, not with this dataset's own statistics.
             d = d.withNormalisation(meta.mean(), meta.std());

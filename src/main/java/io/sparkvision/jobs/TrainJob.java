@@ -9,6 +9,7 @@ import io.sparkvision.data.Datasets;
 import io.sparkvision.data.ImageDataset;
 import io.sparkvision.evaluate.Evaluator;
 import io.sparkvision.io.HadoopFs;
+import io.sparkvision.model.FineTuning;
 import io.sparkvision.model.ModelFiles;
 import io.sparkvision.model.ModelMetadata;
 import io.sparkvision.model.Architecture;
@@ -56,6 +57,7 @@ public final class TrainJob {
                 Options.TRAIN_UPDATER, "adamw needs train.weight-decay > 0 (e.g. 0.01); without it use adam");
         cfg.check(cfg.get(Options.TRAIN_WARMUP_EPOCHS) < cfg.get(Options.TRAIN_EPOCHS), Options.TRAIN_WARMUP_EPOCHS,
                 "must be fewer than train.epochs (" + cfg.get(Options.TRAIN_EPOCHS) + ")");
+        FineTuneKeys.validate(cfg);
     }
 
     public static Map<String, Object> run(JobConfig cfg, PrintStream out) throws IOException {
@@ -82,7 +84,7 @@ public final class TrainJob {
         }
         try (Splits data = Splits.decode(cfg, sc, in, out)) {
             EpochLoop.Trained trained = new EpochLoop(cfg, sc, in, data.evaluator(), out).run(start, data.train());
-            return record(cfg, sc, in, trained, sizing, startedAt, out);
+            return record(cfg, sc, in, trained, sizing, start.fineTuning(), startedAt, out);
         }
     }
 
@@ -141,12 +143,12 @@ public final class TrainJob {
 
     /** The final model (model.zip + model.json), report.json and its pictures. */
     static Report record(JobConfig cfg, JavaSparkContext sc, Inputs in, EpochLoop.Trained trained,
-                                      RoundSizing sizing, String startedAt, PrintStream out) throws IOException {
+                                      RoundSizing sizing, FineTuning fineTuning, String startedAt, PrintStream out) throws IOException {
         Configuration hadoop = sc.hadoopConfiguration();
         Model net = trained.model().network();
         Report.Dataset dataset = in.datasetInfo(cfg.get(Options.DATA_TEST_SPLIT));
         JobProvenance provenance = JobProvenance.of(cfg, sc, startedAt)
-                .training(cfg, sc, in.dataset(), in.workers(), sizing.toMap());
+                .training(cfg, sc, in.dataset(), in.workers(), sizing.toMap()).fineTuned(fineTuning);
         ModelMetadata model = modelMetadata(in.arch(), in.shape(), in.dataset(), dataset, Json.asMap(provenance))
                 .withParameters(net.numParams());
         Path modelPath = new Path(HadoopFs.path(in.runDir()), MODEL);

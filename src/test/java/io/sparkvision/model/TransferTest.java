@@ -5,6 +5,7 @@ import io.sparkvision.image.InputShape;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.FrozenLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -15,12 +16,17 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.schedule.MapSchedule;
+import org.nd4j.linalg.schedule.ScheduleType;
 
 import java.io.File;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -82,6 +88,44 @@ class TransferTest {
         assertEquals(512 * 5 + 5, tuned.getLayer("fc").numParams(), "new head 512 -> 5");
         assertArrayEquals(new long[] {3, 5}, tuned.outputSingle(batch(3, in, 5, 0).getFeatures()).shape());
         assertArrayEquals(new long[] {3, 512}, Transfer.features(tuned, batch(3, in, 5, 0).getFeatures()).shape());
+    }
+
+    @Test
+    void aGraphBackboneKeepsItsOwnRateAndItsOptimiserStateWhenTheRateChanges() throws Exception {
+        InputShape in = new InputShape(3, 32, 32);
+        Model loaded = saveAndReload(Architectures.get("resnet18").build(in, 10, 1, new Sgd(0.1), 0), "resnet18");
+        ComputationGraph tuned = (ComputationGraph) Transfer.fineTune(loaded, 5, "layer3.1.relu", new Adam(1e-3), 1e-4, 5);
+        assertTrue(Transfer.frozen(tuned).containsAll(List.of("conv1.conv", "conv1.bn", "layer3.1.2.conv")));
+        assertFalse(Transfer.frozen(tuned).contains("layer4.1.2.conv"));
+        for (int i = 0; i < 2; i++) tuned.fit(batch(4, in, 5, 20 + i));
+        assertEquals(1e-3, rate(tuned.getLayer("fc")), 1e-15);
+        assertEquals(1e-4, rate(tuned.getLayer("layer4.1.2.conv")), 1e-15);
+        INDArray state = tuned.getUpdater().getStateViewArray().dup();
+        Models.setLearningRate(tuned, 5e-4); // what the train job does before each epoch
+        assertEquals(5e-4, rate(tuned.getLayer("fc")), 1e-15);
+        assertEquals(5e-5, rate(tuned.getLayer("layer4.1.2.conv")), 1e-15, "the backbone keeps a tenth of the head's rate");
+        Bits.assertIdentical(state, tuned.getUpdater().getStateViewArray(), "Adam's state survives the new rates");
+        tuned.fit(batch(4, in, 5, 30));
+    }
+
+    @Test
+    void aStackBackboneFollowsAScheduleInProportion() throws Exception {
+        InputShape in = new InputShape(1, 28, 28);
+        Model loaded = saveAndReload(Architectures.get("lenet5").build(in, 10, 1, new Sgd(0.1), 0), "lenet");
+        MultiLayerNetwork tuned = (MultiLayerNetwork) Transfer.fineTune(loaded, null, "c1", new Adam(1e-2), 1e-3, 5);
+        assertEquals(10, Models.outputs(tuned), "the head is kept");
+        assertEquals(List.of("c1"), Transfer.frozen(tuned));
+        Models.setLearningRate(tuned, new MapSchedule(ScheduleType.ITERATION, Map.of(0, 0.02, 10, 0.01)));
+        org.nd4j.linalg.learning.config.IUpdater head = ((BaseLayer) tuned.getLayer(6).conf().getLayer()).getIUpdater();
+        org.nd4j.linalg.learning.config.IUpdater c3 = ((BaseLayer) tuned.getLayer(2).conf().getLayer()).getIUpdater();
+        assertEquals(0.01, head.getLearningRate(10, 0), 1e-12);
+        assertEquals(0.002, c3.getLearningRate(0, 0), 1e-12);
+        assertEquals(0.001, c3.getLearningRate(10, 0), 1e-12);
+        tuned.fit(batch(4, in, 10, 3));
+    }
+
+    private static double rate(org.deeplearning4j.nn.api.Layer l) {
+        return ((BaseLayer) l.conf().getLayer()).getIUpdater().getLearningRate(0, 0);
     }
 
     @Test
