@@ -1,65 +1,114 @@
 package io.sparkvision.bench;
 
-import java.io.PrintStream;
+import io.sparkvision.train.sizing.RoundSizing;
+
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /**
- * A first-order model of data-parallel training throughput on N workers, for DL4J's two Spark masters, fed with
- * per-round quantities measured by {@code bench train}. See docs/scaling.md for the derivation and its check.
+ * A first-order model of data-parallel training on N workers with DL4J's two Spark masters, following what
+ * DL4J 1.0.0-M2.1 and Spark 3.5 do (docs/scaling.md derives every term and says which are measured and which modelled).
+ * A <b>worker</b> is what users size: one executor with k cores, one NIC and one DL4J worker (one model replica);
+ * its compute rate is a quiet multi-thread {@code bench train} single-JVM rate (or an assumed GPU rate).
  *
  * <ul>
- *   <li>Parameter averaging (PA), one round = f minibatches of b examples per worker, then Spark's treeAggregate of
- *       every worker's parameters + updater state (S bytes each) and a broadcast of the result:
- *       {@code T = f·b·c + (Σ fan-in per tree level + 1) · S · (σ + 8/B) + o}, where c is compute seconds per
- *       example, σ the measured serialize + deserialize seconds per byte, B the link in bit/s and o a fixed overhead.
- *       Every hop of the tree is serial at its receiver, so the cost grows with the fan-in, not with N.</li>
- *   <li>Gradient sharing (GS), one iteration = one minibatch per worker; each worker sends a threshold-encoded
- *       update of about 4·s·P bytes (sparse format, s = fraction of parameters above the threshold) and receives
- *       every other worker's: {@code T = max(b·c, (N-1) · 4·s·P · 8/B) + e}, e the measured encode/apply cost.</li>
+ *   <li>Parameter averaging (PA): one round = f minibatches of b per worker, then {@code RDD.treeAggregate} of every
+ *       worker's parameters + updater state (S bytes) to the driver and a TorrentBroadcast back. Per tree level of
+ *       fan-in k: the senders serialise in parallel (S·σs), the receiver takes k·S over its link and deserialises and
+ *       sums them one after the other (k·S·(8/B + σr)). Broadcast: serialise once, ~one copy over the driver's link
+ *       (torrent blocks spread peer to peer), deserialise on every executor in parallel. Plus a scheduling term.</li>
+ *   <li>Gradient sharing (GS): every iteration each worker threshold-encodes its update into a message of m bytes
+ *       (bitmap: P/16 + 5 ints; sparse: s·P + 4 ints, at most the bitmap's size, as EncodingHandler switches) and sends
+ *       it up the relay tree rooted at the driver ({@code ModelParameterServer}, {@code MeshOrganizer}). PLAIN: the
+ *       driver forwards each update to the N-1 others, N(N-1)·m out of its NIC; MESH: an 8-ary tree, the busiest node
+ *       sends min(8, N)·(N-1)·m. Every worker decodes and applies the N-1 updates it receives.</li>
  * </ul>
  */
 public final class ScalingModel {
+    /** {@code MeshOrganizer.MAX_DOWNSTREAMS} in nd4j-parameter-server-node 1.0.0-M2 (javap -constants). */
+    public static final int MESH_MAX_DOWNSTREAMS = 8;
+
     public enum Executor { CPU, GPU }
 
+    public enum Mesh { PLAIN, MESH }
+
     /**
-     * @param params                  P, trainable + non-trainable floats of the model
-     * @param updaterState            floats of updater state (Adam: 2 per trainable parameter)
-     * @param cpuSecondsPerExample    c on one CPU executor (measured: worker compute per round / examples per worker)
-     * @param gpuSecondsPerExample    c on one GPU executor (an ASSUMPTION, from published throughputs)
-     * @param serializeSecondsPerByte σ, measured from the PA round's time outside worker compute
-     * @param gsOverheadSeconds       e, GS seconds per iteration beyond compute (measured on CPU)
-     * @param gsSparsity              s, fraction of the parameters in each encoded update
+     * Per-byte and per-value costs. Which of them are measured and which modelled is in docs/scaling.md.
+     *
+     * @param serializeSecondsPerByte   σs, sender side, paid once per level (the senders work in parallel)
+     * @param deserializeSumSecondsPerByte σr, receiver side, paid once per received result, serially
+     * @param roundBaseSeconds          fixed scheduling seconds per PA round (job + stages)
+     * @param perTaskSeconds            driver seconds to schedule one task (paid serially by the driver)
+     * @param cpuApplySecondsPerValue   GS: seconds to encode or decode-and-apply one value on a CPU executor
+     * @param gpuApplySecondsPerValue   the same on a GPU executor
      */
-    public record Inputs(String model, long params, long updaterState, int batch, int averagingFrequency, int aggregationDepth,
-                         double cpuSecondsPerExample, double gpuSecondsPerExample, double serializeSecondsPerByte,
-                         double roundOverheadSeconds, double gsOverheadSeconds, double gsSparsity) {
-        /** Bytes each PA worker ships to the driver per round (float parameters + updater state). */
+    public record Costs(double serializeSecondsPerByte, double deserializeSumSecondsPerByte, double roundBaseSeconds,
+                        double perTaskSeconds, double cpuApplySecondsPerValue, double gpuApplySecondsPerValue) {
+        /**
+         * The document's values: σ from the quiet AlexNet PA row of docs/benchmarks.md (2026-12-01, one JVM, 37.3 s outside
+         * compute for 2 results + broadcast of 0.70 GB = 21.3 s/GB per result, split equally between sender and
+         * receiver); scheduling and apply costs modelled (0.05 s + 2 ms per task; 1 ns per value on CPU, 0.01 ns on GPU).
+         */
+        public static final Costs DOC = new Costs(10.7e-9, 10.7e-9, 0.05, 0.002, 1e-9, 0.01e-9);
+    }
+
+    /**
+     * @param params        P, floats of the model
+     * @param updaterState  U, floats of updater state (Adam: 2P); PA moves it, GS does not
+     * @param batch         b, minibatch per worker
+     * @param cpuExamplesPerSecond one CPU executor's quiet rate (measured by bench train, single JVM)
+     * @param gpuExamplesPerSecond one GPU executor's rate (an ASSUMPTION: no GPU ran here)
+     */
+    public record Inputs(String model, long params, long updaterState, int batch, double cpuExamplesPerSecond,
+                         double gpuExamplesPerSecond, Costs costs) {
+        public Inputs {
+            if (params <= 0 || batch <= 0 || cpuExamplesPerSecond <= 0 || gpuExamplesPerSecond <= 0)
+                throw new IllegalArgumentException("scaling inputs must be positive: params " + params + ", batch " + batch
+                        + ", CPU ex/s " + cpuExamplesPerSecond + ", GPU ex/s " + gpuExamplesPerSecond);
+        }
+
+        /** S: bytes each PA worker ships per round (float32 parameters + updater state); the broadcast is as large. */
         public long paBytesPerWorker() {
             return 4L * (params + updaterState);
         }
 
-        /** Bytes of one threshold-encoded GS update: one int (index and sign) per encoded value, plus a small header. */
-        public double gsBytesPerUpdate() {
-            return 4.0 * gsSparsity * params + 16;
+        double computeSeconds(Executor e, int examples) {
+            return examples / (e == Executor.CPU ? cpuExamplesPerSecond : gpuExamplesPerSecond);
         }
 
-        double secondsPerExample(Executor e) {
-            return e == Executor.CPU ? cpuSecondsPerExample : gpuSecondsPerExample;
+        double applySecondsPerValue(Executor e) {
+            return e == Executor.CPU ? costs.cpuApplySecondsPerValue() : costs.gpuApplySecondsPerValue();
         }
     }
 
-    /** Throughput of N workers and the share of their time spent computing. */
-    public record Point(double examplesPerSecond, double efficiency) {
+    /** A way to run: PA with an averaging frequency and tree depth, or GS with a mesh mode, encoding and sync. */
+    public sealed interface Option permits Pa, Gs {
+        String label();
+    }
+
+    public record Pa(int averagingFrequency, int depth) implements Option {
+        public String label() {
+            return "PA f=" + averagingFrequency;
+        }
+    }
+
+    /** @param sparsity 0 = bitmap (the product's default), else the fraction of values a sparse message carries */
+    public record Gs(Mesh mesh, double sparsity, boolean synchronous) implements Option {
+        public String label() {
+            return "GS " + mesh + (sparsity == 0 ? " bitmap" : " sparse") + (synchronous ? " sync" : " async");
+        }
+    }
+
+    /** Throughput of N workers, the share of their time spent computing, and seconds per step (round or iteration). */
+    public record Point(double examplesPerSecond, double efficiency, double stepSeconds) {
     }
 
     private ScalingModel() {
     }
 
     /**
-     * How many results the busiest receiver takes at each level of Spark's {@code RDD.treeAggregate(depth)} over
-     * {@code partitions} partitions, the driver's own last level included (the same loop as Spark 3.5's).
+     * Fan-in of the busiest receiver at each level of Spark 3.5's {@code RDD.treeAggregate(depth)} over N partitions,
+     * the driver's level last. A shuffle level appears while n > scale + ceil(n / scale) (depth 2: from N = 6).
      */
     public static List<Integer> treeFanIns(int partitions, int depth) {
         List<Integer> fanIns = new ArrayList<>();
@@ -67,79 +116,91 @@ public final class ScalingModel {
         int n = partitions;
         while (n > scale + Math.ceil((double) n / scale)) {
             int next = n / scale;
-            fanIns.add((n + next - 1) / next);
+            fanIns.add((n + next - 1) / next); // the busiest reducer's share
             n = next;
         }
-        fanIns.add(n);
+        fanIns.add(RoundSizing.resultsAtDriver(partitions, depth)); // the driver's level, as the sizing counts it
         return fanIns;
     }
 
-    /** Seconds per link byte; an infinite link (one JVM, as measured here) costs nothing. */
+    /** Tasks of one treeAggregate: the N partition tasks plus every shuffle level's reducers. */
+    static int treeTasks(int partitions, int depth) {
+        int scale = Math.max((int) Math.ceil(Math.pow(partitions, 1.0 / depth)), 2);
+        int n = partitions, tasks = partitions;
+        while (n > scale + Math.ceil((double) n / scale)) {
+            n /= scale;
+            tasks += n;
+        }
+        return tasks;
+    }
+
     static double wireSecondsPerByte(double gbit) {
         return Double.isInfinite(gbit) ? 0 : 8 / (gbit * 1e9);
     }
 
-    public static double paRoundSeconds(Inputs in, int workers, Executor e, double gbit) {
-        double compute = (double) in.averagingFrequency() * in.batch() * in.secondsPerExample(e);
-        int hops = treeFanIns(workers, in.aggregationDepth()).stream().mapToInt(Integer::intValue).sum() + 1; // + broadcast
-        double perHop = in.paBytesPerWorker() * (in.serializeSecondsPerByte() + wireSecondsPerByte(gbit));
-        return compute + hops * perHop + in.roundOverheadSeconds();
+    public static double paRoundSeconds(Inputs in, Pa o, int workers, Executor e, double gbit) {
+        Costs c = in.costs();
+        double s = in.paBytesPerWorker(), wire = wireSecondsPerByte(gbit);
+        double compute = in.computeSeconds(e, o.averagingFrequency() * in.batch());
+        List<Integer> fanIns = treeFanIns(workers, o.depth());
+        double aggregate = 0;
+        for (int k : fanIns) aggregate += s * c.serializeSecondsPerByte() + k * s * (wire + c.deserializeSumSecondsPerByte());
+        double broadcast = s * (c.serializeSecondsPerByte() + wire + c.deserializeSumSecondsPerByte());
+        double scheduling = c.roundBaseSeconds() + treeTasks(workers, o.depth()) * c.perTaskSeconds();
+        return compute + aggregate + broadcast + scheduling;
     }
 
-    public static double gsIterationSeconds(Inputs in, int workers, Executor e, double gbit) {
-        double compute = in.batch() * in.secondsPerExample(e);
-        double inbound = (workers - 1) * in.gsBytesPerUpdate() * wireSecondsPerByte(gbit);
-        // The encode/apply cost is measured on CPU; on a GPU it is assumed to keep the same share of compute.
-        double overhead = in.gsOverheadSeconds() * (e == Executor.CPU ? 1 : in.gpuSecondsPerExample() / in.cpuSecondsPerExample());
-        return Math.max(compute, inbound) + overhead;
+    /** Bytes of one encoded update: EncodingHandler's bitmap is P/16 + 5 ints; sparse s·P + 4 ints, capped at the bitmap. */
+    public static double gsMessageBytes(long params, double sparsity) {
+        double bitmap = 4.0 * (params / 16 + 5);
+        return sparsity == 0 ? bitmap : Math.min(bitmap, 4.0 * (sparsity * params + 4));
     }
 
-    public static Point pa(Inputs in, int workers, Executor e, double gbit) {
-        double t = paRoundSeconds(in, workers, e, gbit);
-        double compute = (double) in.averagingFrequency() * in.batch() * in.secondsPerExample(e);
-        return new Point(workers * in.averagingFrequency() * in.batch() / t, compute / t);
+    /** Bytes per iteration out of the busiest relay's NIC: PLAIN the driver, N(N-1)m; MESH min(8, N)(N-1)m. */
+    public static double gsBusiestRelayBytes(Mesh mesh, int workers, double message) {
+        int downstreams = mesh == Mesh.PLAIN ? workers : Math.min(MESH_MAX_DOWNSTREAMS, workers);
+        return (double) downstreams * (workers - 1) * message;
     }
 
-    public static Point gs(Inputs in, int workers, Executor e, double gbit) {
-        double t = gsIterationSeconds(in, workers, e, gbit);
-        return new Point(workers * in.batch() / t, in.batch() * in.secondsPerExample(e) / t);
-    }
-
-    /** One line per executor kind × network × master, one column per worker count: "examples/s (efficiency)". */
-    public static void printTable(Inputs in, int[] workers, double[] gbits, PrintStream out) {
-        out.printf(Locale.ROOT, "%s: P=%,d, updater state %,d floats, PA %.0f MB per worker per round, GS update %.2f MB at s=%.0e;"
-                        + " b=%d, f=%d, depth %d; CPU %.3f s/example, GPU %.4f s/example (assumed); σ=%.2f s/GB, o=%.2f s, e=%.2f s%n",
-                in.model(), in.params(), in.updaterState(), in.paBytesPerWorker() / 1e6, in.gsBytesPerUpdate() / 1e6, in.gsSparsity(),
-                in.batch(), in.averagingFrequency(), in.aggregationDepth(), in.cpuSecondsPerExample(), in.gpuSecondsPerExample(),
-                in.serializeSecondsPerByte() * 1e9, in.roundOverheadSeconds(), in.gsOverheadSeconds());
-        StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "| %-4s | %-8s | %-6s |", "exec", "network", "master"));
-        StringBuilder rule = new StringBuilder("|---|---|---|");
-        for (int n : workers) {
-            head.append(String.format(Locale.ROOT, " N=%d |", n));
-            rule.append("---|");
+    /** Store-and-forward hops on the longest path between two workers: up to the driver and down again. */
+    static int gsHops(Mesh mesh, int workers) {
+        if (mesh == Mesh.PLAIN) return 2;
+        int levels = 1;
+        long reach = MESH_MAX_DOWNSTREAMS, width = MESH_MAX_DOWNSTREAMS; // nodes within `levels` of the driver
+        while (reach < workers) {
+            width *= MESH_MAX_DOWNSTREAMS;
+            reach += width;
+            levels++;
         }
-        out.println(head);
-        out.println(rule);
-        for (Executor e : Executor.values()) {
-            for (double gbit : gbits) {
-                for (String master : new String[] {"PA", "GS"}) {
-                    StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "| %-4s | %-8s | %-6s |", e,
-                            Double.isInfinite(gbit) ? "none" : String.format(Locale.ROOT, "%.0f Gbit", gbit), master));
-                    for (int n : workers) {
-                        Point p = master.equals("PA") ? pa(in, n, e, gbit) : gs(in, n, e, gbit);
-                        row.append(String.format(Locale.ROOT, " %s (%s) |", rate(p.examplesPerSecond()), percent(p.efficiency())));
-                    }
-                    out.println(row);
-                }
-            }
+        return 2 * levels;
+    }
+
+    public static double gsIterationSeconds(Inputs in, Gs o, int workers, Executor e, double gbit) {
+        double m = gsMessageBytes(in.params(), o.sparsity()), wire = wireSecondsPerByte(gbit);
+        double compute = in.computeSeconds(e, in.batch());
+        double comm = (gsBusiestRelayBytes(o.mesh(), workers, m) + gsHops(o.mesh(), workers) * m) * wire;
+        double valuesPerUpdate = o.sparsity() == 0 ? in.params() : Math.min(in.params(), o.sparsity() * in.params());
+        double encode = in.params() * in.applySecondsPerValue(e); // thresholding scans every value
+        double apply = (workers - 1) * valuesPerUpdate * in.applySecondsPerValue(e);
+        return (o.synchronous() ? compute + comm : Math.max(compute, comm)) + encode + apply;
+    }
+
+    public static Point point(Inputs in, Option o, int workers, Executor e, double gbit) {
+        if (o instanceof Pa pa) {
+            int examples = pa.averagingFrequency() * in.batch();
+            double t = paRoundSeconds(in, pa, workers, e, gbit);
+            return new Point(workers * examples / t, in.computeSeconds(e, examples) / t, t);
         }
+        Gs gs = (Gs) o;
+        double t = gsIterationSeconds(in, gs, workers, e, gbit);
+        return new Point(workers * in.batch() / t, in.computeSeconds(e, in.batch()) / t, t);
     }
 
-    static String percent(double share) {
-        return share < 0.005 ? "<1%" : String.format(Locale.ROOT, "%.0f%%", 100 * share);
-    }
-
-    static String rate(double r) {
-        return r >= 100 ? String.format(Locale.ROOT, "%,.0f", r) : r >= 10 ? String.format(Locale.ROOT, "%.1f", r) : String.format(Locale.ROOT, "%.2f", r);
+    /** The option with the highest throughput. */
+    public static Option best(Inputs in, List<Option> options, int workers, Executor e, double gbit) {
+        Option best = options.get(0);
+        for (Option o : options)
+            if (point(in, o, workers, e, gbit).examplesPerSecond() > point(in, best, workers, e, gbit).examplesPerSecond()) best = o;
+        return best;
     }
 }

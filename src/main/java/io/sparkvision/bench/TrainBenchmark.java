@@ -169,13 +169,12 @@ public final class TrainBenchmark {
                     + " = %s-%s sent per round; each worker receives the other %d workers' updates%n", f, n, params, bytes(f * n * lo), bytes(f * n * hi), n - 1);
         }
         if (pa != null && pa.failure() == null && pa.computeSeconds() > 0) {
-            double c = pa.computeSeconds() / (f * s.batch());
-            int hops = ScalingModel.treeFanIns(n, 2).stream().mapToInt(Integer::intValue).sum() + 1;
-            double sigma = pa.communicationSeconds() / (hops * (double) bytesPerWorker);
-            double e = gs != null && gs.failure() == null ? Math.max(0, (gs.roundSeconds() - pa.computeSeconds()) / f) : 0;
-            out.printf(Locale.ROOT, "  scaling inputs: scripts/sparkvision bench scaling --model %s --input %dx%dx%d --batch %d --averaging-frequency %d --updater %s"
-                            + " --cpu-s-per-example %.4f --serialize-s-per-gb %.3f --gs-overhead-s %.3f%n",
-                    s.model(), s.input().channels(), s.input().height(), s.input().width(), s.batch(), f, s.updater(), c, sigma * 1e9, e);
+            // One JVM, no network: outside compute = S·σs (senders, parallel) + n·S·σr (driver, serial) + S·(σs + σr) (broadcast);
+            // with σs = σr = σ/2 that is S·σ·(n/2 + 1.5). Scheduling is folded in, so σ is an upper bound.
+            double sigma = pa.communicationSeconds() / (bytesPerWorker * (n / 2.0 + 1.5)) / 2;
+            out.printf(Locale.ROOT, "  scaling inputs: scripts/sparkvision bench scaling --model %s --input %dx%dx%d --batch %d --updater %s"
+                            + " --cpu-ex-per-s <this run's single-JVM rate> --gpu-ex-per-s <assumed> --serialize-s-per-gb %.2f --deserialize-sum-s-per-gb %.2f%n",
+                    s.model(), s.input().channels(), s.input().height(), s.input().width(), s.batch(), s.updater(), sigma * 1e9, sigma * 1e9);
         }
     }
 

@@ -164,20 +164,21 @@ final class BenchCommand implements Runnable {
     }
 
     @Command(name = "scaling", mixinStandardHelpOptions = true,
-            description = "Modelled throughput and compute share for 1-256 workers, PA vs GS, CPU and GPU executors, 10/25/100 Gbit,"
-                    + " from the per-round inputs `bench train` measures (it prints this command line). See docs/scaling.md.")
+            description = "Modelled throughput and compute share of DL4J's masters (PA at two averaging frequencies; GS PLAIN/MESH,"
+                    + " bitmap/sparse) for 1-256 workers (a worker = one executor, one NIC), CPU and GPU executors, 10/25/100 Gbit."
+                    + " --doc prints every table of docs/scaling.md. See docs/scaling.md for which inputs are measured and which modelled.")
     static final class Scaling implements Callable<Integer> {
-        @Option(names = "--model", required = true, description = "architecture name")
+        @Option(names = "--doc", description = "print docs/scaling.md's tables (AlexNet, VGG-16, ResNet-50; advice; time to accuracy) and exit")
+        boolean doc;
+
+        @Option(names = "--model", description = "architecture name (required unless --doc)")
         String model;
 
         @Option(names = "--input", description = "CxHxW; default: the model's own")
         String input;
 
-        @Option(names = "--batch", defaultValue = "16", description = "minibatch per worker; default ${DEFAULT-VALUE}")
+        @Option(names = "--batch", defaultValue = "32", description = "minibatch per worker; default ${DEFAULT-VALUE}")
         int batch;
-
-        @Option(names = "--averaging-frequency", defaultValue = "5", description = "PA minibatches per round; default ${DEFAULT-VALUE}")
-        int averagingFrequency;
 
         @Option(names = "--aggregation-depth", defaultValue = "2", description = "PA treeAggregate depth; default ${DEFAULT-VALUE}")
         int depth;
@@ -188,33 +189,46 @@ final class BenchCommand implements Runnable {
         @Option(names = "--classes", defaultValue = "1000", description = "output classes (sizes the last layer); default ${DEFAULT-VALUE}")
         int classes;
 
-        @Option(names = "--cpu-s-per-example", required = true, description = "measured compute seconds per example on one CPU executor")
+        @Option(names = "--cpu-ex-per-s", description = "examples/s of one CPU executor: the quiet single-JVM rate `bench train --masters single` measures on its k cores")
         double cpu;
 
-        @Option(names = "--gpu-ex-per-s", required = true, description = "ASSUMED training examples/s of one GPU executor (state its source)")
+        @Option(names = "--gpu-ex-per-s", description = "ASSUMED training examples/s of one GPU executor (state its source)")
         double gpu;
 
-        @Option(names = "--serialize-s-per-gb", required = true, description = "measured PA seconds outside compute per GB moved (serialize, copy, deserialize, sum)")
-        double sigma;
+        @Option(names = "--serialize-s-per-gb", defaultValue = "10.7", description = "sender-side serialisation, s/GB (paid in parallel); default ${DEFAULT-VALUE} (docs/scaling.md)")
+        double serialize;
 
-        @Option(names = "--round-overhead-s", defaultValue = "0", description = "fixed seconds per PA round; default ${DEFAULT-VALUE}")
+        @Option(names = "--deserialize-sum-s-per-gb", defaultValue = "10.7", description = "receiver-side deserialise-and-sum, s/GB (paid serially per result); default ${DEFAULT-VALUE}")
+        double deserialize;
+
+        @Option(names = "--round-overhead-s", defaultValue = "0.05", description = "fixed scheduling seconds per PA round; default ${DEFAULT-VALUE}")
         double overhead;
 
-        @Option(names = "--gs-overhead-s", defaultValue = "0", description = "measured GS seconds per iteration beyond compute; default ${DEFAULT-VALUE}")
-        double gsOverhead;
+        @Option(names = "--task-ms", defaultValue = "2", description = "driver milliseconds to schedule one task; default ${DEFAULT-VALUE}")
+        double taskMs;
 
-        @Option(names = "--gs-sparsity", defaultValue = "0.01", description = "fraction of parameters per encoded GS update (DL4J's adaptive target: 1e-4..1e-2); default ${DEFAULT-VALUE}")
+        @Option(names = "--apply-ns-cpu", defaultValue = "1", description = "GS ns to encode or decode-and-apply one value on a CPU executor; default ${DEFAULT-VALUE}")
+        double applyCpu;
+
+        @Option(names = "--apply-ns-gpu", defaultValue = "0.01", description = "the same on a GPU executor; default ${DEFAULT-VALUE}")
+        double applyGpu;
+
+        @Option(names = "--gs-sparsity", defaultValue = "0.01", description = "fraction of values in a sparse GS message (DL4J's adaptive target: 1e-4..1e-2); default ${DEFAULT-VALUE}")
         double sparsity;
 
         @Override
         public Integer call() {
-            InputShape shape = input != null ? InputShape.parse(input) : Architectures.get(model).defaultInput();
-            io.sparkvision.model.NetConf conf = Architectures.get(model).configure(shape, classes, 1, TrainBenchmark.updater(updater), 0);
-            long params = io.sparkvision.model.ModelStats.params(conf);
-            long state = TrainBenchmark.updater(updater).stateSize(params);
-            ScalingModel.Inputs in = new ScalingModel.Inputs(model, params, state, batch, averagingFrequency, depth,
-                    cpu, 1 / gpu, sigma / 1e9, overhead, gsOverhead, sparsity);
-            ScalingModel.printTable(in, new int[] {1, 2, 8, 32, 256}, new double[] {10, 25, 100}, System.out);
+            if (doc) {
+                io.sparkvision.bench.ScalingReport.printDoc(System.out);
+                return 0;
+            }
+            if (model == null || cpu <= 0 || gpu <= 0)
+                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                        "bench scaling needs --model, --cpu-ex-per-s and --gpu-ex-per-s (or --doc for the document's tables)");
+            ScalingModel.Costs costs = new ScalingModel.Costs(serialize / 1e9, deserialize / 1e9, overhead, taskMs / 1e3, applyCpu / 1e9, applyGpu / 1e9);
+            ScalingModel.Inputs in = io.sparkvision.bench.ScalingReport.inputs(model, input != null ? InputShape.parse(input) : null,
+                    classes, updater, batch, cpu, gpu, costs);
+            io.sparkvision.bench.ScalingReport.printDetail(in, io.sparkvision.bench.ScalingReport.options(depth, sparsity), System.out);
             return 0;
         }
     }

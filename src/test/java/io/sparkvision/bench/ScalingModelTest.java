@@ -1,69 +1,127 @@
 package io.sparkvision.bench;
 
+import io.sparkvision.TestSpark;
+import io.sparkvision.bench.ScalingModel.Costs;
+import io.sparkvision.bench.ScalingModel.Executor;
+import io.sparkvision.bench.ScalingModel.Gs;
+import io.sparkvision.bench.ScalingModel.Inputs;
+import io.sparkvision.bench.ScalingModel.Mesh;
+import io.sparkvision.bench.ScalingModel.Pa;
+import io.sparkvision.train.sizing.RoundSizing;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The scaling model's arithmetic, in memory (no Spark): tree fan-ins, round times, throughput and efficiency. */
+/** The scaling model's structure (no Spark): which terms grow with what, as DL4J and Spark move the bytes. */
 class ScalingModelTest {
-    // 100M params with Adam (S = 1.2 GB), b=16, f=5, c=0.1 s/example on CPU, 0.004 on GPU, σ = 1 s/GB, e = 0.2 s.
-    private final ScalingModel.Inputs in = new ScalingModel.Inputs("m", 100_000_000L, 200_000_000L, 16, 5, 2,
-            0.1, 0.004, 1e-9, 0.5, 0.2, 0.01);
+    private static final double INF = Double.POSITIVE_INFINITY;
+    private static final long P = 100_000_000L;
+    private static final Costs NONE = new Costs(0, 0, 0, 0, 0, 0);
+
+    private static Inputs inputs(Costs costs) {
+        return new Inputs("m", P, 2 * P, 16, 10, 1000, costs); // Adam: S = 1.2 GB
+    }
 
     @Test
-    void fanInsFollowSparkTreeAggregate() {
-        assertEquals(List.of(1), ScalingModel.treeFanIns(1, 2));
-        assertEquals(List.of(2), ScalingModel.treeFanIns(2, 2));
-        assertEquals(List.of(4), ScalingModel.treeFanIns(4, 2)); // 4 > 2 + 2 is false: all four go to the driver
-        assertEquals(List.of(4, 4), ScalingModel.treeFanIns(16, 2));
+    void treeAggregateGainsAShuffleLevelFromSixPartitionsAndItsDriverLevelIsTheSizingsOwn() {
+        for (int n = 1; n <= 5; n++) assertEquals(List.of(n), ScalingModel.treeFanIns(n, 2), "N=" + n);
+        assertEquals(List.of(3, 2), ScalingModel.treeFanIns(6, 2)); // scale 3: 6 > 3 + 2, so 6 -> 2 reducers
         assertEquals(List.of(16, 16), ScalingModel.treeFanIns(256, 2));
-        assertEquals(List.of(4, 4, 4), ScalingModel.treeFanIns(64, 3));
+        for (int n : new int[] {2, 6, 16, 32, 100, 256})
+            for (int depth : new int[] {2, 3}) {
+                List<Integer> f = ScalingModel.treeFanIns(n, depth);
+                assertEquals(RoundSizing.resultsAtDriver(n, depth), f.get(f.size() - 1), "N=" + n + " depth " + depth);
+            }
+        assertEquals(6 + 2, ScalingModel.treeTasks(6, 2));
+        assertEquals(256 + 16, ScalingModel.treeTasks(256, 2));
     }
 
     @Test
-    void parameterAveragingRoundIsComputePlusSerialHops() {
-        assertEquals(1_200_000_000L, in.paBytesPerWorker());
-        // 2 workers: compute 5*16*0.1 = 8 s; hops 2 (driver fan-in) + 1 (broadcast) = 3; each 1.2 GB * (1 s/GB + 8/10e9 s/B)
-        double perHop = 1.2e9 * (1e-9 + 8 / 10e9);
-        assertEquals(8 + 3 * perHop + 0.5, ScalingModel.paRoundSeconds(in, 2, ScalingModel.Executor.CPU, 10), 1e-9);
-        // No network (one JVM): only serialization
-        assertEquals(8 + 3 * 1.2 + 0.5, ScalingModel.paRoundSeconds(in, 2, ScalingModel.Executor.CPU, Double.POSITIVE_INFINITY), 1e-9);
-        ScalingModel.Point p = ScalingModel.pa(in, 2, ScalingModel.Executor.CPU, 10);
-        double t = 8 + 3 * perHop + 0.5;
-        assertEquals(2 * 80 / t, p.examplesPerSecond(), 1e-9);
-        assertEquals(8 / t, p.efficiency(), 1e-9);
+    void senderSerialisationIsParallelAndReceiverDeserialiseSumIsSerialPerResult() {
+        double s = 1.2e9;
+        Pa pa = new Pa(5, 2);
+        // Only σs: once per tree level (senders in parallel) + once for the broadcast, whatever the fan-in.
+        Inputs sender = inputs(new Costs(1e-9, 0, 0, 0, 0, 0));
+        assertEquals(8 + s * 1e-9 * (1 + 1), ScalingModel.paRoundSeconds(sender, pa, 4, Executor.CPU, INF), 1e-6);
+        assertEquals(8 + s * 1e-9 * (2 + 1), ScalingModel.paRoundSeconds(sender, pa, 256, Executor.CPU, INF), 1e-6);
+        // Only σr: once per received result at the busiest receiver of each level + once for the broadcast.
+        Inputs receiver = inputs(new Costs(0, 1e-9, 0, 0, 0, 0));
+        assertEquals(8 + s * 1e-9 * (4 + 1), ScalingModel.paRoundSeconds(receiver, pa, 4, Executor.CPU, INF), 1e-6);
+        assertEquals(8 + s * 1e-9 * (16 + 16 + 1), ScalingModel.paRoundSeconds(receiver, pa, 256, Executor.CPU, INF), 1e-6);
+        // The wire: every received result crosses the receiver's link, plus one broadcast copy.
+        assertEquals(8 + s * 8 / 10e9 * (16 + 16 + 1), ScalingModel.paRoundSeconds(inputs(NONE), pa, 256, Executor.CPU, 10), 1e-6);
+        // Scheduling: a fixed part plus one driver slot per task, shuffle reducers included.
+        Inputs sched = inputs(new Costs(0, 0, 0.5, 0.002, 0, 0));
+        assertEquals(8 + 0.5 + 0.002 * (256 + 16), ScalingModel.paRoundSeconds(sched, pa, 256, Executor.CPU, INF), 1e-9);
     }
 
     @Test
-    void gradientSharingIsBoundByComputeOrInboundUpdates() {
-        // One worker: compute + overhead; update = 4 * 0.01 * 1e8 + 16 bytes
-        assertEquals(4_000_016, in.gsBytesPerUpdate(), 1e-6);
-        assertEquals(1.6 + 0.2, ScalingModel.gsIterationSeconds(in, 1, ScalingModel.Executor.CPU, 10), 1e-9);
-        // 256 GPU workers on 10 Gbit: 255 updates of 4 MB inbound = 0.816 s > 16 * 0.004 s compute
-        double inbound = 255.0 * 4_000_016 * 8 / 10e9;
-        double overheadGpu = 0.2 * 0.004 / 0.1;
-        assertEquals(inbound + overheadGpu, ScalingModel.gsIterationSeconds(in, 256, ScalingModel.Executor.GPU, 10), 1e-9);
+    void gradientSharingMessagesAreEncodingHandlersBitmapOrCappedSparse() {
+        assertEquals(4.0 * (P / 16 + 5), ScalingModel.gsMessageBytes(P, 0), 1e-9); // ≈ P/4 bytes, 2 bits per value
+        assertEquals(4.0 * (1e-3 * P + 4), ScalingModel.gsMessageBytes(P, 1e-3), 1e-6);
+        assertEquals(ScalingModel.gsMessageBytes(P, 0), ScalingModel.gsMessageBytes(P, 0.2), 1e-9); // past P/16 values: bitmap
     }
 
     @Test
-    void moreWorkersNeverRaiseEfficiencyAndTableHasEveryCell() {
-        double last = 1;
-        for (int n : new int[] {1, 2, 8, 32, 256}) {
-            double eff = ScalingModel.pa(in, n, ScalingModel.Executor.GPU, 25).efficiency();
-            assertTrue(eff <= last + 1e-12 && eff > 0, "efficiency at " + n + ": " + eff);
-            last = eff;
+    void plainRelaysEverythingThroughTheDriverAndMeshThroughAnEightAryTree() {
+        double m = 1e6;
+        for (int n : new int[] {2, 8, 32, 256}) {
+            assertEquals((double) n * (n - 1) * m, ScalingModel.gsBusiestRelayBytes(Mesh.PLAIN, n, m), 1e-3, "PLAIN N=" + n);
+            assertEquals((double) Math.min(8, n) * (n - 1) * m, ScalingModel.gsBusiestRelayBytes(Mesh.MESH, n, m), 1e-3, "MESH N=" + n);
         }
+        assertEquals(2, ScalingModel.gsHops(Mesh.PLAIN, 256));
+        assertEquals(2, ScalingModel.gsHops(Mesh.MESH, 8));
+        assertEquals(4, ScalingModel.gsHops(Mesh.MESH, 72)); // 8 + 64
+        assertEquals(6, ScalingModel.gsHops(Mesh.MESH, 73));
+        // The iteration pays the busiest relay's bytes plus the store-and-forward hops, on top of compute (synchronous).
+        Inputs in = inputs(NONE);
+        double msg = ScalingModel.gsMessageBytes(P, 0), wire = 8 / 25e9;
+        assertEquals(1.6 + (32.0 * 31 * msg + 2 * msg) * wire,
+                ScalingModel.gsIterationSeconds(in, new Gs(Mesh.PLAIN, 0, true), 32, Executor.CPU, 25), 1e-9);
+        assertEquals(1.6 + (8.0 * 31 * msg + 4 * msg) * wire,
+                ScalingModel.gsIterationSeconds(in, new Gs(Mesh.MESH, 0, true), 32, Executor.CPU, 25), 1e-9);
+        // Asynchronous: communication overlaps compute.
+        assertEquals(Math.max(1.6, (8.0 * 31 * msg + 4 * msg) * wire),
+                ScalingModel.gsIterationSeconds(in, new Gs(Mesh.MESH, 0, false), 32, Executor.CPU, 25), 1e-9);
+    }
+
+    @Test
+    void everyWorkerEncodesOnceAndDecodesAndAppliesTheOtherNMinusOneUpdates() {
+        Inputs in = inputs(new Costs(0, 0, 0, 0, 1e-9, 0));
+        Gs bitmap = new Gs(Mesh.MESH, 0, true), sparse = new Gs(Mesh.MESH, 1e-3, true);
+        assertEquals(1.6 + P * 1e-9 * (1 + 31), ScalingModel.gsIterationSeconds(in, bitmap, 32, Executor.CPU, INF), 1e-9);
+        assertEquals(1.6 + P * 1e-9 * (1 + 31 * 1e-3), ScalingModel.gsIterationSeconds(in, sparse, 32, Executor.CPU, INF), 1e-9);
+    }
+
+    @Test
+    void efficiencyNeverRisesWithWorkers() {
+        Inputs in = inputs(Costs.DOC);
+        for (ScalingModel.Option o : ScalingReport.options(2, 1e-2)) {
+            double last = 1 + 1e-12;
+            for (int n : new int[] {1, 2, 8, 32, 256}) {
+                double eff = ScalingModel.point(in, o, n, Executor.GPU, 25).efficiency();
+                assertTrue(eff <= last && eff > 0, o.label() + " at " + n + ": " + eff);
+                last = eff + 1e-12;
+            }
+        }
+    }
+
+    /** docs/scaling.md's tables are this code's output: regenerate them with `scripts/sparkvision bench scaling --doc`. */
+    @Test
+    void theDocumentsTablesAreWhatTheCodePrints() throws Exception {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        ScalingModel.printTable(in, new int[] {1, 256}, new double[] {10, 100}, new PrintStream(bytes, true, StandardCharsets.UTF_8));
-        String table = bytes.toString(StandardCharsets.UTF_8);
-        // 2 executors x 2 networks x 2 masters rows, each with 2 cells
-        assertEquals(8, table.lines().filter(l -> l.startsWith("| CPU") || l.startsWith("| GPU")).count(), table);
-        assertTrue(table.contains("| GPU  | 100 Gbit | PA     |"), table);
+        ScalingReport.printDoc(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        String doc = Files.readString(TestSpark.basedir().resolve("docs/scaling.md"));
+        List<String> lines = bytes.toString(StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("|") || l.contains(": P=")).toList();
+        assertTrue(lines.size() > 100, "printed " + lines.size() + " table lines");
+        for (String line : lines)
+            assertTrue(doc.contains(line), "docs/scaling.md lacks (rerun `bench scaling --doc`): " + line);
     }
 }
