@@ -104,6 +104,9 @@ public final class Options {
             "alexnet", "vgg11", "vgg13", "vgg16", "vgg19", "vgg11bn", "vgg13bn", "vgg16bn", "vgg19bn", "resnet18", "resnet34",
             "resnet50", "resnet101", "resnet152", "googlenet", "nin", "densenet121", "mobilenetv1", "mobilenetv2", "allcnnc"),
             "architecture (model.Architectures; `scripts/sparkvision models` lists them)");
+    public static final Option<Boolean> MODEL_NATIVE_PATH = Option.flag("model.native-path", true,
+            "the product's own oneDNN convolutions (CPU backend, channels-last layers; docs/native-path.md) on the driver and "
+                    + "every executor; false = DL4J's own path everywhere (the same as -Dsparkvision.native-path=false)");
     public static final Option<String> MODEL_PATH = Option.string("model.path", "",
             "URI of a saved model or checkpoint (.zip) to evaluate");
 

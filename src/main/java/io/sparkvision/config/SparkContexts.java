@@ -11,6 +11,8 @@ import org.apache.spark.api.java.JavaSparkContext;
 public final class SparkContexts {
     /** The executors' default Java options: {@link JvmFlags#EXECUTOR} (from conf/jvm-flags.properties). */
     public static final String EXECUTOR_FLAGS = JvmFlags.EXECUTOR;
+    /** model.onednn.NativePath.PROPERTY (this package sits below model). */
+    static final String NATIVE_PATH_PROPERTY = "sparkvision.native-path";
 
     private SparkContexts() {
     }
@@ -25,6 +27,12 @@ public final class SparkContexts {
         String app = job.get(Options.SPARK_APP_NAME);
         conf.setAppName(app.isBlank() ? "sparkvision-" + jobName : app);
         applyDefaults(conf);
+        if (!job.get(Options.MODEL_NATIVE_PATH)) {
+            // model.onednn.NativePath reads this property in every JVM that builds or loads a network: here for the
+            // driver, through the executors' Java options for theirs (set before any executor starts).
+            System.setProperty(NATIVE_PATH_PROPERTY, "false");
+            conf.set("spark.executor.extraJavaOptions", conf.get("spark.executor.extraJavaOptions", "") + " -D" + NATIVE_PATH_PROPERTY + "=false");
+        }
         if ((jobName.equals("train") || jobName.equals("retrain")) && !job.get(Options.TRAIN_MASTER).perEpoch()) {
             // Gradient sharing: DL4J repartitions an epoch into one Spark task per minibatch, and a worker's next
             // task starts only after its step met the others'. When one executor holds the shuffled minibatches

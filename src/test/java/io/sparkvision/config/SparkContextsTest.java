@@ -24,4 +24,25 @@ class SparkContextsTest {
         assertFalse(conf("score", gs, new SparkConf(false)).contains("spark.locality.wait"));
         assertFalse(conf("ingest", gs, new SparkConf(false)).contains("spark.locality.wait"));
     }
+
+    /** model.native-path = false reaches NativePath on the driver and, through their Java options, every executor. */
+    @org.junit.jupiter.api.Test
+    void theNativePathKeySwitchesItOffOnDriverAndExecutors() {
+        String before = System.getProperty(io.sparkvision.model.onednn.NativePath.PROPERTY);
+        try {
+            System.clearProperty(io.sparkvision.model.onednn.NativePath.PROPERTY);
+            SparkConf on = conf("train", "model.native-path = true", new SparkConf(false));
+            assertFalse(on.get("spark.executor.extraJavaOptions").contains("native-path"));
+            assertEquals(null, System.getProperty(io.sparkvision.model.onednn.NativePath.PROPERTY));
+
+            SparkConf off = conf("score", "model.native-path = false", new SparkConf(false)
+                    .set("spark.executor.extraJavaOptions", "-Dmine=1"));
+            assertEquals("-Dmine=1 -D" + io.sparkvision.model.onednn.NativePath.PROPERTY + "=false",
+                    off.get("spark.executor.extraJavaOptions"), "the user's executor options are kept");
+            assertFalse(io.sparkvision.model.onednn.NativePath.enabled(), "the driver's path is off");
+        } finally {
+            if (before == null) System.clearProperty(io.sparkvision.model.onednn.NativePath.PROPERTY);
+            else System.setProperty(io.sparkvision.model.onednn.NativePath.PROPERTY, before);
+        }
+    }
 }
