@@ -44,8 +44,7 @@ public final class NativePath {
     }
 
     private static int install(Model model, boolean nchw) {
-        Layer[] layers = model instanceof ComputationGraph g ? g.getLayers()
-                : model instanceof MultiLayerNetwork n ? n.getLayers() : new Layer[0];
+        Layer[] layers = layers(model);
         int installed = 0;
         for (Layer l : layers) {
             // Exactly ConvolutionLayer: its subclasses (depthwise, separable, deconvolution) compute something else.
@@ -61,8 +60,7 @@ public final class NativePath {
 
     /** How many layers run the product's helper now. */
     public static int installed(Model model) {
-        Layer[] layers = model instanceof ComputationGraph g ? g.getLayers()
-                : model instanceof MultiLayerNetwork n ? n.getLayers() : new Layer[0];
+        Layer[] layers = layers(model);
         int n = 0;
         for (Layer l : layers)
             if (l.getClass() == ConvolutionLayer.class && ((ConvolutionLayer) l).getHelper() instanceof DnnlConvolutionHelper) n++;
@@ -71,8 +69,7 @@ public final class NativePath {
 
     /** Puts back the helper DL4J itself picks (its layer's own initializeHelper): DL4J's path, for A/B runs and tests. */
     public static void uninstall(Model model) {
-        Layer[] layers = model instanceof ComputationGraph g ? g.getLayers()
-                : model instanceof MultiLayerNetwork n ? n.getLayers() : new Layer[0];
+        Layer[] layers = layers(model);
         for (Layer l : layers)
             if (l.getClass() == ConvolutionLayer.class) {
                 try {
@@ -83,6 +80,10 @@ public final class NativePath {
                     throw new IllegalStateException("DL4J's ConvolutionLayer.initializeHelper() is gone", e);
                 }
             }
+    }
+
+    private static Layer[] layers(Model model) {
+        return model instanceof ComputationGraph g ? g.getLayers() : model instanceof MultiLayerNetwork n ? n.getLayers() : new Layer[0];
     }
 
     private static void set(Layer l, Class<?> type, Object helper) {

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -68,7 +69,7 @@ final class LocalMachine {
         if (cheapest.isPresent()) {
             fixes.add(cheapest.get().keys() + " (needs ~" + bytes(needs(cheapest.get().sizing())) + ")");
         } else {
-            fixes.add("a machine with more memory: even one worker at batch 1 with train.updater = sgd and eval.batch-size = 16 needs more than " + bytes(budget));
+            fixes.add("a machine with more memory: even one worker at batch 1 with train.updater = sgd and evaluation batch 1 needs more than " + bytes(budget));
         }
         return new SizingCheck.Verdict(problems, fixes, 0);
     }
@@ -78,9 +79,13 @@ final class LocalMachine {
      * train job's sizing step picks that batch itself once the JVM has the split).
      */
     static Optional<RoundSizing> holdable(RoundSizing s, Resizer r, long budget) {
+        return holdable(s, r, budget, true);
+    }
+
+    static Optional<RoundSizing> holdable(RoundSizing s, Resizer r, long budget, boolean withUpdaterState) {
         if (fits(s, budget)) return Optional.of(s);
         for (int e = r.setup().evalBatch() / 2; e >= 1; e /= 2) {
-            RoundSizing smaller = r.size(withEvalBatch(r.setup(), e), true);
+            RoundSizing smaller = r.size(withEvalBatch(r.setup(), e), withUpdaterState);
             if (fits(smaller, budget)) return Optional.of(smaller);
         }
         return Optional.empty();
@@ -105,38 +110,38 @@ final class LocalMachine {
     }
 
     /**
-     * The first of these that fits, cheapest first: a smaller driver-side evaluation batch (the largest that fits; it
-     * changes no result), the updater state not averaged, fewer workers (the most that fit), a smaller training batch
-     * (the largest that fits), a stateless updater; then all of them together.
+     * The first of these that fits, cheapest first: the updater state not averaged, fewer workers (the most that fit),
+     * a smaller batch (the largest that fits), a stateless updater; then all of them together. Each counts with the
+     * smaller evaluation batch the sizing step would pick itself ({@link #holdable}).
      */
     static Optional<Change> cheapestChange(RoundSizing s, Resizer r, long budget) {
         RoundSizing.Setup base = r.setup();
         boolean stateful = s.updaterState() > 0;
         boolean pa = RoundSizing.PARAMETER_AVERAGING.equals(s.master());
-        List<Change> tried = new ArrayList<>();
-        for (int e = base.evalBatch() / 2; e >= 1; e /= 2) {
-            tried.add(new Change("--set eval.batch-size=" + e, r.size(setup(base, base.workers(), base.batch(), e, base.averageUpdater()), true)));
-        }
+        List<Map.Entry<String, RoundSizing.Setup>> tried = new ArrayList<>();
         if (pa && stateful && base.averageUpdater()) {
-            tried.add(new Change("--set train.average-updater=false", r.size(setup(base, base.workers(), base.batch(), base.evalBatch(), false), true)));
+            tried.add(Map.entry("--set train.average-updater=false", setup(base, base.workers(), base.batch(), base.evalBatch(), false)));
         }
         for (int k = base.workers() - 1; k >= 1; k--) {
-            tried.add(new Change("--set train.workers=" + k, r.size(setup(base, k, base.batch(), base.evalBatch(), base.averageUpdater()), true)));
+            tried.add(Map.entry("--set train.workers=" + k, setup(base, k, base.batch(), base.evalBatch(), base.averageUpdater())));
         }
         for (int b = base.batch() / 2; b >= 1; b /= 2) {
-            tried.add(new Change("--set train.batch-size-per-worker=" + b,
-                    r.size(setup(base, base.workers(), b, base.evalBatch(), base.averageUpdater()), true)));
+            tried.add(Map.entry("--set train.batch-size-per-worker=" + b, setup(base, base.workers(), b, base.evalBatch(), base.averageUpdater())));
         }
-        if (stateful) tried.add(new Change("--set train.updater=sgd", r.size(base, false)));
-        for (Change c : tried) {
-            if (fits(c.sizing(), budget)) return Optional.of(c);
+        for (Map.Entry<String, RoundSizing.Setup> c : tried) {
+            Optional<RoundSizing> held = holdable(r.size(c.getValue(), true), new Resizer(r.net(), r.shape(), c.getValue()), budget, true);
+            if (held.isPresent()) return Optional.of(new Change(c.getKey(), held.get()));
         }
-        int eval = Math.min(base.evalBatch(), 16);
+        if (stateful) {
+            Optional<RoundSizing> held = holdable(r.size(base, false), r, budget, false);
+            if (held.isPresent()) return Optional.of(new Change("--set train.updater=sgd", held.get()));
+        }
         for (int b = base.batch(); b >= 1; b /= 2) {
-            RoundSizing all = r.size(setup(base, 1, b, eval, false), false);
-            if (fits(all, budget)) {
+            RoundSizing.Setup all = setup(base, 1, b, base.evalBatch(), false);
+            Optional<RoundSizing> held = holdable(r.size(all, false), new Resizer(r.net(), r.shape(), all), budget, false);
+            if (held.isPresent()) {
                 return Optional.of(new Change("--set train.workers=1 --set train.batch-size-per-worker=" + b
-                        + (eval < base.evalBatch() ? " --set eval.batch-size=" + eval : "") + (stateful ? " --set train.updater=sgd" : ""), all));
+                        + (stateful ? " --set train.updater=sgd" : ""), held.get()));
             }
         }
         return Optional.empty();

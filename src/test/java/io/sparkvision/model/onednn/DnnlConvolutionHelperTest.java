@@ -103,18 +103,8 @@ class DnnlConvolutionHelperTest {
      * layer's own initializeHelper(), replacing the product's helper that the product's builders install.
      */
     static void strip(Model m) {
-        Layer[] layers = m instanceof ComputationGraph g ? g.getLayers() : ((MultiLayerNetwork) m).getLayers();
-        for (Layer l : layers)
-            if (l.getClass() == ConvolutionLayer.class) {
-                try {
-                    var init = ConvolutionLayer.class.getDeclaredMethod("initializeHelper");
-                    init.setAccessible(true);
-                    init.invoke(l);
-                } catch (ReflectiveOperationException e) {
-                    throw new AssertionError(e);
-                }
-                assertTrue(!(((ConvolutionLayer) l).getHelper() instanceof DnnlConvolutionHelper));
-            }
+        NativePath.uninstall(m);
+        assertEquals(0, NativePath.installed(m), "the product's helper still installed");
     }
 
     private static void assertHelpers(Model m, int convs) {
