@@ -1,20 +1,13 @@
 package io.sparkvision.data;
 
-import io.sparkvision.ingest.ManifestCsv;
 import io.sparkvision.image.ImagePreparer;
 import io.sparkvision.image.InputShape;
 import io.sparkvision.ingest.DatasetDescriptor;
-import io.sparkvision.io.HadoopFs;
-import io.sparkvision.io.SerializableHadoopConf;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.storage.StorageLevel;
 import org.nd4j.linalg.dataset.DataSet;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -54,45 +47,13 @@ public final class ImageDataset {
 
     public static ImageDataset load(JavaSparkContext sc, String root, DatasetDescriptor d, String split, int partitions,
                                     int limit, PixelAugmentation augment) {
-        if (d.count(split) == 0) {
-            throw new IllegalArgumentException("dataset " + root + " has no '" + split + "' split; it has " + d.splits().keySet());
-        }
-        String rootUri = HadoopFs.path(root).toString();
-        String manifest = new Path(rootUri, d.manifest()).toString();
         InputShape shape = new InputShape(d.channels(), d.height(), d.width());
-        List<String> classes = d.classes();
         // Augmented data is normalised after augmentation (colour jitter needs [0, 1] pixels), so decode raw.
         double[] mean = augment.enabled() ? new double[] {0} : d.mean();
         double[] std = augment.enabled() ? new double[] {1} : d.std();
-        SerializableHadoopConf conf = new SerializableHadoopConf(sc.hadoopConfiguration());
-
-        JavaRDD<ManifestCsv.Row> rows = sc.textFile(manifest).filter(line -> !ManifestCsv.isHeader(line))
-                .map(ManifestCsv::row).filter(r -> split.equals(r.split()));
-        if (limit > 0) rows = rows.zipWithIndex().filter(t -> t._2() < limit).map(t -> t._1());
-        JavaRDD<Example> examples = rows.repartition(partitions).mapPartitions(it -> {
-            List<Example> out = new ArrayList<>();
-            while (it.hasNext()) {
-                ManifestCsv.Row r = it.next();
-                Path p = new Path(rootUri, r.path());
-                int label = classes.indexOf(r.label());
-                if (label < 0) {
-                    throw new IllegalArgumentException(manifest + ": " + r.path() + " has label '" + r.label()
-                            + "', which is not in the dataset's class index " + classes + "; re-run ingest");
-                }
-                try {
-                    byte[] bytes;
-                    // Per path: a retrain window lists images of two datasets, possibly on two file systems.
-                    FileSystem fs = HadoopFs.fs(p, conf.get());
-                    try (var in = fs.open(p)) {
-                        bytes = in.readAllBytes();
-                    }
-                    out.add(new Example(ImagePreparer.prepared(bytes, p.toString(), shape, mean, std), label));
-                } catch (IOException e) {
-                    throw new UncheckedIOException("cannot read " + p + ": " + e.getMessage(), e);
-                }
-            }
-            return out.iterator();
-        }).persist(StorageLevel.MEMORY_ONLY());
+        JavaRDD<Example> examples = StoredSplit.read(sc, root, d, split, partitions, limit).map(img ->
+                new Example(ImagePreparer.prepared(img.bytes(), img.path(), shape, mean, std), img.label()))
+                .persist(StorageLevel.MEMORY_ONLY());
         // One job, as count() would be, that also gives each partition's size (see evenEpochBatches).
         List<Long> sizes = examples.mapPartitions(it -> {
             long n = 0;
