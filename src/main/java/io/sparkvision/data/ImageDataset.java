@@ -51,9 +51,10 @@ public final class ImageDataset {
         // Augmented data is normalised after augmentation (colour jitter needs [0, 1] pixels), so decode raw.
         double[] mean = augment.enabled() ? new double[] {0} : d.mean();
         double[] std = augment.enabled() ? new double[] {1} : d.std();
-        JavaRDD<Example> examples = StoredSplit.read(sc, root, d, split, partitions, limit).map(img ->
-                new Example(ImagePreparer.prepared(img.bytes(), img.path(), shape, mean, std), img.label()))
-                .persist(StorageLevel.MEMORY_ONLY());
+        JavaRDD<Example> examples = StoredSplit.read(sc, root, d, split, partitions, limit).map(img -> {
+                    if (img.isRaw()) throw new UnsupportedOperationException(img.path() + ": raw pixels are not read yet");
+                    return new Example(ImagePreparer.prepared(img.bytes(), img.path(), shape, mean, std), img.label());
+                }).persist(StorageLevel.MEMORY_ONLY());
         // One job, as count() would be, that also gives each partition's size (see evenEpochBatches).
         List<Long> sizes = examples.mapPartitions(it -> {
             long n = 0;

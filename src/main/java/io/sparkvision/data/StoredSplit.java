@@ -53,7 +53,7 @@ public final class StoredSplit {
                     // Per path: a retrain window lists images of two datasets, possibly on two file systems.
                     FileSystem fs = HadoopFs.fs(p, conf.get());
                     try (var in = fs.open(p)) {
-                        out.add(new StoredImage(p.toString(), label, in.readAllBytes()));
+                        out.add(StoredImage.encoded(p.toString(), label, in.readAllBytes()));
                     }
                 } catch (IOException e) {
                     throw new UncheckedIOException("cannot read " + p + ": " + e.getMessage(), e);
