@@ -5,8 +5,11 @@ import io.sparkvision.model.Architecture;
 import io.sparkvision.model.Architectures;
 import io.sparkvision.model.FilterImage;
 import io.sparkvision.model.ModelFiles;
+import io.sparkvision.model.ModelMetadata;
 import io.sparkvision.model.ModelStats;
 import io.sparkvision.model.NetConf;
+import io.sparkvision.model.onnx.OnnxExportMetadata;
+import io.sparkvision.model.onnx.OnnxExporter;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.api.Model;
@@ -26,11 +29,16 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code sparkvision models}: the architectures model.name can name; summaries, first-layer filters, forward timing. */
+/**
+ * {@code sparkvision models}: the architectures model.name can name; summaries, first-layer filters, forward timing,
+ * export to ONNX.
+ */
 @Command(name = "models", mixinStandardHelpOptions = true, description = "List the architectures model.name can name.",
-        subcommands = {ModelsCommand.Summary.class, ModelsCommand.Filters.class, ModelsCommand.Bench.class})
+        subcommands = {ModelsCommand.Summary.class, ModelsCommand.Filters.class, ModelsCommand.Bench.class,
+                ModelsCommand.Export.class})
 final class ModelsCommand implements Callable<Integer> {
     @Option(names = "--classes", description = "number of classes for the parameter count (default: ${DEFAULT-VALUE})")
     int classes = 10;
@@ -85,6 +93,47 @@ final class ModelsCommand implements Callable<Integer> {
             if (out.getAbsoluteFile().getParentFile() != null) out.getAbsoluteFile().getParentFile().mkdirs();
             ImageIO.write(img, "png", out);
             System.out.printf(Locale.ROOT, "%s: %dx%d pixels%n", out, img.getWidth(), img.getHeight());
+            return 0;
+        }
+    }
+
+    @Command(name = "export", mixinStandardHelpOptions = true,
+            description = "Write a saved model as a standard ONNX graph (opset 13, float32, NCHW input) with its image "
+                    + "preparation in the ONNX metadata (docs/onnx-export.md).")
+    static final class Export implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "MODEL", description = "a saved model or checkpoint .zip, or a registry pointer (any Hadoop URI)")
+        String model;
+        @Option(names = "--onnx", required = true, paramLabel = "OUT.onnx", description = "the ONNX file to write (any Hadoop URI)")
+        String onnx;
+        @Option(names = "--input", paramLabel = "CxHxW",
+                description = "input shape, only for a bare DL4J zip without its model.json (default: the model's own)")
+        String input;
+
+        @Override
+        public Integer call() throws Exception {
+            Configuration conf = new Configuration();
+            Path zip = ModelFiles.resolve(io.sparkvision.io.HadoopFs.path(model), conf);
+            Model m = ModelFiles.load(zip, conf);
+            ModelMetadata meta = ModelFiles.readMetadata(zip, conf);
+            InputShape recorded = meta == null ? null : meta.inputShape();
+            InputShape in = input != null ? InputShape.parse(input) : recorded;
+            if (in == null) {
+                throw new IllegalArgumentException(zip + " has no " + ModelFiles.metadataPath(zip).getName()
+                        + " recording its input shape; pass --input CxHxW (the shape it was trained on)");
+            }
+            if (recorded != null && !recorded.equals(in)) {
+                throw new IllegalArgumentException("--input " + in + " differs from the input " + recorded + " that "
+                        + ModelFiles.metadataPath(zip) + " records; leave --input out");
+            }
+            Map<String, String> props = OnnxExportMetadata.of(meta, in, ModelFiles.metadataPath(zip).toString());
+            onnx.OnnxMl.ModelProto proto = OnnxExporter.export(m, in, props);
+            Path out = io.sparkvision.io.HadoopFs.path(onnx);
+            io.sparkvision.io.HadoopFs.writeAtomically(out, conf, proto::writeTo);
+            System.out.printf(Locale.ROOT, "%s: %d nodes, %d initializers, %,d bytes; input %s [N,%d,%d,%d] NCHW; outputs %s%n",
+                    out, proto.getGraph().getNodeCount(), proto.getGraph().getInitializerCount(), proto.getSerializedSize(),
+                    OnnxExporter.INPUT, in.channels(), in.height(), in.width(),
+                    proto.getGraph().getOutputList().stream().map(o -> o.getName()).toList());
+            if (meta == null) System.out.println("no model.json beside the zip: the ONNX metadata has no preparation, mean/std or classes");
             return 0;
         }
     }
