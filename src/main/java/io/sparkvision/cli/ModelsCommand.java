@@ -133,7 +133,10 @@ final class ModelsCommand implements Callable<Integer> {
                     out, proto.getGraph().getNodeCount(), proto.getGraph().getInitializerCount(), proto.getSerializedSize(),
                     OnnxExporter.INPUT, in.channels(), in.height(), in.width(),
                     proto.getGraph().getOutputList().stream().map(o -> o.getName()).toList());
-            if (meta == null) System.out.println("no model.json beside the zip: the ONNX metadata has no preparation, mean/std or classes");
+            if (meta == null) {
+                System.out.println("no " + ModelFiles.metadataPath(zip).getName() + " beside the zip: the ONNX metadata records "
+                        + "no image preparation, mean/std or classes");
+            }
             return 0;
         }
     }

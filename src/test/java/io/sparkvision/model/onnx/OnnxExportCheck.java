@@ -205,8 +205,13 @@ final class OnnxExportCheck {
      * PNGs of other sizes and aspect ratios than the input, shorter-side-cropped, normalised with {@link #MEAN}/{@link #STD}.
      */
     static float[] preparedImages(InputShape in, int count, long seed) throws Exception {
+        return preparedImages(new ImagePreparation(in.height(), ImagePreparation.SHORTER_SIDE_CROP, in.channels(), ImagePreparation.WHITE),
+                MEAN, STD, count, seed);
+    }
+
+    static float[] preparedImages(ImagePreparation prep, double[] mean, double[] std, int count, long seed) throws Exception {
         Random r = new Random(seed);
-        ImagePreparation prep = new ImagePreparation(in.height(), ImagePreparation.SHORTER_SIDE_CROP, in.channels(), ImagePreparation.WHITE);
+        InputShape in = prep.shape();
         float[] all = new float[count * in.pixels()];
         for (int i = 0; i < count; i++) {
             BufferedImage img = new BufferedImage(in.width() + 7 * i + 3, in.height() + 5 * i, BufferedImage.TYPE_INT_RGB);
@@ -221,7 +226,7 @@ final class OnnxExportCheck {
             }
             ByteArrayOutputStream png = new ByteArrayOutputStream();
             ImageIO.write(img, "png", png);
-            float[] t = ImagePreparer.tensor(png.toByteArray(), prep, Long.MAX_VALUE, "test", MEAN, STD);
+            float[] t = ImagePreparer.tensor(png.toByteArray(), prep, Long.MAX_VALUE, "test", mean, std);
             System.arraycopy(t, 0, all, i * in.pixels(), in.pixels());
         }
         return all;
