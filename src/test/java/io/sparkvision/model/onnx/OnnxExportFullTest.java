@@ -10,7 +10,7 @@ import java.util.Set;
 
 /**
  * The big VGGs' ONNX export against DL4J (OnnxExportCheck), in the "full" tier (scripts/test --full): each builds
- * 129-144M parameters and writes a 515-575 MB ONNX file, ~30 s apiece on the 2-core machine, too slow for the default
+ * 129-140M parameters and writes a 515-559 MB ONNX file, 25-65 s apiece on the 2-core machine, too slow for the default
  * suite (which checks vgg11bn and every other architecture, OnnxExportTest).
  */
 @Tag("full")

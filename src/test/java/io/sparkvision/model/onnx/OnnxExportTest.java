@@ -31,8 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Every architecture of the zoo exports to ONNX and gives DL4J's answers in ONNX Runtime (OnnxExportCheck: same
  * top-1, logits within 1e-4 of the largest |logit|, BatchNorm statistics set away from 0/1). Each model at a small
- * input it builds for. The VGGs have 129-144M parameters whatever the input (their 25088 x 4096 FC6 after the adaptive
- * pool) and took ~30 s each here (build, 515+ MB ONNX file, ONNX Runtime load): vgg11bn runs in this suite, the
+ * input it builds for. The VGGs have 129-140M parameters at 10 classes whatever the input (their 25088 x 4096 FC6 after the adaptive
+ * pool) and took 25-65 s each here (build, 515+ MB ONNX file, ONNX Runtime load): vgg11bn runs in this suite, the
  * other seven in the "full" tier (OnnxExportFullTest). Every layer type they use is also checked here (conv with
  * ReLU, BatchNorm in a layer stack, the adaptive pool's upsampling and the flatten into FC: alexnet, mobilenetv1).
  */
