@@ -4,7 +4,14 @@ import io.sparkvision.image.InputShape;
 import io.sparkvision.model.Architectures;
 import io.sparkvision.model.ResNet;
 import org.deeplearning4j.nn.api.Model;
+import io.sparkvision.model.NchwToNhwc;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.graph.PreprocessorVertex;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.weights.WeightInit;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -89,6 +96,26 @@ class OnnxExportTest {
         } finally {
             m.close();
         }
+    }
+
+    /**
+     * A channels-last conv stack flattened straight into a dense layer (no zoo model does this; the ResNets pool
+     * globally first): DL4J flattens [h, w, c] there, so the NCHW ONNX graph must transpose before its Flatten.
+     */
+    @Test
+    void channelsLastFeatureMapsFlattenAsDl4jFlattensThem() throws Exception {
+        InputShape in = new InputShape(3, 8, 8);
+        ComputationGraph net = new ComputationGraph(new NeuralNetConfiguration.Builder().seed(3).weightInit(WeightInit.RELU)
+                .graphBuilder().addInputs("in").setInputTypes(InputType.convolutional(8, 8, 3))
+                .addVertex("nhwc", new PreprocessorVertex(new NchwToNhwc()), "in")
+                .addLayer("conv", new ConvolutionLayer.Builder(3, 3).nOut(4).activation(Activation.RELU).build(), "nhwc")
+                .addLayer("bn", new BatchNormalization.Builder().build(), "conv")
+                .addLayer("fc", new DenseLayer.Builder().nOut(6).activation(Activation.TANH).build(), "bn")
+                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3).activation(Activation.SOFTMAX).build(), "fc")
+                .setOutputs("out").build());
+        net.init();
+        assertEquals(CNN2DFormat.NHWC, ((ConvolutionLayer) net.getLayer("conv").conf().getLayer()).getCnn2dDataFormat());
+        System.out.println("onnx-export " + OnnxExportCheck.check("nhwc-flatten", net, in, dir, System.nanoTime()));
     }
 
     @Test
