@@ -229,27 +229,32 @@ public final class ImageDataset {
         JavaRDD<CachedImage> perWorkerImages = k == 1 ? shuffled
                 : new JavaRDD<>(shuffled.rdd().coalesce(workers, false, Option.apply(new WorkerSlices(k, seeds)), null), shuffled.classTag());
         return perWorkerImages.mapPartitionsWithIndex((w, it) -> {
-            long workerSeed = seeds[w];
-            Iterator<Example> examples = new Iterator<>() {
-                private int i;
-
-                @Override
-                public boolean hasNext() {
-                    return it.hasNext();
-                }
-
-                @Override
-                public Example next() {
-                    CachedImage img = it.next();
-                    // One generator per example: the result does not depend on how examples are batched.
-                    Random rnd = new Random(workerSeed * 31L + i++);
-                    float[] px = aug.train(img.pixels(), img.height(), img.width(), in, rnd);
-                    ImagePreparer.normaliseInPlace(px, in.channels(), in.height() * in.width(), mean, std);
-                    return new Example(px, img.label());
-                }
-            };
+            Iterator<Example> examples = training(it, seeds[w], aug, in, mean, std);
             return batchesEach > 0 ? evenly(examples, sizes[w], batchesEach, in, classes) : Batches.batch(examples, batchSize, in, classes);
         }, true);
+    }
+
+    /** A worker's training examples, prepared one at a time (static: the Spark closure must not capture this dataset). */
+    private static Iterator<Example> training(Iterator<CachedImage> it, long workerSeed, PixelAugmentation aug, InputShape in,
+                                              double[] mean, double[] std) {
+        return new Iterator<>() {
+            private int i;
+
+            @Override
+            public boolean hasNext() {
+                return it.hasNext();
+            }
+
+            @Override
+            public Example next() {
+                CachedImage img = it.next();
+                // One generator per example: the result does not depend on how examples are batched.
+                Random rnd = new Random(workerSeed * 31L + i++);
+                float[] px = aug.train(img.pixels(), img.height(), img.width(), in, rnd);
+                ImagePreparer.normaliseInPlace(px, in.channels(), in.height() * in.width(), mean, std);
+                return new Example(px, img.label());
+            }
+        };
     }
 
     /** The seed of worker w's share in an epoch (as the float cache drew it per partition, one per worker). */
