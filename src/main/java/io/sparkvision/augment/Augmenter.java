@@ -49,7 +49,10 @@ public final class Augmenter {
         if (a.blurProbability() > 0 && rnd.nextDouble() < a.blurProbability()) {
             blur(x, c, h, w, 0.1 + rnd.nextDouble() * (a.blurSigmaMax() - 0.1));
         }
-        for (int i = 0; i < x.length; i++) x[i] = Math.max(0f, Math.min(1f, x[i]));
+        // Crops, flips and blur keep pixels in [0, 1]; only the colour transforms can leave it.
+        if (a.brightness() > 0 || a.contrast() > 0 || a.saturation() > 0 || a.pcaLighting() > 0) {
+            for (int i = 0; i < x.length; i++) x[i] = Math.max(0f, Math.min(1f, x[i]));
+        }
         return x;
     }
 

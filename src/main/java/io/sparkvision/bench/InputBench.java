@@ -52,7 +52,8 @@ public final class InputBench {
     record Stored(byte[] chw, int height, int width, byte[] png, byte[] jpeg) {
     }
 
-    public record Row(String name, double examplesPerSec, long bytesPerImage) {
+    /** Examples per wall-clock second, and per second of this thread's CPU time (what a core would do unshared). */
+    public record Row(String name, double examplesPerSec, double examplesPerCpuSec, long bytesPerImage) {
     }
 
     public static List<Row> run(Path input, int storedHeight, int storedWidth, int inputSize, int images, int batch, double seconds,
@@ -88,8 +89,9 @@ public final class InputBench {
     static Row measure(String name, long bytesPerImage, IntFunction<byte[]> pixels, List<Stored> stored, PixelAugmentation recipe,
                        InputShape in, int batch, double seconds, PrintStream out) {
         long[] sink = new long[1];
+        java.lang.management.ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
         for (int pass = 0; pass < 2; pass++) {
-            long t0 = System.nanoTime(), n = 0;
+            long t0 = System.nanoTime(), c0 = cpu.getCurrentThreadCpuTime(), n = 0;
             long end = t0 + (long) (seconds * 1e9);
             while (System.nanoTime() < end) {
                 List<Example> buf = new ArrayList<>(batch);
@@ -105,9 +107,11 @@ public final class InputBench {
                 sink[0] += Batches.toDataSet(buf, in, 10).numExamples();
             }
             double perSec = n / ((System.nanoTime() - t0) / 1e9);
+            double perCpuSec = n / ((cpu.getCurrentThreadCpuTime() - c0) / 1e9);
             if (pass == 1) {
-                out.printf(Locale.ROOT, "  %-45s %,8.0f examples/s per core  (%,d bytes read per image)%n", name, perSec, bytesPerImage);
-                return new Row(name, perSec, bytesPerImage);
+                out.printf(Locale.ROOT, "  %-45s %,8.0f examples/s wall, %,8.0f per CPU-second of the thread (%,d bytes per image in)%n",
+                        name, perSec, perCpuSec, bytesPerImage);
+                return new Row(name, perSec, perCpuSec, bytesPerImage);
             }
         }
         throw new IllegalStateException("unreachable " + sink[0]);
