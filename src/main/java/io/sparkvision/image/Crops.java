@@ -53,8 +53,10 @@ public final class Crops {
 
     /**
      * The (x0, y0, cw, ch) box of a c x sh x sw uint8 image resampled bilinearly to oh x ow floats in [0, 1], in one
-     * pass (pixel centres aligned, as torchvision's {@code resize} with antialias off). Column positions and weights
-     * are computed once per image, not per pixel and channel.
+     * pass over the output (pixel centres aligned, as torchvision's {@code resize} with antialias off). Separable:
+     * each source row the output needs is interpolated along x once (column positions and weights computed once per
+     * image), and output rows blend two such rows in a loop the JIT vectorises; a random-resized crop mostly enlarges,
+     * so a source row serves several output rows.
      */
     public static float[] resample(byte[] src, int c, int sh, int sw, int x0, int y0, int cw, int ch, int oh, int ow) {
         int[] xa = new int[ow], xb = new int[ow];
@@ -66,24 +68,52 @@ public final class Crops {
             xb[x] = x0 + Math.min(cw - 1, ix + 1);
             fx[x] = (float) (sx - ix);
         }
-        float[] out = new float[c * oh * ow];
+        int[] ya = new int[oh], yb = new int[oh];
+        float[] gy = new float[oh], hy = new float[oh];
         for (int y = 0; y < oh; y++) {
             double sy = Math.max(0, Math.min(ch - 1, (y + 0.5) * ch / oh - 0.5));
             int iy = (int) sy;
-            int ra = (y0 + iy) * sw, rb = (y0 + Math.min(ch - 1, iy + 1)) * sw;
-            float fy = (float) (sy - iy), gy = (1 - fy) * INV_255, hy = fy * INV_255;
-            for (int k = 0; k < c; k++) {
-                int plane = k * sh * sw, a = plane + ra, b = plane + rb, o = (k * oh + y) * ow;
-                for (int x = 0; x < ow; x++) {
-                    int xl = xa[x], xr = xb[x];
-                    float f = fx[x];
-                    float top = (src[a + xl] & 0xff) + f * ((src[a + xr] & 0xff) - (src[a + xl] & 0xff));
-                    float bottom = (src[b + xl] & 0xff) + f * ((src[b + xr] & 0xff) - (src[b + xl] & 0xff));
-                    out[o + x] = top * gy + bottom * hy;
+            ya[y] = y0 + iy;
+            yb[y] = y0 + Math.min(ch - 1, iy + 1);
+            float fy = (float) (sy - iy);
+            gy[y] = (1 - fy) * INV_255;
+            hy[y] = fy * INV_255;
+        }
+        float[] out = new float[c * oh * ow];
+        float[] rowA = new float[ow], rowB = new float[ow];
+        for (int k = 0; k < c; k++) {
+            int plane = k * sh * sw, ia = -1, ib = -1;
+            for (int y = 0; y < oh; y++) {
+                if (ya[y] != ia) {
+                    if (ya[y] == ib) {
+                        float[] t = rowA;
+                        rowA = rowB;
+                        rowB = t;
+                        ia = ib;
+                        ib = -1;
+                    } else {
+                        alongX(src, plane + ya[y] * sw, xa, xb, fx, rowA);
+                        ia = ya[y];
+                    }
                 }
+                if (yb[y] != ib) {
+                    alongX(src, plane + yb[y] * sw, xa, xb, fx, rowB);
+                    ib = yb[y];
+                }
+                float g = gy[y], h = hy[y];
+                int o = (k * oh + y) * ow;
+                for (int x = 0; x < ow; x++) out[o + x] = rowA[x] * g + rowB[x] * h;
             }
         }
         return out;
+    }
+
+    /** One source row (starting at {@code row}) interpolated at the output's column positions, in 0..255. */
+    private static void alongX(byte[] src, int row, int[] xa, int[] xb, float[] fx, float[] out) {
+        for (int x = 0; x < out.length; x++) {
+            int l = src[row + xa[x]] & 0xff;
+            out[x] = l + fx[x] * ((src[row + xb[x]] & 0xff) - l);
+        }
     }
 
     /** The centre w x h of interleaved pixels (what the score job crops a prepared image to). */
