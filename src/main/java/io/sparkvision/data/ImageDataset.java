@@ -84,13 +84,19 @@ public final class ImageDataset {
      */
     public static ImageDataset load(JavaSparkContext sc, String root, DatasetDescriptor d, String split, int workers,
                                     int limit, PixelAugmentation augment, InputShape input) {
+        return load(sc, root, d, split, workers, limit, augment, input, BLOCK_BYTES);
+    }
+
+    /** As above with cache blocks of at most {@code blockBytes} (tests use small ones to get several per worker). */
+    static ImageDataset load(JavaSparkContext sc, String root, DatasetDescriptor d, String split, int workers,
+                             int limit, PixelAugmentation augment, InputShape input, long blockBytes) {
         InputShape stored = storedShape(d);
         if (input.channels() != stored.channels() || input.height() > stored.height() || input.width() > stored.width()) {
             throw new IllegalArgumentException("model.input-size: the model's input " + input + " is not a crop of dataset "
                     + root + "'s stored " + stored + " images; set model.input-size at most " + Math.min(stored.height(), stored.width())
                     + " (or 0 for the stored size), or re-ingest with a larger ingest.image-size");
         }
-        int perWorker = blocksPerWorker(d.count(split), limit, stored, workers);
+        int perWorker = blocksPerWorker(d.count(split), limit, stored, workers, blockBytes);
         int channels = d.channels(), side = Math.max(d.height(), d.width());
         JavaRDD<CachedImage> cache = StoredSplit.read(sc, root, d, split, workers * perWorker, limit)
                 .map(img -> cached(img, channels, side, input)).persist(CACHE_LEVEL);
@@ -108,11 +114,11 @@ public final class ImageDataset {
         return new InputShape(d.channels(), d.height(), d.width());
     }
 
-    /** Cache blocks per worker: enough that none holds more than {@link #BLOCK_BYTES}, at least one image each. */
-    static int blocksPerWorker(long images, int limit, InputShape stored, int workers) {
+    /** Cache blocks per worker: enough that none holds more than {@code blockBytes}, at least one image each. */
+    static int blocksPerWorker(long images, int limit, InputShape stored, int workers, long blockBytes) {
         long n = limit > 0 ? Math.min(images, limit) : images;
         long bytes = n * stored.pixels();
-        long k = (bytes + (long) workers * BLOCK_BYTES - 1) / ((long) workers * BLOCK_BYTES);
+        long k = (bytes + workers * blockBytes - 1) / (workers * blockBytes);
         return (int) Math.max(1, Math.min(k, n / Math.max(1, workers)));
     }
 
@@ -142,6 +148,11 @@ public final class ImageDataset {
 
     public long count() {
         return count;
+    }
+
+    /** Cache blocks per worker (k): worker w reads blocks [w*k, (w+1)*k). */
+    public int blocksPerWorker() {
+        return perWorker;
     }
 
     public DatasetDescriptor descriptor() {

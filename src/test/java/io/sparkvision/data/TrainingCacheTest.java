@@ -183,4 +183,45 @@ class TrainingCacheTest {
         assertNull(ImagePreparation.recordedIn(Map.of("preparation", old), "model.json").inputSize());
         assertEquals(new InputShape(3, 256, 256), ImagePreparation.recordedIn(Map.of("preparation", old), "model.json").shape());
     }
+
+    /**
+     * A cache of several blocks per worker (ImageNet's case: 128 MiB blocks) gives each worker one partition a
+     * epoch, every image once, the same on a rerun, the batch counts the fitters are told, and even batches.
+     */
+    @Test
+    void severalBlocksPerWorkerGiveOnePartitionPerWorkerEveryImageOnce() {
+        long threeImages = 3L * IN.pixels() * 3;
+        ImageDataset one = ImageDataset.load(sc, root, d, "train", 2, 0, AugmentSettings.OFF, IN);
+        ImageDataset many = ImageDataset.load(sc, root, d, "train", 2, 0, AugmentSettings.OFF, IN, 3L * 3 * STORED * STORED);
+        ImageDataset again = ImageDataset.load(sc, root, d, "train", 2, 0, AugmentSettings.OFF, IN, 3L * 3 * STORED * STORED);
+        try {
+            assertTrue(many.blocksPerWorker() > 1, "blocks per worker: " + many.blocksPerWorker() + " (" + threeImages + ")");
+            assertEquals(2 * many.blocksPerWorker(), many.cache().getNumPartitions());
+            assertEquals(one.count(), many.count());
+            org.apache.spark.api.java.JavaRDD<DataSet> epoch = many.epochBatches(3, 1, 4);
+            assertEquals(2, epoch.getNumPartitions(), "one partition per worker");
+            List<DataSet> batches = epoch.collect();
+            assertEquals(many.batchCount(4), batches.size());
+            // Every image once: the centre crops of the epoch's images are those of the split (no augmentation here,
+            // so each training example is a crop of its image; compare labels and the multiset of evaluation crops).
+            List<Integer> labels = new ArrayList<>(), expectedLabels = new ArrayList<>();
+            for (DataSet b : batches) for (int i = 0; i < b.numExamples(); i++) labels.add(b.getLabels().getRow(i).argMax().getInt(0));
+            for (DataSet b : one.batches(7).collect()) for (int i = 0; i < b.numExamples(); i++) expectedLabels.add(b.getLabels().getRow(i).argMax().getInt(0));
+            java.util.Collections.sort(labels);
+            java.util.Collections.sort(expectedLabels);
+            assertEquals(expectedLabels, labels);
+            List<float[]> a = examples(batches), b = examples(again.epochBatches(3, 1, 4).collect());
+            for (int i = 0; i < a.size(); i++) assertArrayEquals(a.get(i), b.get(i), "example " + i + " on a rerun");
+            List<Long> perPartition = many.evenEpochBatches(3, 1, 4).mapPartitions(it -> {
+                long n = 0;
+                for (; it.hasNext(); it.next()) n++;
+                return List.of(n).iterator();
+            }).collect();
+            assertEquals(List.of((long) many.batchesPerPartition(4), (long) many.batchesPerPartition(4)), perPartition);
+        } finally {
+            one.release();
+            many.release();
+            again.release();
+        }
+    }
 }
