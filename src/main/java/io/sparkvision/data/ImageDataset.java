@@ -182,6 +182,13 @@ public final class ImageDataset {
     }
 
     public CacheUse cacheUse() {
+        // Spark answers from its status store, which the listener bus fills asynchronously: let it catch up with the
+        // block updates of the job that filled the cache, or the answer may be "nothing cached yet".
+        try {
+            cache.context().listenerBus().waitUntilEmpty(10_000L);
+        } catch (Exception e) {
+            // Still behind after 10 s: report what it has.
+        }
         for (RDDInfo info : cache.context().getRDDStorageInfo()) {
             if (info.id() == cache.id()) {
                 return new CacheUse(count, info.memSize(), info.diskSize(), info.numCachedPartitions(), info.numPartitions());

@@ -8,7 +8,6 @@ import org.apache.spark.scheduler.TaskLocation;
 import scala.Option;
 import scala.collection.Seq;
 
-import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -20,8 +19,9 @@ import java.util.Random;
  * drawn per epoch from {@code seeds[w]}. Spark's own coalescing groups by block location, which can differ between
  * runs; this does not, so a rerun or a resumed run sees the same batches. The cache is held in several blocks per
  * worker so that no single block has to be unrolled whole in an executor's memory ({@link ImageDataset}).
+ * {@code scala.Serializable}: Spark 3.5 on Scala 2.12 checks for that trait, not java.io.Serializable.
  */
-final class WorkerSlices implements PartitionCoalescer, Serializable {
+final class WorkerSlices implements PartitionCoalescer, scala.Serializable {
     private static final long serialVersionUID = 1L;
     private final int perWorker;
     private final long[] seeds;
