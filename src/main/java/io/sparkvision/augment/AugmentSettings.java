@@ -30,6 +30,11 @@ public record AugmentSettings(int cropPadding, boolean randomResizedCrop, double
     }
 
     @Override
+    public float[] train(byte[] pixels, int sh, int sw, InputShape out, Random rnd) {
+        return Augmenter.train(pixels, out.channels(), sh, sw, out.height(), out.width(), this, rnd);
+    }
+
+    @Override
     public float[] apply(float[] pixels, InputShape shape, Random rnd) {
         return Augmenter.apply(pixels, shape.channels(), shape.height(), shape.width(), this, rnd);
     }

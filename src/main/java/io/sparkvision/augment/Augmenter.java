@@ -1,5 +1,7 @@
 package io.sparkvision.augment;
 
+import io.sparkvision.image.Crops;
+
 import java.util.Random;
 
 /**
@@ -22,6 +24,22 @@ public final class Augmenter {
     public static float[] apply(float[] px, int c, int h, int w, AugmentSettings a, Random rnd) {
         float[] x = px.clone();
         if (a.randomResizedCrop()) x = randomResizedCrop(x, c, h, w, a.rrcMinScale(), rnd);
+        return afterCrop(x, c, h, w, a, rnd);
+    }
+
+    /**
+     * A training example from a cached c x sh x sw uint8 image: a random-resized crop of the whole stored image to
+     * oh x ow (ResNet's recipe) when set, else a uniformly placed oh x ow crop (AlexNet's), then the other
+     * transforms. The draws are those of {@link #apply} when the stored image is the input's size.
+     */
+    public static float[] train(byte[] src, int c, int sh, int sw, int oh, int ow, AugmentSettings a, Random rnd) {
+        float[] x = a.randomResizedCrop() ? randomResizedCrop(src, c, sh, sw, oh, ow, a.rrcMinScale(), rnd)
+                : Crops.random(src, c, sh, sw, oh, ow, rnd);
+        return afterCrop(x, c, oh, ow, a, rnd);
+    }
+
+    /** Everything after the crop, in place on a fresh array {@code x} (c x h x w). */
+    private static float[] afterCrop(float[] x, int c, int h, int w, AugmentSettings a, Random rnd) {
         if (a.cropPadding() > 0) x = paddedCrop(x, c, h, w, a.cropPadding(), rnd);
         if (a.flip() && rnd.nextBoolean()) flip(x, c, h, w);
         if (a.brightness() > 0) scale(x, factor(a.brightness(), rnd));
@@ -31,7 +49,10 @@ public final class Augmenter {
         if (a.blurProbability() > 0 && rnd.nextDouble() < a.blurProbability()) {
             blur(x, c, h, w, 0.1 + rnd.nextDouble() * (a.blurSigmaMax() - 0.1));
         }
-        for (int i = 0; i < x.length; i++) x[i] = Math.max(0f, Math.min(1f, x[i]));
+        // Crops, flips and blur keep pixels in [0, 1]; only the colour transforms can leave it.
+        if (a.brightness() > 0 || a.contrast() > 0 || a.saturation() > 0 || a.pcaLighting() > 0) {
+            for (int i = 0; i < x.length; i++) x[i] = Math.max(0f, Math.min(1f, x[i]));
+        }
         return x;
     }
 
@@ -51,6 +72,29 @@ public final class Augmenter {
             }
         }
         return x; // fall back to the whole image, as torchvision does after failed attempts
+    }
+
+    /**
+     * torchvision's RandomResizedCrop on a cached uint8 image: a box of a random area (minScale..1 of the stored
+     * image) and aspect ratio (3/4..4/3), resampled to oh x ow in one bilinear pass. After ten failed draws, the
+     * largest centred box of the output's aspect ratio.
+     */
+    static float[] randomResizedCrop(byte[] src, int c, int sh, int sw, int oh, int ow, double minScale, Random rnd) {
+        double area = (double) sh * sw;
+        for (int attempt = 0; attempt < 10; attempt++) {
+            double target = area * (minScale + rnd.nextDouble() * (1 - minScale));
+            double ratio = Math.exp(Math.log(3.0 / 4) + rnd.nextDouble() * (Math.log(4.0 / 3) - Math.log(3.0 / 4)));
+            int cw = (int) Math.round(Math.sqrt(target * ratio)), ch = (int) Math.round(Math.sqrt(target / ratio));
+            if (cw >= 1 && ch >= 1 && cw <= sw && ch <= sh) {
+                int x0 = rnd.nextInt(sw - cw + 1), y0 = rnd.nextInt(sh - ch + 1);
+                return Crops.resample(src, c, sh, sw, x0, y0, cw, ch, oh, ow);
+            }
+        }
+        double want = (double) ow / oh;
+        int cw = sw, ch = sh;
+        if ((double) sw / sh > want) cw = (int) Math.round(sh * want);
+        else ch = (int) Math.round(sw / want);
+        return Crops.resample(src, c, sh, sw, Crops.centreOffset(sw, cw), Crops.centreOffset(sh, ch), cw, ch, oh, ow);
     }
 
     /** Resamples the (x0, y0, cw, ch) box to the full h x w. */

@@ -11,7 +11,7 @@ import java.util.concurrent.Callable;
 
 /** {@code sparkvision bench ...}: benchmarks that print measured ratios (never run as tests). */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks measured side by side in one run.",
-        subcommands = {BenchCommand.Train.class, BenchCommand.Job.class, BenchCommand.Scaling.class, BenchCommand.Score.class, BenchCommand.Ingest.class})
+        subcommands = {BenchCommand.Train.class, BenchCommand.Job.class, BenchCommand.Scaling.class, BenchCommand.Score.class, BenchCommand.Ingest.class, BenchCommand.Input.class})
 final class BenchCommand implements Runnable {
     @Override
     public void run() {
@@ -254,6 +254,38 @@ final class BenchCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             io.sparkvision.bench.IngestBench.run(input, size, limit, threads, !noSpark, System.out);
+            return 0;
+        }
+    }
+
+    @Command(name = "input", mixinStandardHelpOptions = true,
+            description = "The training input path alone, one thread: crop + augment + normalise examples/s per core from the uint8 "
+                    + "cache and from encoded PNG/JPEG bytes (decode first), ResNet and AlexNet recipes; no Spark, no model.")
+    static final class Input implements Callable<Integer> {
+        @Option(names = "--input", defaultValue = "src/test/resources/emoji-tiny", description = "folder of .jpg/.png fixtures the "
+                + "synthetic stored images are made from; default ${DEFAULT-VALUE}")
+        java.nio.file.Path input;
+
+        @Option(names = "--stored", defaultValue = "256x256", description = "HxW of the stored images; default ${DEFAULT-VALUE}")
+        String stored;
+
+        @Option(names = "--size", defaultValue = "224", description = "the model's input side; default ${DEFAULT-VALUE}")
+        int size;
+
+        @Option(names = "--images", defaultValue = "64", description = "distinct stored images cycled through; default ${DEFAULT-VALUE}")
+        int images;
+
+        @Option(names = "--batch", defaultValue = "64", description = "minibatch size; default ${DEFAULT-VALUE}")
+        int batch;
+
+        @Option(names = "--seconds", defaultValue = "10", description = "length of each row (after a warm-up of the same length); default ${DEFAULT-VALUE}")
+        double seconds;
+
+        @Override
+        public Integer call() throws Exception {
+            String[] hw = stored.toLowerCase(java.util.Locale.ROOT).split("x");
+            if (hw.length != 2) throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--stored: expected HxW, e.g. 256x341");
+            io.sparkvision.bench.InputBench.run(input, Integer.parseInt(hw[0]), Integer.parseInt(hw[1]), size, images, batch, seconds, System.out);
             return 0;
         }
     }

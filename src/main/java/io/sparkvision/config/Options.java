@@ -107,6 +107,10 @@ public final class Options {
     public static final Option<Boolean> MODEL_NATIVE_PATH = Option.flag("model.native-path", true,
             "the product's own oneDNN convolutions (CPU backend, channels-last layers; docs/native-path.md) on the driver and "
                     + "every executor; false = DL4J's own path everywhere (the same as -Dsparkvision.native-path=false)");
+    public static final Option<Integer> MODEL_INPUT_SIZE = Option.integer("model.input-size", 0, 0, 4_096,
+            "the model's input side (e.g. 224 on images stored at ingest.image-size = 256); 0 = the dataset's stored size. "
+                    + "Training takes random crops of it (or random-resized crops with augment.random-resized-crop), evaluation "
+                    + "and scoring the centre crop; model.json records it in its preparation (inputSize)");
     public static final Option<String> MODEL_PATH = Option.string("model.path", "",
             "URI of a saved model or checkpoint (.zip) to evaluate");
 

@@ -1,106 +1,227 @@
 package io.sparkvision.data;
 
+import io.sparkvision.image.Crops;
 import io.sparkvision.image.ImagePreparer;
 import io.sparkvision.image.InputShape;
+import io.sparkvision.image.Pixels;
 import io.sparkvision.ingest.DatasetDescriptor;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.storage.RDDInfo;
 import org.apache.spark.storage.StorageLevel;
 import org.nd4j.linalg.dataset.DataSet;
+import scala.Option;
 
+import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
+import java.util.NoSuchElementException;
 import java.util.Random;
 
 /**
- * One split of an ingested dataset as a Spark RDD of decoded examples. The manifest is the source of truth:
- * executors read and decode the files it lists; a label missing from the class index fails the load with
- * the file's path.
+ * One split of an ingested dataset as a Spark RDD, decoded once into a compact training cache: 8-bit pixels at the
+ * stored size ({@link CachedImage}), never float32, kept at {@link #CACHE_LEVEL} so that what does not fit the
+ * executors' storage memory spills to their local disks instead of being re-read and re-decoded from the store.
  *
- * <p>With augmentation on (a {@link PixelAugmentation}: the train job passes its augment.* settings), examples are
- * kept un-normalised in [0, 1];
- * {@link #epochBatches} augments then normalises each training example on the executors, with randomness drawn
- * from (seed, epoch, partition, position), so reruns see identical batches. {@link #batches} (evaluation) only
- * normalises: the ingested image is already the centre crop.
+ * <p>Each minibatch is made on the executors from the cache: training ({@link #epochBatches}) takes a crop of the
+ * model's input size (random, or random-resized by augment.*), augments, then normalises, with randomness drawn from
+ * (seed, epoch, worker, position), so reruns and resumed runs see identical batches; evaluation ({@link #batches})
+ * takes the centre crop and normalises. With the input at the stored size (the default), no crop is taken and the
+ * batches are those of the float cache this replaced.
+ *
+ * <p>The cache has {@code k} partitions per worker, so that no block is larger than about {@link #BLOCK_BYTES}
+ * (a block must fit an executor's storage memory whole to stay in memory); an epoch hands each worker its k blocks
+ * ({@link WorkerSlices}) in an order drawn per epoch, each block's images shuffled.
  */
 public final class ImageDataset {
+    /**
+     * MEMORY_AND_DISK, deserialised: a cached image is one byte[], which Spark sizes exactly and serialises at copy
+     * speed, so the _SER level would save no memory and would copy every image once more per epoch; blocks that do not
+     * fit memory go to the executors' spark.local.dir rather than back to the store (MEMORY_ONLY's behaviour).
+     */
+    public static final StorageLevel CACHE_LEVEL = StorageLevel.MEMORY_AND_DISK();
+    /** The most uint8 bytes one cache block should hold (as Spark SQL's default file split: 128 MiB). */
+    public static final long BLOCK_BYTES = 128L << 20;
+
     private final DatasetDescriptor descriptor;
-    private final JavaRDD<Example> examples;
+    private final InputShape input;
+    private final JavaRDD<CachedImage> cache;
+    private final int workers;
+    private final int perWorker;
+    /** Images per worker, in worker order (the cache never changes, so neither do these). */
+    private final long[] workerSizes;
     private final long count;
-    /** Examples per partition, in partition order (the examples are cached, so these never change). */
-    private final long[] partitionSizes;
     private final PixelAugmentation augment;
 
-    private ImageDataset(DatasetDescriptor descriptor, JavaRDD<Example> examples, long[] partitionSizes, PixelAugmentation augment) {
+    private ImageDataset(DatasetDescriptor descriptor, InputShape input, JavaRDD<CachedImage> cache, int workers, int perWorker,
+                         long[] workerSizes, PixelAugmentation augment) {
         this.descriptor = descriptor;
-        this.examples = examples;
-        this.partitionSizes = partitionSizes;
-        this.count = java.util.Arrays.stream(partitionSizes).sum();
+        this.input = input;
+        this.cache = cache;
+        this.workers = workers;
+        this.perWorker = perWorker;
+        this.workerSizes = workerSizes;
+        this.count = Arrays.stream(workerSizes).sum();
         this.augment = augment;
     }
 
-    /** Decodes {@code split} once, without augmentation, and keeps it in executor memory for the epochs to come. */
+    /** Decodes {@code split} once, without augmentation, the model taking the whole stored image. */
     public static ImageDataset load(JavaSparkContext sc, String root, DatasetDescriptor d, String split, int partitions, int limit) {
         return load(sc, root, d, split, partitions, limit, PixelAugmentation.NONE);
     }
 
     public static ImageDataset load(JavaSparkContext sc, String root, DatasetDescriptor d, String split, int partitions,
                                     int limit, PixelAugmentation augment) {
-        InputShape shape = new InputShape(d.channels(), d.height(), d.width());
-        // Augmented data is normalised after augmentation (colour jitter needs [0, 1] pixels), so decode raw.
-        double[] mean = augment.enabled() ? new double[] {0} : d.mean();
-        double[] std = augment.enabled() ? new double[] {1} : d.std();
-        JavaRDD<Example> examples = StoredSplit.read(sc, root, d, split, partitions, limit).map(img -> {
-                    if (img.isRaw()) throw new UnsupportedOperationException(img.path() + ": raw pixels are not read yet");
-                    return new Example(ImagePreparer.prepared(img.bytes(), img.path(), shape, mean, std), img.label());
-                }).persist(StorageLevel.MEMORY_ONLY());
-        // One job, as count() would be, that also gives each partition's size (see evenEpochBatches).
-        List<Long> sizes = examples.mapPartitions(it -> {
+        return load(sc, root, d, split, partitions, limit, augment, storedShape(d));
+    }
+
+    /**
+     * Decodes {@code split} into the cache, for {@code workers} workers, the model taking {@code input}-sized crops.
+     * One Spark job, which also counts each block's images.
+     */
+    public static ImageDataset load(JavaSparkContext sc, String root, DatasetDescriptor d, String split, int workers,
+                                    int limit, PixelAugmentation augment, InputShape input) {
+        return load(sc, root, d, split, workers, limit, augment, input, BLOCK_BYTES);
+    }
+
+    /** As above with cache blocks of at most {@code blockBytes} (tests use small ones to get several per worker). */
+    static ImageDataset load(JavaSparkContext sc, String root, DatasetDescriptor d, String split, int workers,
+                             int limit, PixelAugmentation augment, InputShape input, long blockBytes) {
+        InputShape stored = storedShape(d);
+        if (input.channels() != stored.channels() || input.height() > stored.height() || input.width() > stored.width()) {
+            throw new IllegalArgumentException("model.input-size: the model's input " + input + " is not a crop of dataset "
+                    + root + "'s stored " + stored + " images; set model.input-size at most " + Math.min(stored.height(), stored.width())
+                    + " (or 0 for the stored size), or re-ingest with a larger ingest.image-size");
+        }
+        int perWorker = blocksPerWorker(d.count(split), limit, stored, workers, blockBytes);
+        int channels = d.channels(), side = Math.max(d.height(), d.width());
+        JavaRDD<CachedImage> cache = StoredSplit.read(sc, root, d, split, workers * perWorker, limit)
+                .map(img -> cached(img, channels, side, input)).persist(CACHE_LEVEL);
+        List<Long> sizes = cache.mapPartitions(it -> {
             long n = 0;
             for (; it.hasNext(); it.next()) n++;
             return List.of(n).iterator();
         }).collect();
-        return new ImageDataset(d, examples, sizes.stream().mapToLong(Long::longValue).toArray(), augment);
+        long[] perWorkerSizes = new long[workers];
+        for (int j = 0; j < sizes.size(); j++) perWorkerSizes[j / perWorker] += sizes.get(j);
+        return new ImageDataset(d, input, cache, workers, perWorker, perWorkerSizes, augment);
+    }
+
+    static InputShape storedShape(DatasetDescriptor d) {
+        return new InputShape(d.channels(), d.height(), d.width());
+    }
+
+    /** Cache blocks per worker: enough that none holds more than {@code blockBytes}, at least one image each. */
+    static int blocksPerWorker(long images, int limit, InputShape stored, int workers, long blockBytes) {
+        long n = limit > 0 ? Math.min(images, limit) : images;
+        long bytes = n * stored.pixels();
+        long k = (bytes + workers * blockBytes - 1) / (workers * blockBytes);
+        return (int) Math.max(1, Math.min(k, n / Math.max(1, workers)));
+    }
+
+    /** A stored image as the cache keeps it: raw rows as they are, encoded files decoded (8-bit, channel-major). */
+    static CachedImage cached(StoredImage img, int channels, int storedSide, InputShape input) throws IOException {
+        CachedImage c;
+        if (img.isRaw()) {
+            if (img.channels() != channels) {
+                throw new IOException(img.path() + ": " + img.channels() + " channels stored, the dataset records " + channels + "; re-run ingest");
+            }
+            c = new CachedImage(img.bytes(), img.channels(), img.height(), img.width(), img.label());
+        } else {
+            Pixels p;
+            try {
+                p = ImagePreparer.stored(img.bytes(), channels, storedSide);
+            } catch (IOException e) {
+                throw new IOException(img.path() + ": " + e.getMessage(), e);
+            }
+            c = new CachedImage(Crops.channelMajor(p), p.channels(), p.height(), p.width(), img.label());
+        }
+        if (c.height() < input.height() || c.width() < input.width()) {
+            throw new IOException(img.path() + ": image is " + c.width() + "x" + c.height() + ", smaller than the model's input "
+                    + input.width() + "x" + input.height() + "; re-run ingest to resize it, or lower model.input-size");
+        }
+        return c;
     }
 
     public long count() {
         return count;
     }
 
+    /** Cache blocks per worker (k): worker w reads blocks [w*k, (w+1)*k). */
+    public int blocksPerWorker() {
+        return perWorker;
+    }
+
     public DatasetDescriptor descriptor() {
         return descriptor;
     }
 
+    /** The model's input: what every minibatch holds per example. */
     public InputShape shape() {
-        return new InputShape(descriptor.channels(), descriptor.height(), descriptor.width());
+        return input;
+    }
+
+    /** The images' stored size as the dataset records it (each image's own size is in the cache). */
+    public InputShape storedShape() {
+        return storedShape(descriptor);
+    }
+
+    /** The cache itself: Spark's storage info about it gives the bytes it takes ({@link #cacheUse}). */
+    public JavaRDD<CachedImage> cache() {
+        return cache;
+    }
+
+    /** Bytes the cache takes in the executors' memory and on their disks, as Spark's storage info reports them. */
+    public record CacheUse(long images, long memoryBytes, long diskBytes, int cachedPartitions, int partitions) {
+        public double bytesPerImage() {
+            return images == 0 ? 0 : (memoryBytes + diskBytes) / (double) images;
+        }
+    }
+
+    public CacheUse cacheUse() {
+        // Spark answers from its status store, which the listener bus fills asynchronously: let it catch up with the
+        // block updates of the job that filled the cache, or the answer may be "nothing cached yet".
+        try {
+            cache.context().listenerBus().waitUntilEmpty(10_000L);
+        } catch (Exception e) {
+            // Still behind after 10 s: report what it has.
+        }
+        for (RDDInfo info : cache.context().getRDDStorageInfo()) {
+            if (info.id() == cache.id()) {
+                return new CacheUse(count, info.memSize(), info.diskSize(), info.numCachedPartitions(), info.numPartitions());
+            }
+        }
+        return new CacheUse(count, 0, 0, 0, cache.getNumPartitions());
     }
 
     /**
-     * The minibatches of one epoch: each partition's examples in an order fixed by (seed, epoch, partition), so
+     * The minibatches of one epoch: each worker's examples in an order fixed by (seed, epoch, worker), so
      * a rerun or a resumed run sees the same batches.
      */
     public JavaRDD<DataSet> epochBatches(long seed, int epoch, int batchSize) {
         return epochBatches(seed, epoch, batchSize, 0);
     }
 
-    /** The minibatches {@link #epochBatches} gives in all (each partition's last one may be smaller). */
+    /** The minibatches {@link #epochBatches} gives in all (each worker's last one may be smaller). */
     public long batchCount(int batchSize) {
         long n = 0;
-        for (long size : partitionSizes) n += (size + batchSize - 1) / batchSize;
+        for (long size : workerSizes) n += (size + batchSize - 1) / batchSize;
         return n;
     }
 
-    /** The most minibatches of {@code batchSize} any partition gives: what {@link #evenEpochBatches} gives each. */
+    /** The most minibatches of {@code batchSize} any worker gives: what {@link #evenEpochBatches} gives each. */
     public int batchesPerPartition(int batchSize) {
         long most = 0;
-        for (long n : partitionSizes) most = Math.max(most, (n + batchSize - 1) / batchSize);
+        for (long n : workerSizes) most = Math.max(most, (n + batchSize - 1) / batchSize);
         return (int) most;
     }
 
     /**
-     * The epoch's minibatches as {@link #epochBatches}, except that every partition gives the same number of them
-     * ({@link #batchesPerPartition}): a smaller partition's batches are a little smaller (sizes differ by at most one
+     * The epoch's minibatches as {@link #epochBatches}, except that every worker gives the same number of them
+     * ({@link #batchesPerPartition}): a smaller share's batches are a little smaller (sizes differ by at most one
      * example), no example is dropped or repeated. Gradient sharing's synchronous workers need it: a worker that
      * took one step more than the others would wait at the end of every epoch for an update nobody sends.
      */
@@ -109,32 +230,34 @@ public final class ImageDataset {
     }
 
     private JavaRDD<DataSet> epochBatches(long seed, int epoch, int batchSize, int batchesEach) {
-        InputShape shape = shape();
-        int classes = descriptor.classes().size();
+        InputShape in = input;
+        int classes = descriptor.classes().size(), k = perWorker;
         PixelAugmentation aug = augment;
         double[] mean = descriptor.mean(), std = descriptor.std();
-        return examples.mapPartitionsWithIndex((idx, it) -> {
-            List<Example> all = new ArrayList<>();
+        long[] sizes = workerSizes.clone();
+        long[] seeds = new long[workers];
+        for (int w = 0; w < workers; w++) seeds[w] = workerSeed(seed, epoch, w);
+        // Each block's images shuffled (only that block in memory), block j belonging to worker j / k.
+        JavaRDD<CachedImage> shuffled = cache.mapPartitionsWithIndex((j, it) -> {
+            List<CachedImage> all = new ArrayList<>();
             it.forEachRemaining(all::add);
-            long partSeed = seed * 1_000_003L + epoch * 7919L + idx;
-            Collections.shuffle(all, new Random(partSeed));
-            if (aug.enabled()) {
-                for (int i = 0; i < all.size(); i++) {
-                    // One generator per example: the result does not depend on how examples are batched.
-                    Random rnd = new Random(partSeed * 31L + i);
-                    Example e = all.get(i);
-                    float[] px = aug.apply(e.pixels(), shape, rnd);
-                    all.set(i, new Example(normalise(px, shape, mean, std), e.label()));
-                }
-            }
-            return batchesEach > 0 ? Batches.batchEvenly(all, batchesEach, shape, classes)
-                    : Batches.batch(all.iterator(), batchSize, shape, classes);
+            Collections.shuffle(all, new Random(seeds[j / k] + 1_000_000_007L * (j % k)));
+            return all.iterator();
+        }, true);
+        JavaRDD<CachedImage> perWorkerImages = k == 1 ? shuffled
+                : new JavaRDD<>(shuffled.rdd().coalesce(workers, false, Option.apply(new WorkerSlices(k, seeds)), null), shuffled.classTag());
+        return perWorkerImages.mapPartitionsWithIndex((w, it) -> {
+            Iterator<Example> examples = training(it, seeds[w], aug, in, mean, std);
+            return batchesEach > 0 ? evenly(examples, sizes[w], batchesEach, in, classes) : Batches.batch(examples, batchSize, in, classes);
         }, true);
     }
 
-    /** A static factory, so the Spark closure does not capture this (unserialisable) dataset. */
-    private static java.util.Iterator<Example> normalising(java.util.Iterator<Example> it, InputShape shape, double[] mean, double[] std) {
-        return new java.util.Iterator<>() {
+    /** A worker's training examples, prepared one at a time (static: the Spark closure must not capture this dataset). */
+    private static Iterator<Example> training(Iterator<CachedImage> it, long workerSeed, PixelAugmentation aug, InputShape in,
+                                              double[] mean, double[] std) {
+        return new Iterator<>() {
+            private int i;
+
             @Override
             public boolean hasNext() {
                 return it.hasNext();
@@ -142,30 +265,71 @@ public final class ImageDataset {
 
             @Override
             public Example next() {
-                Example e = it.next();
-                return new Example(normalise(e.pixels(), shape, mean, std), e.label());
+                CachedImage img = it.next();
+                // One generator per example: the result does not depend on how examples are batched.
+                Random rnd = new Random(workerSeed * 31L + i++);
+                float[] px = aug.train(img.pixels(), img.height(), img.width(), in, rnd);
+                ImagePreparer.normaliseInPlace(px, in.channels(), in.height() * in.width(), mean, std);
+                return new Example(px, img.label());
             }
         };
     }
 
-    static float[] normalise(float[] px, InputShape shape, double[] mean, double[] std) {
-        float[] out = px.clone();
-        ImagePreparer.normaliseInPlace(out, shape.channels(), shape.height() * shape.width(), mean, std);
-        return out;
+    /** The seed of worker w's share in an epoch (as the float cache drew it per partition, one per worker). */
+    static long workerSeed(long seed, int epoch, int worker) {
+        return seed * 1_000_003L + epoch * 7919L + worker;
     }
 
-    /** Minibatches in a fixed order, for evaluation. */
+    /** {@link Batches#batchEvenly} over a stream of {@code n} examples, holding one minibatch at a time. */
+    private static Iterator<DataSet> evenly(Iterator<Example> examples, long n, int count, InputShape shape, int classes) {
+        long batches = Math.min(count, n);
+        return new Iterator<>() {
+            private long made;
+
+            @Override
+            public boolean hasNext() {
+                return made < batches && examples.hasNext();
+            }
+
+            @Override
+            public DataSet next() {
+                if (!hasNext()) throw new NoSuchElementException();
+                long size = n / batches + (made < n % batches ? 1 : 0);
+                List<Example> buf = new ArrayList<>((int) size);
+                while (buf.size() < size && examples.hasNext()) buf.add(examples.next());
+                made++;
+                return Batches.toDataSet(buf, shape, classes);
+            }
+        };
+    }
+
+    /** Minibatches in a fixed order, for evaluation: the centre crop of the input size, normalised. */
     public JavaRDD<DataSet> batches(int batchSize) {
-        InputShape shape = shape();
+        InputShape in = input;
         int classes = descriptor.classes().size();
-        if (augment.enabled()) {
-            double[] mean = descriptor.mean(), std = descriptor.std();
-            return examples.mapPartitions(it -> Batches.batch(normalising(it, shape, mean, std), batchSize, shape, classes));
-        }
-        return examples.mapPartitions(it -> Batches.batch(it, batchSize, shape, classes));
+        double[] mean = descriptor.mean(), std = descriptor.std();
+        return cache.mapPartitions(it -> Batches.batch(centred(it, in, mean, std), batchSize, in, classes));
+    }
+
+    /** A static factory, so the Spark closure does not capture this (unserialisable) dataset. */
+    private static Iterator<Example> centred(Iterator<CachedImage> it, InputShape in, double[] mean, double[] std) {
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return it.hasNext();
+            }
+
+            @Override
+            public Example next() {
+                CachedImage img = it.next();
+                float[] px = Crops.centre(img.pixels(), in.channels(), img.height(), img.width(), in.height(), in.width());
+                ImagePreparer.normaliseInPlace(px, in.channels(), in.height() * in.width(), mean, std);
+                return new Example(px, img.label());
+            }
+        };
     }
 
     public void release() {
-        examples.unpersist(false);
+        cache.unpersist(false);
     }
 }

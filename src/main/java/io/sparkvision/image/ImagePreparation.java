@@ -1,6 +1,8 @@
 package io.sparkvision.image;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 import java.io.Serializable;
@@ -18,9 +20,14 @@ import java.util.Map;
  *                   area-average when shrinking and interpolate linearly when enlarging ({@link Resizer})
  * @param channels   1 or 3: colour is converted to luminance (BT.601), grey replicated
  * @param background #rrggbb that alpha is flattened onto (and keep-aspect pads with)
+ * @param inputSize  the model's input side when it is smaller than the stored {@code size} (model.input-size): the
+ *                   model takes the centre inputSize x inputSize of the prepared image to evaluate and score, random
+ *                   (resized) crops of it to train; null when the model takes the whole stored image (datasets never
+ *                   record it; models trained before it existed neither)
  */
 public record ImagePreparation(@JsonProperty("size") int size, @JsonProperty("resize") String resize,
-                               @JsonProperty("channels") int channels, @JsonProperty("background") String background)
+                               @JsonProperty("channels") int channels, @JsonProperty("background") String background,
+                               @JsonProperty("inputSize") @JsonInclude(JsonInclude.Include.NON_NULL) Integer inputSize)
         implements Serializable {
     public static final String SHORTER_SIDE_CROP = "shorter-side-crop";
     public static final String KEEP_ASPECT = "keep-aspect";
@@ -38,10 +45,37 @@ public record ImagePreparation(@JsonProperty("size") int size, @JsonProperty("re
             throw new IllegalArgumentException("image preparation: background = " + background + ", expected #rrggbb");
         }
         background = background.toLowerCase(Locale.ROOT);
+        if (inputSize != null && inputSize == size) inputSize = null;
+        if (inputSize != null && (inputSize < 1 || inputSize > size)) {
+            throw new IllegalArgumentException("image preparation: inputSize " + inputSize + " must be between 1 and the stored size " + size);
+        }
+    }
+
+    /** A stored preparation, the model taking the whole image (what every dataset records). */
+    @JsonCreator(mode = JsonCreator.Mode.DISABLED)
+    public ImagePreparation(int size, String resize, int channels, String background) {
+        this(size, resize, channels, background, null);
     }
 
     public ImagePreparation(int size, String resize, int channels, int backgroundRgb) {
         this(size, resize, channels, String.format("#%06x", backgroundRgb & 0xffffff));
+    }
+
+    /** The same stored images, the model taking their centre (evaluation, scoring) or random crops (training) of {@code side}. */
+    public ImagePreparation withInputSize(int side) {
+        return new ImagePreparation(size, resize, channels, background, side);
+    }
+
+    /** How the images are stored, whatever the model takes of them: what a dataset and a model must agree on. */
+    @JsonIgnore
+    public ImagePreparation stored() {
+        return inputSize == null ? this : new ImagePreparation(size, resize, channels, background, null);
+    }
+
+    /** The side of the model's square input: {@link #inputSize} when set, else the stored size. */
+    @JsonIgnore
+    public int inputSide() {
+        return inputSize == null ? size : inputSize;
     }
 
     /**
@@ -67,7 +101,7 @@ public record ImagePreparation(@JsonProperty("size") int size, @JsonProperty("re
             requireSquare(shape.width(), shape.height(), where);
             prep = defaults(shape.width(), shape.channels());
         }
-        if (prep.size != shape.width() || prep.size != shape.height() || prep.channels != shape.channels()) {
+        if (prep.inputSide() != shape.width() || prep.inputSide() != shape.height() || prep.channels != shape.channels()) {
             throw new IllegalArgumentException(where + ": preparation " + prep + " does not produce the model's input " + shape);
         }
         return prep;
@@ -79,7 +113,10 @@ public record ImagePreparation(@JsonProperty("size") int size, @JsonProperty("re
         if (p == null) return null;
         if (p instanceof Map<?, ?> m && m.get("size") instanceof Number size && m.get("channels") instanceof Number ch) {
             try {
-                return new ImagePreparation(size.intValue(), String.valueOf(m.get("resize")), ch.intValue(), String.valueOf(m.get("background")));
+                Object input = m.get("inputSize");
+                if (input != null && !(input instanceof Number)) throw new IllegalArgumentException("inputSize must be a number, not " + input);
+                return new ImagePreparation(size.intValue(), String.valueOf(m.get("resize")), ch.intValue(), String.valueOf(m.get("background")),
+                        input == null ? null : ((Number) input).intValue());
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(where + ": " + e.getMessage());
             }
@@ -99,8 +136,9 @@ public record ImagePreparation(@JsonProperty("size") int size, @JsonProperty("re
         return Integer.parseInt(background.substring(1), 16);
     }
 
+    /** The model's input: channels x {@link #inputSide()} x {@link #inputSide()}. */
     @JsonIgnore
     public InputShape shape() {
-        return new InputShape(channels, size, size);
+        return new InputShape(channels, inputSide(), inputSide());
     }
 }

@@ -62,10 +62,24 @@ public final class ImagePreparer {
                 : Resizer.shorterSideCrop(p, prep.size());
     }
 
-    /** All six steps: image bytes -> the normalised CHW floats a model takes. */
+    /**
+     * All six steps: image bytes -> the normalised CHW floats a model takes. A model whose input is smaller than the
+     * stored size ({@link ImagePreparation#inputSize}) takes the centre crop, as evaluation does from the dataset.
+     */
     public static float[] tensor(byte[] bytes, ImagePreparation prep, long maxPixels, String limitName,
                                  double[] mean, double[] std) throws Unpreparable {
-        return tensor(pixels(bytes, prep, maxPixels, limitName), mean, std);
+        Pixels p = pixels(bytes, prep, maxPixels, limitName);
+        return tensor(Crops.centre(p, prep.inputSide(), prep.inputSide()), mean, std);
+    }
+
+    /**
+     * A dataset's stored image (already prepared at ingest) decoded to 8-bit channel-major pixels, at whatever size it
+     * was stored (square, or keeping its aspect): what the training cache holds. Only the channel count is converted.
+     */
+    public static Pixels stored(byte[] bytes, int channels, int storedSize) throws IOException {
+        ImagePreparation asIs = ImagePreparation.defaults(storedSize, channels);
+        return PixelConversion.channels(PixelConversion.toPixels(decode(bytes, asIs, Long.MAX_VALUE, "the pixel limit").image,
+                asIs.backgroundRgb()), channels);
     }
 
     /**

@@ -4,7 +4,9 @@ import io.sparkvision.config.JobConfig;
 import io.sparkvision.config.Options;
 import io.sparkvision.ingest.DatasetDescriptor;
 import io.sparkvision.data.Datasets;
+import io.sparkvision.augment.AugmentSettings;
 import io.sparkvision.data.ImageDataset;
+import io.sparkvision.image.InputShape;
 import io.sparkvision.evaluate.ClusterEvaluator;
 import io.sparkvision.evaluate.EvalResult;
 import io.sparkvision.evaluate.Evaluator;
@@ -76,7 +78,9 @@ public final class EvaluateJob {
         }
 
         int workers = sc.defaultParallelism();
-        ImageDataset data = ImageDataset.load(sc, root, d, split, workers, cfg.get(Options.DATA_LIMIT));
+        // A model that takes crops of the stored images (model.input-size) is evaluated on their centre crop.
+        InputShape input = meta != null && meta.inputShape() != null ? meta.inputShape() : new InputShape(d.channels(), d.height(), d.width());
+        ImageDataset data = ImageDataset.load(sc, root, d, split, workers, cfg.get(Options.DATA_LIMIT), AugmentSettings.OFF, input);
         int topK = Math.min(cfg.get(Options.EVAL_TOP_K), d.classes().size());
         // The training master is unused by evaluation; DL4J's wrappers require one.
         SparkModel spark = SparkModel.of(sc, net, new ParameterAveragingTrainingMaster.Builder(workers, 1).build());
@@ -88,7 +92,7 @@ public final class EvaluateJob {
         double secs = (System.nanoTime() - t0) / 1e9;
 
         Report.Model model = new Report.Model(meta == null || meta.architecture() == null ? "unknown" : meta.architecture(),
-                net.numParams(), d.channels() + "x" + d.height() + "x" + d.width(), modelPath.toString());
+                net.numParams(), input.toString(), modelPath.toString());
         JobProvenance provenance = JobProvenance.of(cfg, sc, startedAt)
                 .evaluation(workers, meta == null ? null : meta.provenance());
         Report report = Report.of(r, model, TrainJob.datasetInfo(root, d, split), null, provenance);

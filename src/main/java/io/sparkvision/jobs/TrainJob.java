@@ -13,12 +13,14 @@ import io.sparkvision.model.FineTuning;
 import io.sparkvision.model.ModelFiles;
 import io.sparkvision.model.ModelMetadata;
 import io.sparkvision.model.Architecture;
+import io.sparkvision.image.ImagePreparation;
 import io.sparkvision.image.InputShape;
 import io.sparkvision.model.Architectures;
 import io.sparkvision.report.Report;
 import io.sparkvision.report.RunReport;
 import io.sparkvision.train.sharing.GradientSharingPreflight;
 import io.sparkvision.train.MetricsLog;
+import io.sparkvision.train.sizing.CacheSizing;
 import io.sparkvision.train.sizing.RoundSizing;
 import io.sparkvision.train.sizing.SizingCheck;
 import io.sparkvision.config.SparkContexts;
@@ -96,8 +98,18 @@ public final class TrainJob {
             Datasets.requireSplits(d, root, cfg.get(Options.DATA_TRAIN_SPLIT), cfg.get(Options.DATA_TEST_SPLIT));
             Datasets.requireClasses(d, root, cfg.get(Options.DATA_TRAIN_SPLIT));
             int workers = cfg.get(Options.TRAIN_WORKERS) > 0 ? cfg.get(Options.TRAIN_WORKERS) : sc.defaultParallelism();
-            return new Inputs(root, cfg.get(Options.OUTPUT_DIR), d, new InputShape(d.channels(), d.height(), d.width()),
+            return new Inputs(root, cfg.get(Options.OUTPUT_DIR), d, inputShape(cfg, d, root),
                     Architectures.get(cfg.get(Options.MODEL_NAME)), workers);
+        }
+
+        /** The model's input: model.input-size square crops of the stored images, or the stored size itself. */
+        static InputShape inputShape(JobConfig cfg, DatasetDescriptor d, String root) {
+            int side = cfg.get(Options.MODEL_INPUT_SIZE);
+            if (side == 0) return new InputShape(d.channels(), d.height(), d.width());
+            cfg.check(side <= Math.min(d.height(), d.width()), Options.MODEL_INPUT_SIZE, "must be at most the stored size of dataset "
+                    + root + " (" + d.width() + "x" + d.height() + ", its ingest.image-size): the model takes crops of the stored "
+                    + "images; lower it or re-ingest with a larger ingest.image-size");
+            return new InputShape(d.channels(), side, side);
         }
 
         /** The dataset part of report.json and model.json. */
@@ -121,17 +133,23 @@ public final class TrainJob {
             long t0 = System.nanoTime();
             DatasetDescriptor d = in.dataset();
             int limit = cfg.get(Options.DATA_LIMIT);
-            // Augmentation comes from this job's config; the test split never has any.
-            ImageDataset train = ImageDataset.load(sc, in.root(), d, cfg.get(Options.DATA_TRAIN_SPLIT), in.workers(), limit,
-                    AugmentSettings.of(cfg));
-            ImageDataset test = ImageDataset.load(sc, in.root(), d, cfg.get(Options.DATA_TEST_SPLIT), in.workers(), limit,
-                    AugmentSettings.OFF);
+            String trainSplit = cfg.get(Options.DATA_TRAIN_SPLIT), testSplit = cfg.get(Options.DATA_TEST_SPLIT);
+            out.println(CacheSizing.estimateLine(d, limitedCount(d, trainSplit, limit), limitedCount(d, testSplit, limit),
+                    CacheSizing.storageMemory(sc)));
+            // Augmentation comes from this job's config; the test split never has any (and takes centre crops).
+            ImageDataset train = ImageDataset.load(sc, in.root(), d, trainSplit, in.workers(), limit, AugmentSettings.of(cfg), in.shape());
+            ImageDataset test = ImageDataset.load(sc, in.root(), d, testSplit, in.workers(), limit, AugmentSettings.OFF, in.shape());
             long testCount = test.count();
+            out.println(CacheSizing.measuredLine(train.cacheUse(), test.cacheUse()));
             Evaluator evaluator = Evaluator.of(cfg.get(Options.EVAL_WHERE), test, cfg.get(Options.EVAL_BATCH), d.classes(),
                     cfg.get(Options.EVAL_TOP_K));
             out.printf(Locale.ROOT, "data: %,d train + %,d test images of %s, %d classes, decoded in %.1f s%n",
                     train.count(), testCount, in.shape(), d.classes().size(), (System.nanoTime() - t0) / 1e9);
             return new Splits(train, evaluator);
+        }
+
+        static long limitedCount(DatasetDescriptor d, String split, int limit) {
+            return limit > 0 ? Math.min(limit, d.count(split)) : d.count(split);
         }
 
         @Override
@@ -179,7 +197,11 @@ public final class TrainJob {
     static ModelMetadata modelMetadata(Architecture arch, InputShape shape, DatasetDescriptor d,
                                        Report.Dataset dataset, Map<String, Object> provenance) {
         // The preparation is what the score job prepares raw images with.
-        return ModelMetadata.of(arch.name(), shape, d.classes(), d.mean(), d.std(), d.preparationOrDefaults(),
+        ImagePreparation stored = d.preparationOrDefaults();
+        // A model that takes crops of the stored images records their size: the score job centre-crops to it.
+        ImagePreparation prep = stored != null && shape.width() == shape.height() && shape.width() < stored.size()
+                ? stored.withInputSize(shape.width()) : stored;
+        return ModelMetadata.of(arch.name(), shape, d.classes(), d.mean(), d.std(), prep,
                 new ModelMetadata.Dataset(dataset.name(), dataset.root(), dataset.split(), dataset.contentHash(),
                         dataset.manifestHash()), provenance);
     }

@@ -105,8 +105,9 @@ public record ModelMetadata(Integer formatVersion, Integer epoch, Long iteration
         }
         // Images must be prepared as the model's training images were, or what is measured or predicted is that of
         // other inputs (a letterboxed set scored by a model trained on crops, another background, another size).
-        ImagePreparation trained = meta.preparation();
-        if (trained != null && preparation != null && !trained.equals(preparation)) {
+        // Only how the images are stored must agree: what the model takes of them (inputSize) is the model's own.
+        ImagePreparation trained = meta.preparation() == null ? null : meta.preparation().stored();
+        if (trained != null && preparation != null && !trained.equals(preparation.stored())) {
             throw refused(refusal, "it was trained on images prepared as " + trained + " but " + data
                     + " holds images prepared as " + preparation + "; re-ingest the images with ingest.image-size = "
                     + trained.size() + ", ingest.resize = " + trained.resize() + ", ingest.channels = " + trained.channels()

@@ -159,4 +159,93 @@ public class ScoreMatchesEvaluateTest {
         }
         assertTrue(fromScore.values().stream().mapToLong(Long::longValue).sum() == 30);
     }
+
+    /**
+     * The same guarantee for a model that takes crops of its stored images (model.input-size 16 of 20): model.json
+     * records inputSize, and the score job's centre crop of the prepared original is the crop evaluation takes of the
+     * ingested copy, image for image and in the evaluate job's confusion matrix.
+     */
+    @Test
+    void aModelTakingCentreCropsScoresTheOriginalsAsEvaluateDoes(@TempDir Path work) throws Exception {
+        Path raw = work.resolve("raw"), data = work.resolve("data"), run = work.resolve("run");
+        Random rnd = new Random(17);
+        Map<String, String> labelOf = new HashMap<>();
+        for (String split : List.of("train", "test")) {
+            for (int c = 0; c < CLASSES.size(); c++) {
+                Path dir = Files.createDirectories(raw.resolve(split).resolve(CLASSES.get(c)));
+                for (int i = 0; i < (split.equals("train") ? 8 : 10); i++) {
+                    boolean jpeg = i % 3 == 2;
+                    String name = CLASSES.get(c) + i + (jpeg ? ".jpg" : ".png");
+                    Files.write(dir.resolve(name), image(c, rnd, jpeg));
+                    if (split.equals("test")) labelOf.put(name, CLASSES.get(c));
+                }
+            }
+        }
+        JobConfig cfg = JobConfig.fromString(String.join("\n",
+                "ingest { source = \"" + raw + "\", format = image-folder, image-size = 20, resize = shorter-side-crop, background = black }",
+                "data { root = \"" + data + "\", test-split = test }", "model.input-size = 16",
+                "output.dir = \"" + run + "\"",
+                "train { epochs = 4, batch-size-per-worker = 8, averaging-frequency = 1, learning-rate = 0.01 }"));
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true);
+        Map<String, Long> fromScore = new TreeMap<>(), fromEvaluate = new TreeMap<>();
+        try (JavaSparkContext sc = TestSpark.local(2)) {
+            IngestJob.run(cfg, sc, quiet);
+            TrainJob.run(cfg, sc, quiet);
+            Path modelZip = run.resolve(TrainJob.MODEL);
+            Map<String, Object> meta = ModelFiles.metadata(HadoopFs.path(modelZip.toString()), new Configuration());
+            ImagePreparation recorded = new ImagePreparation(20, ImagePreparation.SHORTER_SIDE_CROP, 3, "#000000").withInputSize(16);
+            assertEquals(recorded, ImagePreparation.ofModel(meta, new InputShape(3, 16, 16), "model.json"));
+            assertEquals("3x16x16", meta.get("input"));
+            Schemas.assertValid("model-metadata.schema.json", Json.MAPPER.valueToTree(meta), "model.json");
+
+            Model net = ModelFiles.load(HadoopFs.path(modelZip.toString()), new Configuration());
+            double[] mean = Json.doubles(meta.get("mean")), std = Json.doubles(meta.get("std"));
+            Map<String, String> evaluated = new TreeMap<>();
+            for (String line : Files.readAllLines(data.resolve("sources.jsonl"))) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> o = Json.read(line, Map.class);
+                String name = o.get("source").toString().replaceAll(".*/", "");
+                if (!"test".equals(o.get("split"))) continue;
+                // The centre 16 x 16 of the ingested 20 x 20 copy, as the evaluator crops the cache.
+                byte[] png = Files.readAllBytes(data.resolve(o.get("path").toString()));
+                float[] x = ImagePreparer.tensor(io.sparkvision.image.Crops.centre(ImagePreparer.stored(png, 3, 20), 16, 16), mean, std);
+                float[] p = Models.output(net, Nd4j.create(x, new long[] {1, 3, 16, 16}, 'c')).data().asFloat();
+                int best = 0;
+                for (int k = 1; k < p.length; k++) if (p[k] > p[best]) best = k;
+                evaluated.put(name, CLASSES.get(best));
+                fromEvaluate.merge(labelOf.get(name) + "->" + CLASSES.get(best), 1L, Long::sum);
+            }
+            assertEquals(30, evaluated.size(), "test images in sources.jsonl");
+            assertTrue(fromEvaluate.keySet().stream().map(k -> k.replaceAll(".*->", "")).distinct().count() > 1,
+                    "the model must respond to its input: " + fromEvaluate);
+
+            Path scored = work.resolve("scored");
+            ScoreJob.run(JobConfig.fromString("model.path = \"" + modelZip + "\"\nscore.input = \"" + raw.resolve("test")
+                    + "\"\nscore.output = \"" + scored + "\"\nscore.top-k = 1"), sc, quiet);
+            Map<String, String> scoredTop1 = new TreeMap<>();
+            for (Row r : SparkSession.builder().sparkContext(sc.sc()).getOrCreate().read().parquet(scored.toString()).collectAsList()) {
+                assertEquals(null, (Object) r.getAs("error"), r.toString());
+                String name = r.<String>getAs("source").replaceAll(".*/", "");
+                String top1 = r.<scala.collection.Seq<String>>getAs("top_k_names").apply(0);
+                scoredTop1.put(name, top1);
+                fromScore.merge(labelOf.get(name) + "->" + top1, 1L, Long::sum);
+            }
+            assertEquals(evaluated, scoredTop1, "top-1 per original file (score) vs per ingested image's centre crop (evaluate)");
+
+            Map<String, Object> report = EvaluateJob.run(JobConfig.fromString(String.join("\n",
+                    "model.path = \"" + modelZip + "\"", "data { root = \"" + data + "\", test-split = test }",
+                    "output.dir = \"" + work.resolve("eval") + "\"")), sc, quiet);
+            List<?> matrix = (List<?>) Json.read(Json.pretty(report.get("confusionMatrix")), List.class);
+            Map<String, Long> fromEvaluateJob = new TreeMap<>();
+            for (int a = 0; a < CLASSES.size(); a++) {
+                List<?> row = (List<?>) matrix.get(a);
+                for (int p = 0; p < CLASSES.size(); p++) {
+                    long n = ((Number) row.get(p)).longValue();
+                    if (n > 0) fromEvaluateJob.put(CLASSES.get(a) + "->" + CLASSES.get(p), n);
+                }
+            }
+            assertEquals(fromEvaluateJob, fromScore, "evaluate job's confusion matrix vs score rows");
+            assertEquals(fromEvaluate, fromScore);
+        }
+    }
 }
