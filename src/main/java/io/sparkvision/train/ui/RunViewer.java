@@ -3,7 +3,6 @@ package io.sparkvision.train.ui;
 import io.sparkvision.io.HadoopFs;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.ui.model.storage.sqlite.J7FileStatsStorage;
 
@@ -37,7 +36,7 @@ public final class RunViewer implements AutoCloseable {
         }
         File local;
         File tempCopy = null;
-        if (fs instanceof LocalFileSystem || "file".equals(fs.getScheme())) {
+        if ("file".equals(fs.getUri().getScheme())) {
             local = new File(fs.makeQualified(stats).toUri());
         } else {
             tempCopy = Files.createTempFile("sparkvision-training-stats", ".db").toFile();

@@ -5,7 +5,6 @@ import io.sparkvision.config.Options;
 import io.sparkvision.io.HadoopFs;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.core.storage.StatsStorage;
 import org.deeplearning4j.core.storage.StatsStorageRouter;
@@ -69,7 +68,7 @@ public final class TrainingUi implements AutoCloseable {
         FileSystem fs = HadoopFs.fs(target, hadoop);
         File localFile;
         Path copyTo;
-        if (fs instanceof LocalFileSystem || "file".equals(fs.getScheme())) {
+        if ("file".equals(fs.getUri().getScheme())) {
             // Written in place, so that `sparkvision ui RUN_DIR` shows the run while it trains.
             localFile = new File(fs.makeQualified(target).toUri());
             Files.createDirectories(localFile.getParentFile().toPath());
