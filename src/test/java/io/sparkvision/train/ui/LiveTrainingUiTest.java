@@ -12,6 +12,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.ui.model.stats.StatsListener;
 import org.deeplearning4j.ui.model.storage.sqlite.J7FileStatsStorage;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -55,7 +56,9 @@ class LiveTrainingUiTest {
     @TempDir
     Path work;
 
+    /** About 4.5 min on 2 shared cores (a local-cluster, 8 epochs, two Chromium sessions): the full tier. */
     @Test
+    @Tag("full")
     void liveChartOfATwoExecutorJobThenTheRunDirectory() throws Exception {
         Assumptions.assumeTrue(HeadlessChromium.available(), "no " + HeadlessChromium.BINARY + " (Debian package chromium; .ci/run installs it)");
         Path data = work.resolve("data");
@@ -96,6 +99,8 @@ class LiveTrainingUiTest {
             assertTrue(points > 0 && before <= points && points <= after, "the live chart has " + points + " points; worker "
                     + first + " had reported " + before + " iterations before the page loaded and " + after + " after");
             file.close();
+            System.out.printf("live chart: %d points; worker %s had reported %d iterations before the page loaded, %d after%n",
+                    points, first, before, after);
 
             Map<String, Object> report = training.get(600, TimeUnit.SECONDS);
             assertTrue(((Number) report.get("top1Accuracy")).doubleValue() > 0.3, "trained: " + report.get("top1Accuracy"));
@@ -113,6 +118,7 @@ class LiveTrainingUiTest {
              HeadlessChromium chromium = HeadlessChromium.start(work.resolve("chromium-after"))) {
             chromium.navigate("http://127.0.0.1:" + viewer.port() + "/train/overview");
             int points = awaitChart(chromium);
+            System.out.printf("finished run: %d points, %d iterations reported by worker %s%n", points, total, workers.get(0));
             assertEquals(total, points, "the finished run's chart: one point per reported iteration of worker " + workers.get(0));
             assertTrue(total >= 8 * 500 / 16 / 2, total + " iterations of " + workers.get(0) + " over 8 epochs");
         }
