@@ -145,6 +145,36 @@ class LiveTrainingUiTest {
             assertTrue(iterations > 0, log.toString());
             assertEquals(iterations, reported, "every minibatch the workers fitted reached the driver's stats file");
         }
+        // `sparkvision ui RUN_DIR` on it: listens on 127.0.0.1 only, and (where Chromium is) the chart shows every report.
+        try (RunViewer viewer = RunViewer.open(run.toString(), new Configuration(), "127.0.0.1", 0)) {
+            String other = nonLoopbackAddress();
+            if (other != null) {
+                assertThrows(ConnectException.class, () -> new Socket(other, viewer.port()).close(),
+                        "the UI must not listen on " + other + " when ui.host is 127.0.0.1");
+            }
+            if (!HeadlessChromium.available()) return;
+            J7FileStatsStorage file = new J7FileStatsStorage(run.resolve(TrainingUi.STATS_FILE).toFile());
+            String session = file.listSessionIDs().get(0);
+            List<String> workers = new ArrayList<>(file.listWorkerIDsForSessionAndType(session, StatsListener.TYPE_ID));
+            Collections.sort(workers);
+            int total = reported(file, session, workers.get(0));
+            file.close();
+            try (HeadlessChromium chromium = HeadlessChromium.start(work.resolve("chromium"))) {
+                chromium.navigate("http://127.0.0.1:" + viewer.port() + "/train/overview");
+                assertEquals(total, awaitChart(chromium), "one point per iteration worker " + workers.get(0) + " reported");
+            }
+        }
+    }
+
+    /** An address of this machine other than loopback, or null. */
+    static String nonLoopbackAddress() throws IOException {
+        for (java.net.NetworkInterface n : Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+            if (!n.isUp() || n.isLoopback()) continue;
+            for (java.net.InetAddress a : Collections.list(n.getInetAddresses())) {
+                if (a instanceof java.net.Inet4Address) return a.getHostAddress();
+            }
+        }
+        return null;
     }
 
     static SparkConf localCluster() throws IOException {
