@@ -7,7 +7,6 @@ import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.ui.model.storage.sqlite.J7FileStatsStorage;
 
 import java.io.File;
-import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.file.Files;
 
@@ -31,7 +30,7 @@ public final class RunViewer implements AutoCloseable {
         Path stats = new Path(HadoopFs.path(runDir), TrainingUi.STATS_FILE);
         FileSystem fs = HadoopFs.fs(stats, hadoop);
         if (!fs.exists(stats)) {
-            throw new FileNotFoundException(stats + " does not exist: train the run with ui.enabled = true "
+            throw new IllegalArgumentException(stats + " does not exist: train the run with ui.enabled = true "
                     + "(--set ui.enabled=true) to record its statistics");
         }
         File local;
