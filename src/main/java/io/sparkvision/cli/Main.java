@@ -19,7 +19,7 @@ import java.util.Locale;
 /** {@code sparkvision <job> [JOB_FILE] [--set key=value ...]}: the product's command line. */
 @Command(name = "sparkvision", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Train, evaluate and apply convolutional networks on Apache Spark.",
-        subcommands = {Main.Ingest.class, Main.Train.class, Main.Evaluate.class, Main.Score.class, Main.Retrain.class, ModelsCommand.class, BenchCommand.class, DocsCommand.class})
+        subcommands = {Main.Ingest.class, Main.Train.class, Main.Evaluate.class, Main.Score.class, Main.Retrain.class, ModelsCommand.class, BenchCommand.class, DocsCommand.class, UiCommand.class})
 public final class Main implements Runnable {
     @Override
     public void run() {

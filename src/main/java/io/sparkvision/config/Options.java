@@ -296,6 +296,20 @@ public final class Options {
     public static final Option<Integer> PROGRESS_SECONDS = Option.integer("progress.interval-seconds", 10, 1, 3_600,
             "seconds between progress lines");
 
+    // ---- live training view (DL4J's Training UI, docs/live-ui.md) ------------------------------------------
+    public static final Option<Boolean> UI_ENABLED = Option.flag("ui.enabled", false,
+            "train job: every worker reports DL4J training statistics (score, update:parameter ratios, histograms) to the "
+                    + "driver, which writes them to <output.dir>/training-stats.db and serves DL4J's Training UI "
+                    + "while the job runs (URL printed at the start; `scripts/sparkvision ui RUN_DIR` shows it later)");
+    public static final Option<Integer> UI_PORT = Option.integer("ui.port", 0, 0, 65_535,
+            "port of the Training UI; 0 = a free port (printed)");
+    public static final Option<String> UI_HOST = Option.string("ui.host", "127.0.0.1",
+            "address the Training UI listens on; 0.0.0.0 opens it (unauthenticated) to the network; with gradient sharing "
+                    + "on a cluster the executors post their statistics to it, so it must be an address they reach");
+    public static final Option<Integer> UI_STATS_EVERY = Option.integer("ui.stats-every", 1, 1, 100_000,
+            "a worker reports its statistics every N iterations (each report also computes parameter/gradient histograms: "
+                    + "a larger N costs less)");
+
     private static final List<Option<?>> ALL = collect();
 
     /** Every option, in declaration order. */

@@ -18,6 +18,7 @@ import io.sparkvision.train.MetricsLine;
 import io.sparkvision.train.MetricsLog;
 import io.sparkvision.train.ProgressMeter;
 import io.sparkvision.train.SparkModel;
+import io.sparkvision.train.ui.TrainingUi;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -65,7 +66,8 @@ final class EpochLoop {
         int epochsRun = start.firstEpoch() - 1;
         long examples = 0;
         long t0 = System.nanoTime();
-        try (ProgressMeter progress = new ProgressMeter(fitter.counters(), out, epochs, train.count(),
+        try (TrainingUi ui = startUi(fitter);
+             ProgressMeter progress = new ProgressMeter(fitter.counters(), out, epochs, train.count(),
                 fitter.batchesPerEpoch(), cfg.get(Options.PROGRESS_SECONDS));
              EpochClock clock = new EpochClock(sc, in.workers());
              // Checkpoints and the chart are written while the next epoch trains; closing waits for the last ones.
@@ -101,6 +103,15 @@ final class EpochLoop {
         if (last == null) last = evaluator.evaluate(fitter.model());
         fitter.finish();
         return new Trained(fitter.model(), last, epochsRun, examples, (System.nanoTime() - t0) / 1e9, metrics.lines());
+    }
+
+    /** The live view when ui.enabled (null otherwise); closing it stops the server: a finished job exits. */
+    private TrainingUi startUi(EpochFitter fitter) throws IOException {
+        boolean clusterExecutors = !sc.isLocal() && !sc.master().startsWith("local-cluster");
+        TrainingUi ui = TrainingUi.startIfEnabled(cfg, in.runDir(), sc.hadoopConfiguration(),
+                sc.getConf().get("spark.driver.host", null), clusterExecutors, out);
+        fitter.reportTo(ui);
+        return ui;
     }
 
     private boolean evaluationDue(int epoch) {

@@ -4,6 +4,7 @@ import io.sparkvision.config.JobConfig;
 import io.sparkvision.config.Options;
 import io.sparkvision.data.ImageDataset;
 import io.sparkvision.model.Models;
+import io.sparkvision.train.ui.TrainingUi;
 import io.sparkvision.config.GpuBinding;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -30,6 +31,7 @@ public abstract class EpochFitter {
     protected final TrainingCounters counters;
     private final LearningRates lr;
     protected SparkModel spark;
+    private TrainingUi ui;
 
     EpochFitter(JobConfig cfg, JavaSparkContext sc, ImageDataset train, int workers, int firstEpoch) {
         this.sc = sc;
@@ -55,10 +57,21 @@ public abstract class EpochFitter {
         return spark;
     }
 
+    /** Every epoch from now on also reports DL4J's training statistics to {@code ui} (ui.enabled); null = none. */
+    public void reportTo(TrainingUi ui) {
+        this.ui = ui;
+    }
+
     /** Fits epoch {@code epoch}; the clock and the progress meter see its start and its fit. */
     public MetricsLine fit(int epoch, ProgressMeter progress, EpochClock clock, PrintStream out) {
         startEpoch(epoch);
-        spark.setListeners(listeners());
+        if (ui == null) {
+            spark.setListeners(listeners());
+        } else {
+            List<TrainingListener> all = new java.util.ArrayList<>(listeners());
+            all.add(ui.listener());
+            spark.setListeners(ui.router(!cfg.get(Options.TRAIN_MASTER).perEpoch()), all);
+        }
         double rate = lr.at(epoch);
         setLearningRate(lr, rate);
         progress.startEpoch(epoch);

@@ -2,6 +2,7 @@ package io.sparkvision.train;
 
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.deeplearning4j.core.storage.StatsStorageRouter;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -50,6 +51,12 @@ public final class SparkModel {
     public void setListeners(Collection<TrainingListener> listeners) {
         if (mln != null) mln.setListeners(listeners);
         else cg.setListeners(listeners);
+    }
+
+    /** Listeners whose reports (DL4J's RoutingIterationListeners, e.g. StatsListener) go to {@code router}. */
+    public void setListeners(StatsStorageRouter router, Collection<TrainingListener> listeners) {
+        if (mln != null) mln.setListeners(router, listeners);
+        else cg.setListeners(router, listeners);
     }
 
     /**
