@@ -51,9 +51,17 @@ public final class NetRig {
     }
 
     /** A held-out (or fitted) case: measured against predicted. */
-    public record Row(Measured m, boolean fitted, double predictedSeconds, double predictedDriverBytes) {
+    /**
+     * @param predictedSeconds the model: T0 + the model's wire bytes over η·B
+     * @param scaledSeconds    no byte model: T0 + the fit link's measured excess over T0, scaled by its rate / this rate
+     */
+    public record Row(Measured m, boolean fitted, double predictedSeconds, double scaledSeconds, double predictedDriverBytes) {
         double error() {
             return predictedSeconds / m.stepSeconds() - 1;
+        }
+
+        double scaledError() {
+            return scaledSeconds / m.stepSeconds() - 1;
         }
     }
 
@@ -185,7 +193,10 @@ public final class NetRig {
             double[] e = eta.get(m.pa());
             double efficiency = e == null ? 1 : e[0] / e[1];
             double seconds = t0.get(family(m)) + (m.mbit() == 0 ? 0 : wire * 8 / (efficiency * m.mbit() * 1e6));
-            rows.add(new Row(m, m.mbit() == 0 || m.mbit() == fitMbit, seconds, driverBytes(m, in)));
+            Measured fit = cases.stream().filter(o -> o.mbit() == fitMbit && family(o).equals(family(m))).findFirst().orElse(null);
+            double scaled = m.mbit() == 0 || fit == null ? Double.NaN
+                    : t0.get(family(m)) + (fit.stepSeconds() - t0.get(family(m))) * fitMbit / m.mbit();
+            rows.add(new Row(m, m.mbit() == 0 || m.mbit() == fitMbit, seconds, scaled, driverBytes(m, in)));
         }
         return rows;
     }
@@ -219,21 +230,25 @@ public final class NetRig {
         out.println();
         out.printf(Locale.ROOT, "Fitted: T0 per model and option from the unshaped cases; link efficiency at %.0f Mbit: PA (Spark TCP) %.2f, GS (Aeron UDP) %.2f.%n",
                 fitMbit, efficiency(rows, true, fitMbit, shape), efficiency(rows, false, fitMbit, shape));
-        out.println("| model | option | link | role | s/step measured | s/step predicted | error | driver MB/step measured (rx+tx) | driver MB/step modelled |");
-        out.println("|---|---|---|---|---|---|---|---|---|");
-        double sum = 0;
+        out.println("| model | option | link | role | s/step measured | model: s/step | error | 1/B scaling: s/step | error | driver MB/step measured (rx+tx) | driver MB/step modelled |");
+        out.println("|---|---|---|---|---|---|---|---|---|---|---|");
+        double sum = 0, sumScaled = 0;
         int held = 0;
         for (Row r : rows) {
             Measured m = r.m();
-            out.printf(Locale.ROOT, "| %s | %s | %s | %s | %.3f | %.3f | %s | %.2f | %.2f |%n", m.model(), m.option(), m.link(),
+            out.printf(Locale.ROOT, "| %s | %s | %s | %s | %.3f | %.3f | %s | %s | %s | %.2f | %.2f |%n", m.model(), m.option(), m.link(),
                     r.fitted() ? "fit" : "**held out**", m.stepSeconds(), r.predictedSeconds(),
-                    r.fitted() ? "-" : String.format(Locale.ROOT, "%+.0f%%", 100 * r.error()), (m.driverRx() + m.driverTx()) / 1e6,
-                    r.predictedDriverBytes() / 1e6);
+                    r.fitted() ? "-" : String.format(Locale.ROOT, "%+.0f%%", 100 * r.error()),
+                    Double.isNaN(r.scaledSeconds()) ? "-" : String.format(Locale.ROOT, "%.3f", r.scaledSeconds()),
+                    r.fitted() || Double.isNaN(r.scaledSeconds()) ? "-" : String.format(Locale.ROOT, "%+.0f%%", 100 * r.scaledError()),
+                    (m.driverRx() + m.driverTx()) / 1e6, r.predictedDriverBytes() / 1e6);
             if (!r.fitted()) {
                 sum += Math.abs(r.error());
+                sumScaled += Double.isNaN(r.scaledSeconds()) ? 0 : Math.abs(r.scaledError());
                 held++;
             }
         }
-        if (held > 0) out.printf(Locale.ROOT, "Held-out cases: %d, mean absolute error of the step time %.0f%%.%n", held, 100 * sum / held);
+        if (held > 0) out.printf(Locale.ROOT, "Held-out cases: %d; mean absolute error of the step time: model %.0f%%, 1/B scaling %.0f%%.%n",
+                held, 100 * sum / held, 100 * sumScaled / held);
     }
 }
