@@ -178,7 +178,7 @@ public final class NetRig {
         // η per transport: measured wire seconds / modelled wire seconds at full rate, over the fit link's cases.
         Map<Boolean, double[]> eta = new HashMap<>();
         for (Measured m : cases) {
-            if (m.mbit() != fitMbit || !t0.containsKey(family(m))) continue;
+            if (fitMbit == 0 || m.mbit() != fitMbit || !t0.containsKey(family(m))) continue;
             double modelled = wireBytes(m, inputs(m, shape)) * 8 / (m.mbit() * 1e6);
             double measured = m.stepSeconds() - t0.get(family(m));
             eta.computeIfAbsent(m.pa(), k -> new double[2]);
@@ -194,7 +194,7 @@ public final class NetRig {
             double efficiency = e == null ? 1 : e[0] / e[1];
             double seconds = t0.get(family(m)) + (m.mbit() == 0 ? 0 : wire * 8 / (efficiency * m.mbit() * 1e6));
             Measured fit = cases.stream().filter(o -> o.mbit() == fitMbit && family(o).equals(family(m))).findFirst().orElse(null);
-            double scaled = m.mbit() == 0 || fit == null ? Double.NaN
+            double scaled = m.mbit() == 0 || fit == null || fitMbit == 0 ? Double.NaN
                     : t0.get(family(m)) + (fit.stepSeconds() - t0.get(family(m))) * fitMbit / m.mbit();
             rows.add(new Row(m, m.mbit() == 0 || m.mbit() == fitMbit, seconds, scaled, driverBytes(m, in)));
         }
@@ -228,12 +228,14 @@ public final class NetRig {
                     m.workerTx() / 1e6, m.load());
         List<Row> rows = fitAndPredict(cases, fitMbit, shape);
         out.println();
-        out.printf(Locale.ROOT, "Fitted: T0 per model and option from the unshaped cases; link efficiency at %.0f Mbit: PA (Spark TCP) %.2f, GS (Aeron UDP) %.2f.%n",
+        if (fitMbit == 0) out.println("Fitted: T0 per model and option from the unshaped cases only; link efficiency not fitted "
+                + "(η = 1: the tc rate as it is), so every shaped case is held out.");
+        else out.printf(Locale.ROOT, "Fitted: T0 per model and option from the unshaped cases; link efficiency η at %.0f Mbit: PA %.2f, GS %.2f.%n",
                 fitMbit, efficiency(rows, true, fitMbit, shape), efficiency(rows, false, fitMbit, shape));
         out.println("| model | option | link | role | s/step measured | model: s/step | error | 1/B scaling: s/step | error | driver MB/step measured (rx+tx) | driver MB/step modelled |");
         out.println("|---|---|---|---|---|---|---|---|---|---|---|");
         double sum = 0, sumScaled = 0;
-        int held = 0;
+        int held = 0, heldScaled = 0;
         for (Row r : rows) {
             Measured m = r.m();
             out.printf(Locale.ROOT, "| %s | %s | %s | %s | %.3f | %.3f | %s | %s | %s | %.2f | %.2f |%n", m.model(), m.option(), m.link(),
@@ -244,11 +246,14 @@ public final class NetRig {
                     (m.driverRx() + m.driverTx()) / 1e6, r.predictedDriverBytes() / 1e6);
             if (!r.fitted()) {
                 sum += Math.abs(r.error());
-                sumScaled += Double.isNaN(r.scaledSeconds()) ? 0 : Math.abs(r.scaledError());
                 held++;
+                if (!Double.isNaN(r.scaledSeconds())) {
+                    sumScaled += Math.abs(r.scaledError());
+                    heldScaled++;
+                }
             }
         }
-        if (held > 0) out.printf(Locale.ROOT, "Held-out cases: %d; mean absolute error of the step time: model %.0f%%, 1/B scaling %.0f%%.%n",
-                held, 100 * sum / held, 100 * sumScaled / held);
+        if (held > 0) out.printf(Locale.ROOT, "Held-out cases: %d; mean absolute error of the step time: model %.0f%%%s.%n", held,
+                100 * sum / held, heldScaled == 0 ? "" : String.format(Locale.ROOT, ", 1/B scaling %.0f%%", 100 * sumScaled / heldScaled));
     }
 }

@@ -241,7 +241,7 @@ final class BenchCommand implements Runnable {
         @picocli.CommandLine.Parameters(index = "0", description = "the run's folder (scripts/netrig --out)")
         java.nio.file.Path dir;
 
-        @Option(names = "--fit-mbit", defaultValue = "1000", description = "the shaped link whose cases fit the link efficiency; default ${DEFAULT-VALUE}")
+        @Option(names = "--fit-mbit", defaultValue = "1000", description = "the shaped link whose cases fit the link efficiency (0 = fit none: η = 1, every shaped case held out); default ${DEFAULT-VALUE}")
         double fitMbit;
 
         @Option(names = "--input", defaultValue = "1x28x28", description = "CxHxW the rig trained on; default ${DEFAULT-VALUE}")
