@@ -22,9 +22,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * scripts/netrig --check for real (--full only, ~3-5 min): master, driver and two single-core workers each in their
+ * scripts/netrig --check for real (--full only; ~9 min measured at load 35 on 2 cores, the rig case itself 5.4 min): master, driver and two single-core workers each in their
  * own network namespace, links shaped to 1 Gbit with tc, one parameter-averaging job on the MLP. The bytes the
- * driver's namespace counted per round must be the model's (2 results in, one broadcast copy out, ±35%: Spark's
+ * driver's namespace counted per round must be the model's (2 results in, H_2 = 1.5 broadcast copies out, ±35%: Spark's
  * framing, the torrent sending a block twice, heartbeats) and a round cannot beat the modelled wire time. Skipped,
  * saying why, where the machine does not let this user create network namespaces (not root, no CAP_NET_ADMIN).
  */
@@ -51,13 +51,13 @@ class NetRigClusterTest {
         Path log = work.resolve("netrig.log");
         pb.redirectOutput(log.toFile());
         Process p = pb.start();
-        boolean done = p.waitFor(420, TimeUnit.SECONDS);
+        boolean done = p.waitFor(900, TimeUnit.SECONDS); // a guard: measured ~9 min at load 35 on 2 cores (2026-12-07)
         if (!done) {
             p.destroy(); // the rig's trap removes its namespaces and JVMs
             p.waitFor(30, TimeUnit.SECONDS);
         }
         String output = Files.readString(log);
-        assertTrue(done, "scripts/netrig --check ran over 7 min:\n" + output);
+        assertTrue(done, "scripts/netrig --check ran over 15 min:\n" + output);
         assertEquals(0, p.exitValue(), output);
 
         List<NetRig.Measured> cases = NetRig.read(out);
