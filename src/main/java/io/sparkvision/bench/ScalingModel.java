@@ -15,7 +15,8 @@ import java.util.List;
  *   <li>Parameter averaging (PA): one round = f minibatches of b per worker, then {@code RDD.treeAggregate} of every
  *       worker's parameters + updater state (S bytes) to the driver and a TorrentBroadcast back. Per tree level of
  *       fan-in k: the senders serialise in parallel (S·σs), the receiver takes k·S over its link and deserialises and
- *       sums them one after the other (k·S·(8/B + σr)). Broadcast: serialise once, ~one copy over the driver's link
+ *       sums them one after the other (k·S·(8/B + σr)). Broadcast: serialise once, H_N copies over the driver's link
+ *       (TorrentBroadcast: each executor fetches each block from a random holder; measured by scripts/netrig)
  *       (torrent blocks spread peer to peer), deserialise on every executor in parallel. Plus a scheduling term.</li>
  *   <li>Gradient sharing (GS): every iteration each worker threshold-encodes its update into a message of m bytes
  *       (bitmap: P/16 + 5 ints; sparse: s·P + 4 ints, at most the bitmap's size, as EncodingHandler switches) and sends
@@ -144,10 +145,38 @@ public final class ScalingModel {
         double compute = in.computeSeconds(e, o.averagingFrequency() * in.batch());
         List<Integer> fanIns = treeFanIns(workers, o.depth());
         double aggregate = 0;
-        for (int k : fanIns) aggregate += s * c.serializeSecondsPerByte() + k * s * (wire + c.deserializeSumSecondsPerByte());
-        double broadcast = s * (c.serializeSecondsPerByte() + wire + c.deserializeSumSecondsPerByte());
+        for (int k : fanIns) aggregate += s * c.serializeSecondsPerByte() + k * s * c.deserializeSumSecondsPerByte();
+        double broadcast = s * (c.serializeSecondsPerByte() + c.deserializeSumSecondsPerByte());
         double scheduling = c.roundBaseSeconds() + treeTasks(workers, o.depth()) * c.perTaskSeconds();
-        return compute + aggregate + broadcast + scheduling;
+        return compute + aggregate + broadcast + paWireBytes(in, o, workers) * wire + scheduling;
+    }
+
+    /**
+     * Bytes on the critical path of one PA round: every level's busiest receiver takes k results over its link, then
+     * the broadcast's copies leave the driver (scripts/netrig checks these against /proc/net/dev).
+     */
+    public static double paWireBytes(Inputs in, Pa o, int workers) {
+        double s = in.paBytesPerWorker(), bytes = broadcastDriverCopies(workers) * s;
+        for (int k : treeFanIns(workers, o.depth())) bytes += k * s;
+        return bytes;
+    }
+
+    /** Bytes through the driver's NIC per PA round, both directions: its level's results in, the broadcast's copies out. */
+    public static double paDriverBytes(Inputs in, Pa o, int workers) {
+        List<Integer> fanIns = treeFanIns(workers, o.depth());
+        return (fanIns.get(fanIns.size() - 1) + broadcastDriverCopies(workers)) * (double) in.paBytesPerWorker();
+    }
+
+    /**
+     * Copies of a TorrentBroadcast that leave the driver when N executors fetch it at once: every executor asks for
+     * each block from a random holder (Spark shuffles the locations), and the j-th fetcher of a block finds the driver
+     * among j holders, so the driver serves 1 + 1/2 + ... + 1/N = H_N copies, not one. scripts/netrig measured 1.57
+     * copies at N = 2 (H_2 = 1.5) and 1.97 at N = 3 (H_3 = 1.83), 2026-12-07.
+     */
+    public static double broadcastDriverCopies(int workers) {
+        double h = 0;
+        for (int j = 1; j <= workers; j++) h += 1.0 / j;
+        return h;
     }
 
     /** Bytes of one encoded update: EncodingHandler's bitmap is P/16 + 5 ints; sparse s·P + 4 ints, capped at the bitmap. */
@@ -176,13 +205,34 @@ public final class ScalingModel {
     }
 
     public static double gsIterationSeconds(Inputs in, Gs o, int workers, Executor e, double gbit) {
-        double m = gsMessageBytes(in.params(), o.sparsity()), wire = wireSecondsPerByte(gbit);
+        double wire = wireSecondsPerByte(gbit);
         double compute = in.computeSeconds(e, in.batch());
-        double comm = (gsBusiestRelayBytes(o.mesh(), workers, m) + gsHops(o.mesh(), workers) * m) * wire;
+        double comm = gsWireBytes(in, o, workers) * wire;
         double valuesPerUpdate = o.sparsity() == 0 ? in.params() : Math.min(in.params(), o.sparsity() * in.params());
         double encode = in.params() * in.applySecondsPerValue(e); // thresholding scans every value
         double apply = (workers - 1) * valuesPerUpdate * in.applySecondsPerValue(e);
         return (o.synchronous() ? compute + comm : Math.max(compute, comm)) + encode + apply;
+    }
+
+    /** Bytes on the critical path of one GS iteration: the busiest relay's sends plus one message per hop. */
+    public static double gsWireBytes(Inputs in, Gs o, int workers) {
+        double m = gsMessageBytes(in.params(), o.sparsity());
+        return gsBusiestRelayBytes(o.mesh(), workers, m) + gsHops(o.mesh(), workers) * m;
+    }
+
+    /** Bytes through the driver's NIC per GS iteration, both directions: N updates in, each relayed to its downstreams. */
+    public static double gsDriverBytes(Inputs in, Gs o, int workers) {
+        double m = gsMessageBytes(in.params(), o.sparsity());
+        return workers * m + gsBusiestRelayBytes(o.mesh(), workers, m);
+    }
+
+    /**
+     * Bytes through the driver's NIC once per GS fit (this product: one fit per epoch or per checkpoint interval): the
+     * parameters and updater state broadcast out (S, one copy), and back every worker's updater state and then its
+     * parameters (WorkerModels), about S per worker. Long fits amortise it; the tables leave it out.
+     */
+    public static double gsFitDriverBytes(Inputs in, int workers) {
+        return (workers + 1) * (double) in.paBytesPerWorker();
     }
 
     public static Point point(Inputs in, Option o, int workers, Executor e, double gbit) {

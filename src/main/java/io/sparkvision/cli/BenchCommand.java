@@ -11,7 +11,7 @@ import java.util.concurrent.Callable;
 
 /** {@code sparkvision bench ...}: benchmarks that print measured ratios (never run as tests). */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks measured side by side in one run.",
-        subcommands = {BenchCommand.Train.class, BenchCommand.Job.class, BenchCommand.Scaling.class, BenchCommand.Score.class, BenchCommand.Ingest.class, BenchCommand.Input.class})
+        subcommands = {BenchCommand.Train.class, BenchCommand.Job.class, BenchCommand.Scaling.class, BenchCommand.NetRigCheck.class, BenchCommand.Score.class, BenchCommand.Ingest.class, BenchCommand.Input.class})
 final class BenchCommand implements Runnable {
     @Override
     public void run() {
@@ -229,6 +229,27 @@ final class BenchCommand implements Runnable {
             ScalingModel.Inputs in = io.sparkvision.bench.ScalingReport.inputs(model, input != null ? InputShape.parse(input) : null,
                     classes, updater, batch, cpu, gpu, costs);
             io.sparkvision.bench.ScalingReport.printDetail(in, io.sparkvision.bench.ScalingReport.options(depth, sparsity), System.out);
+            return 0;
+        }
+    }
+
+    @Command(name = "netrig", mixinStandardHelpOptions = true,
+            description = "The scaling model against a scripts/netrig run (cluster in network namespaces, tc-shaped links):"
+                    + " measured seconds and bytes per step, constants fitted on the unshaped and --fit-mbit cases, predicted vs"
+                    + " measured for the others (docs/scaling.md).")
+    static final class NetRigCheck implements Callable<Integer> {
+        @picocli.CommandLine.Parameters(index = "0", description = "the run's folder (scripts/netrig --out)")
+        java.nio.file.Path dir;
+
+        @Option(names = "--fit-mbit", defaultValue = "1000", description = "the shaped link whose cases fit the link efficiency (0 = fit none: η = 1, every shaped case held out); default ${DEFAULT-VALUE}")
+        double fitMbit;
+
+        @Option(names = "--input", defaultValue = "1x28x28", description = "CxHxW the rig trained on; default ${DEFAULT-VALUE}")
+        String input;
+
+        @Override
+        public Integer call() throws Exception {
+            io.sparkvision.bench.NetRig.print(io.sparkvision.bench.NetRig.read(dir), fitMbit, InputShape.parse(input), System.out);
             return 0;
         }
     }

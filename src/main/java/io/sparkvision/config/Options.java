@@ -102,7 +102,8 @@ public final class Options {
     /** The names model.Architectures builds (it checks at load that the two lists agree; config cannot import model). */
     public static final Option<String> MODEL_NAME = Option.choice("model.name", "lenet5", List.of("lenet5", "alexnet2012",
             "alexnet", "vgg11", "vgg13", "vgg16", "vgg19", "vgg11bn", "vgg13bn", "vgg16bn", "vgg19bn", "resnet18", "resnet34",
-            "resnet50", "resnet101", "resnet152", "googlenet", "nin", "densenet121", "mobilenetv1", "mobilenetv2", "allcnnc"),
+            "resnet50", "resnet101", "resnet152", "googlenet", "nin", "densenet121", "mobilenetv1", "mobilenetv2", "allcnnc",
+            "mlp"),
             "architecture (model.Architectures; `scripts/sparkvision models` lists them)");
     public static final Option<Boolean> MODEL_NATIVE_PATH = Option.flag("model.native-path", true,
             "the product's own oneDNN convolutions (CPU backend, channels-last layers; docs/native-path.md) on the driver and "

@@ -25,6 +25,7 @@ public final class Architectures {
         register(new MobileNetV1());
         register(new MobileNetV2());
         register(new AllCnnC());
+        register(new Mlp());
         // model.name's choices are spelled in config (which sits below this package): a job file must be able to
         // name every architecture and nothing else.
         if (!names().equals(Options.MODEL_NAME.choices())) {

@@ -55,8 +55,13 @@ class ScalingModelTest {
         Inputs receiver = inputs(new Costs(0, 1e-9, 0, 0, 0, 0));
         assertEquals(8 + s * 1e-9 * (4 + 1), ScalingModel.paRoundSeconds(receiver, pa, 4, Executor.CPU, INF), 1e-6);
         assertEquals(8 + s * 1e-9 * (16 + 16 + 1), ScalingModel.paRoundSeconds(receiver, pa, 256, Executor.CPU, INF), 1e-6);
-        // The wire: every received result crosses the receiver's link, plus one broadcast copy.
-        assertEquals(8 + s * 8 / 10e9 * (16 + 16 + 1), ScalingModel.paRoundSeconds(inputs(NONE), pa, 256, Executor.CPU, 10), 1e-6);
+        // The wire: every received result crosses the receiver's link, plus the broadcast's H_N copies out of the driver.
+        double h256 = 0;
+        for (int j = 1; j <= 256; j++) h256 += 1.0 / j;
+        assertEquals(6.1243, h256, 1e-4);
+        assertEquals(8 + s * 8 / 10e9 * (16 + 16 + h256), ScalingModel.paRoundSeconds(inputs(NONE), pa, 256, Executor.CPU, 10), 1e-6);
+        assertEquals(1.5, ScalingModel.broadcastDriverCopies(2), 1e-12);
+        assertEquals((3 + 1 + 0.5 + 1.0 / 3) * s, ScalingModel.paDriverBytes(inputs(NONE), pa, 3), 1e-3);
         // Scheduling: a fixed part plus one driver slot per task, shuffle reducers included.
         Inputs sched = inputs(new Costs(0, 0, 0.5, 0.002, 0, 0));
         assertEquals(8 + 0.5 + 0.002 * (256 + 16), ScalingModel.paRoundSeconds(sched, pa, 256, Executor.CPU, INF), 1e-9);
