@@ -46,7 +46,7 @@ public final class NativePathBenchmark {
         String[] names = {"product's oneDNN (conv + BatchNorm)", "conv only (the first step)", "DL4J's path"};
         for (int i = 0; i < 2; i++)
             for (Model n : nets) fit(n, data.get(i));
-        double[] t = new double[3];
+        double[] t = new double[3], cpu = new double[3];
         long[] ex = new long[3];
         PrintOut.line("native-path A/B/C: %s %s batch %d %s, %d layers on the product's oneDNN (%d convs in the conv-only net), %d rounds x %.0f s each side, 2 threads",
                 model, in, batch, updater, installed, convs, rounds, slice);
@@ -56,7 +56,8 @@ public final class NativePathBenchmark {
                 double[] s = slice(nets[i], data, batch, slice);
                 t[i] += s[0];
                 ex[i] += (long) s[1];
-                line.append(String.format(Locale.ROOT, " %s %.2f ex/s;", names[i], s[1] / s[0]));
+                cpu[i] += s[2];
+                line.append(String.format(Locale.ROOT, " %s %.2f ex/s, %.1f CPU-ms/ex;", names[i], s[1] / s[0], 1e3 * s[2] / s[1]));
             }
             PrintOut.line("%s (load %s)", line, load());
         }
@@ -64,6 +65,12 @@ public final class NativePathBenchmark {
         // -Dsparkvision.bench.torch=false: no PyTorch twin (A/B only)
         boolean withTorch = Boolean.parseBoolean(System.getProperty("sparkvision.bench.torch", "true"));
         TorchReference.Result torch = withTorch ? TorchReference.measure(model, in, batch, classes, cores, slice * rounds, updater) : null;
+        // CPU time of the whole process per example: less sensitive to other processes' load than wall time (time not
+        // scheduled does not count), though cache sharing and OpenMP spin-waits still move it.
+        double[] cms = new double[3];
+        for (int i = 0; i < 3; i++) cms[i] = 1e3 * cpu[i] / ex[i];
+        PrintOut.line("  CPU-ms per example: new %.1f, conv only %.1f, DL4J %.1f (conv only / new %.2fx, DL4J / new %.2fx)",
+                cms[0], cms[1], cms[2], cms[1] / cms[0], cms[2] / cms[0]);
         PrintOut.line("  %-36s %.2f ex/s", names[0], rf);
         PrintOut.line("  %-36s %.2f ex/s   (new / conv only %.2fx)", names[1], rc, rf / rc);
         PrintOut.line("  %-36s %.2f ex/s   (new / DL4J %.2fx, conv only / DL4J %.2fx)", names[2], rd, rf / rd, rc / rd);
@@ -74,14 +81,17 @@ public final class NativePathBenchmark {
         PrintOut.line("  load at end: %s", load());
     }
 
+    /** Wall seconds, examples, process CPU seconds. */
     private static double[] slice(Model net, List<DataSet> data, int batch, double seconds) {
+        var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        long c0 = os.getProcessCpuTime();
         long t0 = System.nanoTime();
         long n = 0;
         for (int i = 0; (System.nanoTime() - t0) / 1e9 < seconds; i++) {
             fit(net, data.get(i % data.size()));
             n += batch;
         }
-        return new double[] {(System.nanoTime() - t0) / 1e9, n};
+        return new double[] {(System.nanoTime() - t0) / 1e9, n, (os.getProcessCpuTime() - c0) / 1e9};
     }
 
     private static void fit(Model net, DataSet ds) {
