@@ -13,8 +13,8 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The product's own oneDNN path against DL4J's, single JVM, 2 threads, in one run: two networks of the same model and
- * seed, one with the path installed and one with DL4J's helpers, trained in alternating slices (so machine load hits
+ * The product's own oneDNN path against DL4J's, single JVM, 2 threads, in one run: three networks of the same model and
+ * seed - the whole path (conv + BatchNorm), the conv-only path of the first step, DL4J's helpers - trained in alternating slices (so machine load hits
  * both alike), then the PyTorch twin. Prints examples/s of each and the ratios.
  * {@code java ... io.sparkvision.bench.NativePathBenchmark MODEL CxHxW BATCH ROUNDS SECONDS_PER_SLICE [adam|sgd|nesterovs]}
  */
@@ -33,45 +33,65 @@ public final class NativePathBenchmark {
         Architecture arch = Architectures.get(model);
         List<DataSet> data = TrainBenchmark.batches(in, batch, 4, classes, 0);
         Model fast = arch.build(in, classes, 1, TrainBenchmark.updater(updater), 0);
+        Model convOnly = arch.build(in, classes, 1, TrainBenchmark.updater(updater), 0);
         Model dl4j = arch.build(in, classes, 1, TrainBenchmark.updater(updater), 0);
         NativePath.uninstall(dl4j);
+        NativePath.uninstall(convOnly);
+        NativePath.uninstall(fast);
         NativePath.installAlways(fast);
         int installed = NativePath.installed(fast);
+        int convs = NativePath.installAlways(convOnly, false);
         if (NativePath.installed(dl4j) != 0) throw new IllegalStateException("DL4J's side still has the product's helper");
-        for (int i = 0; i < 2; i++) {
-            fit(fast, data.get(i));
-            fit(dl4j, data.get(i));
-        }
-        double tf = 0, td = 0;
-        long nf = 0, nd = 0;
-        PrintOut.line("native-path A/B: %s %s batch %d %s, %d conv layers on the product's oneDNN, %d rounds x %.0f s each side, 2 threads",
-                model, in, batch, updater, installed, rounds, slice);
+        Model[] nets = {fast, convOnly, dl4j};
+        String[] names = {"product's oneDNN (conv + BatchNorm)", "conv only (the first step)", "DL4J's path"};
+        for (int i = 0; i < 2; i++)
+            for (Model n : nets) fit(n, data.get(i));
+        double[] t = new double[3], cpu = new double[3];
+        long[] ex = new long[3];
+        PrintOut.line("native-path A/B/C: %s %s batch %d %s, %d layers on the product's oneDNN (%d convs in the conv-only net), %d rounds x %.0f s each side, 2 threads",
+                model, in, batch, updater, installed, convs, rounds, slice);
         for (int r = 0; r < rounds; r++) {
-            double[] f = slice(fast, data, batch, slice), d = slice(dl4j, data, batch, slice);
-            tf += f[0];
-            nf += (long) f[1];
-            td += d[0];
-            nd += (long) d[1];
-            PrintOut.line("  round %d: product's oneDNN %.2f ex/s, DL4J's path %.2f ex/s (load %s)", r + 1, f[1] / f[0], d[1] / d[0], load());
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  round %d:", r + 1));
+            for (int i = 0; i < 3; i++) {
+                double[] s = slice(nets[i], data, batch, slice);
+                t[i] += s[0];
+                ex[i] += (long) s[1];
+                cpu[i] += s[2];
+                line.append(String.format(Locale.ROOT, " %s %.2f ex/s, %.1f CPU-ms/ex;", names[i], s[1] / s[0], 1e3 * s[2] / s[1]));
+            }
+            PrintOut.line("%s (load %s)", line, load());
         }
-        double rf = nf / tf, rd = nd / td;
-        TorchReference.Result torch = TorchReference.measure(model, in, batch, classes, cores, slice * rounds, updater);
-        PrintOut.line("  product's oneDNN path  %.2f ex/s", rf);
-        PrintOut.line("  DL4J's path            %.2f ex/s   (native / DL4J %.2fx)", rd, rf / rd);
-        if (torch.measured()) PrintOut.line("  PyTorch (2 threads)    %.2f ex/s   (native / PyTorch %.2fx, DL4J / PyTorch %.2fx)",
+        double rf = ex[0] / t[0], rc = ex[1] / t[1], rd = ex[2] / t[2];
+        // -Dsparkvision.bench.torch=false: no PyTorch twin (A/B only)
+        boolean withTorch = Boolean.parseBoolean(System.getProperty("sparkvision.bench.torch", "true"));
+        TorchReference.Result torch = withTorch ? TorchReference.measure(model, in, batch, classes, cores, slice * rounds, updater) : null;
+        // CPU time of the whole process per example: less sensitive to other processes' load than wall time (time not
+        // scheduled does not count), though cache sharing and OpenMP spin-waits still move it.
+        double[] cms = new double[3];
+        for (int i = 0; i < 3; i++) cms[i] = 1e3 * cpu[i] / ex[i];
+        PrintOut.line("  CPU-ms per example: new %.1f, conv only %.1f, DL4J %.1f (conv only / new %.2fx, DL4J / new %.2fx)",
+                cms[0], cms[1], cms[2], cms[1] / cms[0], cms[2] / cms[0]);
+        PrintOut.line("  %-36s %.2f ex/s", names[0], rf);
+        PrintOut.line("  %-36s %.2f ex/s   (new / conv only %.2fx)", names[1], rc, rf / rc);
+        PrintOut.line("  %-36s %.2f ex/s   (new / DL4J %.2fx, conv only / DL4J %.2fx)", names[2], rd, rf / rd, rc / rd);
+        if (torch == null) PrintOut.line("  PyTorch: not run (-Dsparkvision.bench.torch=false)");
+        else if (torch.measured()) PrintOut.line("  PyTorch (2 threads)    %.2f ex/s   (new / PyTorch %.2fx, DL4J / PyTorch %.2fx)",
                 torch.examplesPerSecond(), rf / torch.examplesPerSecond(), rd / torch.examplesPerSecond());
         else PrintOut.line("  PyTorch: %s", torch.note());
         PrintOut.line("  load at end: %s", load());
     }
 
+    /** Wall seconds, examples, process CPU seconds. */
     private static double[] slice(Model net, List<DataSet> data, int batch, double seconds) {
+        var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        long c0 = os.getProcessCpuTime();
         long t0 = System.nanoTime();
         long n = 0;
         for (int i = 0; (System.nanoTime() - t0) / 1e9 < seconds; i++) {
             fit(net, data.get(i % data.size()));
             n += batch;
         }
-        return new double[] {(System.nanoTime() - t0) / 1e9, n};
+        return new double[] {(System.nanoTime() - t0) / 1e9, n, (os.getProcessCpuTime() - c0) / 1e9};
     }
 
     private static void fit(Model net, DataSet ds) {

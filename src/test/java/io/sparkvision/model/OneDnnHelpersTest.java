@@ -8,7 +8,11 @@ import org.deeplearning4j.nn.layers.mkldnn.BaseMKLDNNHelper;
 import org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper;
 import org.deeplearning4j.nn.layers.mkldnn.MKLDNNSubsamplingHelper;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import io.sparkvision.model.onednn.VerboseProbe;
+import io.sparkvision.model.onednn.VerboseProbe.Lib;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Sgd;
 
@@ -20,6 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * DL4J leaves its oneDNN helpers off and, even when asked, looks them up under a class name ND4J no longer has.
  * The product turns them on (org.nd4j.nativeblas.Nd4jCpu + the helpers.disable=false flag). This fails the build
  * if a dependency bump or a lost flag silently sends convolutions back to the 3-4x slower built-in path.
+ * {@link #everyConvPoolingAndBatchNormLayerRunsOnOneDnn} checks it per layer on the big models by counting what oneDNN
+ * itself executed.
  */
 class OneDnnHelpersTest {
     @Test
@@ -46,5 +52,32 @@ class OneDnnHelpersTest {
         assertTrue(expected.isInstance(((ConvolutionLayer) conv).getHelper()), "conv layer runs without oneDNN" + ": " + ((ConvolutionLayer) conv).getHelper());
         assertInstanceOf(SubsamplingLayer.class, pool);
         assertInstanceOf(MKLDNNSubsamplingHelper.class, ((SubsamplingLayer) pool).getHelper(), "pooling layer runs without oneDNN");
+    }
+
+    /**
+     * Every conv, pooling (SubsamplingLayer) and BatchNorm layer of the big models runs on oneDNN (the product's or
+     * libnd4j's, whichever the product puts there), counted from oneDNN's own {@code DNNL_VERBOSE} log of one training
+     * step in a child JVM: one forward, one backward-data and one backward-weights convolution per conv layer (the
+     * stacks keep their conv outputs, ActivationCacheTest); one pooling backward and at least one pooling forward per
+     * pooling layer (libnd4j's pooling backward re-runs the forward for its workspace); one BatchNorm forward and one
+     * backward per BatchNorm layer; none on oneDNN's reference kernels. A single layer on DL4J's built-in path (a lost
+     * helper, a helper that threw and was dropped) lowers a count and fails this test. Small inputs keep it cheap;
+     * global pooling has no oneDNN path in DL4J M2.1 and is not counted.
+     */
+    @ParameterizedTest
+    @CsvSource({"alexnet2012, 3x63x63", "vgg16, 3x32x32", "resnet50, 3x64x64"})
+    void everyConvPoolingAndBatchNormLayerRunsOnOneDnn(String model, String input) throws Exception {
+        int steps = 1;
+        VerboseProbe.Result r = VerboseProbe.run(model, input, steps, 2, io.sparkvision.model.onednn.NativePath.enabled());
+        assertTrue(r.convs() > 0 && r.pools() > 0, model + " has conv and pooling layers\n" + r.tail());
+        String why = model + ": a layer ran without oneDNN\n" + r.tail();
+        assertEquals(r.convs() * steps, r.execs(Lib.EITHER, "convolution", "forward"), "conv forward, " + why);
+        assertEquals(r.convs() * steps, r.execs(Lib.EITHER, "convolution", "backward_data"), "conv backward data, " + why);
+        assertEquals(r.convs() * steps, r.execs(Lib.EITHER, "convolution", "backward_weights"), "conv backward weights, " + why);
+        assertEquals(r.pools() * steps, r.execs(Lib.EITHER, "pooling", "backward"), "pooling backward, " + why);
+        assertTrue(r.execs(Lib.EITHER, "pooling", "forward") >= r.pools() * steps, "pooling forward, " + why);
+        assertEquals(r.batchNorms() * steps, r.execs(Lib.EITHER, "batch_normalization", "forward"), "BatchNorm forward, " + why);
+        assertEquals(r.batchNorms() * steps, r.execs(Lib.EITHER, "batch_normalization", "backward"), "BatchNorm backward, " + why);
+        assertEquals(java.util.List.of(), r.reference("convolution", "pooling", "batch_normalization"), model + ": oneDNN's reference kernels ran");
     }
 }

@@ -5,12 +5,14 @@ import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionHelper;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
+import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
+import org.deeplearning4j.nn.layers.normalization.BatchNormalizationHelper;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 import java.lang.reflect.Field;
 
 /**
- * Installs the product's own oneDNN helpers ({@link DnnlConvolutionHelper}) into a built network's layers. DL4J M2.1
+ * Installs the product's own oneDNN helpers ({@link DnnlConvolutionHelper}, {@link DnnlBatchNormHelper}) into a built network's layers. DL4J M2.1
  * picks a layer's helper in the layer's constructor and offers no setter, so the field is set by reflection (as
  * DL4J's own tests do). Call after every {@code init()}, restore or clone: those rebuild the layers.
  *
@@ -33,17 +35,29 @@ public final class NativePath {
     /** Also NCHW layers (the stacks: LeNet, AlexNet, VGG), not only channels-last ones; not measured faster yet. */
     public static final String NCHW_PROPERTY = "sparkvision.native-path.nchw";
 
+    /**
+     * BatchNorm layers too (system property, default true): {@code false} leaves them on DL4J's helper, the conv-only
+     * path of the first step (for A/B runs).
+     */
+    public static final String BATCHNORM_PROPERTY = "sparkvision.native-path.batchnorm";
+
     /** Installs the helpers when {@link #enabled()}; returns how many layers got one. */
     public static int install(Model model) {
-        return enabled() ? install(model, Boolean.getBoolean(NCHW_PROPERTY)) : 0;
+        return enabled() ? install(model, Boolean.getBoolean(NCHW_PROPERTY),
+                Boolean.parseBoolean(System.getProperty(BATCHNORM_PROPERTY, "true"))) : 0;
     }
 
     /** Installs regardless of the switch, NCHW layers included (tests, A/B runs); needs {@link Dnnl#available()}. */
     public static int installAlways(Model model) {
-        return install(model, true);
+        return install(model, true, true);
     }
 
-    private static int install(Model model, boolean nchw) {
+    /** As {@link #installAlways(Model)}, BatchNorm layers only when {@code batchNorm} (A/B runs against the conv-only path). */
+    public static int installAlways(Model model, boolean batchNorm) {
+        return install(model, true, batchNorm);
+    }
+
+    private static int install(Model model, boolean nchw, boolean batchNorm) {
         Layer[] layers = layers(model);
         int installed = 0;
         for (Layer l : layers) {
@@ -53,17 +67,23 @@ public final class NativePath {
                 if (conv.getHelper() instanceof DnnlConvolutionHelper) continue; // already installed
                 set(l, ConvolutionLayer.class, new DnnlConvolutionHelper((ConvolutionHelper) conv.getHelper(), nchw));
                 installed++;
+            } else if (batchNorm && l.getClass() == BatchNormalization.class) {
+                BatchNormalization bn = (BatchNormalization) l;
+                if (bn.getHelper() instanceof DnnlBatchNormHelper) continue;
+                set(l, BatchNormalization.class, new DnnlBatchNormHelper((BatchNormalizationHelper) bn.getHelper(), nchw));
+                installed++;
             }
         }
         return installed;
     }
 
-    /** How many layers run the product's helper now. */
+    /** How many layers run one of the product's helpers now. */
     public static int installed(Model model) {
         Layer[] layers = layers(model);
         int n = 0;
         for (Layer l : layers)
-            if (l.getClass() == ConvolutionLayer.class && ((ConvolutionLayer) l).getHelper() instanceof DnnlConvolutionHelper) n++;
+            if (l.getClass() == ConvolutionLayer.class && ((ConvolutionLayer) l).getHelper() instanceof DnnlConvolutionHelper
+                    || l.getClass() == BatchNormalization.class && ((BatchNormalization) l).getHelper() instanceof DnnlBatchNormHelper) n++;
         return n;
     }
 
@@ -71,13 +91,13 @@ public final class NativePath {
     public static void uninstall(Model model) {
         Layer[] layers = layers(model);
         for (Layer l : layers)
-            if (l.getClass() == ConvolutionLayer.class) {
+            if (l.getClass() == ConvolutionLayer.class || l.getClass() == BatchNormalization.class) {
                 try {
-                    var init = ConvolutionLayer.class.getDeclaredMethod("initializeHelper");
+                    var init = l.getClass().getDeclaredMethod("initializeHelper");
                     init.setAccessible(true);
                     init.invoke(l);
                 } catch (ReflectiveOperationException e) {
-                    throw new IllegalStateException("DL4J's ConvolutionLayer.initializeHelper() is gone", e);
+                    throw new IllegalStateException("DL4J's " + l.getClass().getSimpleName() + ".initializeHelper() is gone", e);
                 }
             }
     }

@@ -64,7 +64,7 @@ class DnnlConvolutionHelperTest {
         ComputationGraph fast = (ComputationGraph) new ResNet(18).build(new InputShape(3, 64, 64), 5, 7, new Adam(1e-3), 0);
         strip(plain);
         strip(fast);
-        assertEquals(20, NativePath.installAlways(fast));
+        assertEquals(20, NativePath.installAlways(fast, false));
         INDArray start = plain.params().dup();
         for (int i = 0; i < 4; i++) {
             plain.fit(new DataSet(x, y));
@@ -85,17 +85,29 @@ class DnnlConvolutionHelperTest {
     }
 
     static void compare(Build build, INDArray x, int classes, int convs) {
+        compare(build, x, classes, convs, false);
+    }
+
+    /** {@code installed}: layers that get one of the product's helpers (conv only, or conv and BatchNorm). */
+    static void compare(Build build, INDArray x, int classes, int installed, boolean batchNorm) {
         Model plain = build.build(), fast = build.build();
         strip(plain);
         strip(fast);
-        assertEquals(convs, NativePath.installAlways(fast), "conv layers that got the helper");
+        assertEquals(installed, NativePath.installAlways(fast, batchNorm), "layers that got the product's helper");
         INDArray y = Nd4j.zeros(DataType.FLOAT, x.size(0), classes);
         for (int i = 0; i < x.size(0); i++) y.putScalar(i, i % classes, 1f);
         assertClose("forward output", output(plain, x), output(fast, x), FORWARD_TOL);
         Map<String, INDArray> gp = gradients(plain, x, y), gf = gradients(fast, x, y);
         assertEquals(gp.keySet(), gf.keySet());
         for (String k : gp.keySet()) assertClose("gradient " + k, gp.get(k), gf.get(k), GRADIENT_TOL);
-        assertHelpers(fast, convs);
+        int bns = batchNorm ? (int) java.util.Arrays.stream(layers(fast))
+                .filter(l -> l.getClass() == org.deeplearning4j.nn.layers.normalization.BatchNormalization.class).count() : 0;
+        assertHelpers(fast, installed - bns);
+        if (batchNorm) DnnlBatchNormHelperTest.assertBatchNormHelpers(fast, bns);
+    }
+
+    static Layer[] layers(Model m) {
+        return m instanceof ComputationGraph g ? g.getLayers() : ((MultiLayerNetwork) m).getLayers();
     }
 
     /**
@@ -115,15 +127,15 @@ class DnnlConvolutionHelperTest {
                 var h = assertInstanceOf(DnnlConvolutionHelper.class, ((ConvolutionLayer) l).getHelper(),
                         "a conv layer dropped the product's helper (DL4J drops a helper that threw)");
                 assertTrue(h.primitiveSets() >= 1, "the helper never ran");
-                assertEquals(0, failures(l), "DL4J counted a failure of the helper (it then runs its own path)");
+                assertEquals(0, failures(l, ConvolutionLayer.class), "DL4J counted a failure of the helper (it then runs its own path)");
                 n++;
             }
         assertEquals(convs, n);
     }
 
-    static int failures(Layer l) {
+    static int failures(Layer l, Class<?> type) {
         try {
-            var f = ConvolutionLayer.class.getDeclaredField("helperCountFail");
+            var f = type.getDeclaredField("helperCountFail");
             f.setAccessible(true);
             return f.getInt(l);
         } catch (ReflectiveOperationException e) {

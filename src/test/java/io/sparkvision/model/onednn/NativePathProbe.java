@@ -14,7 +14,7 @@ import org.nd4j.linalg.learning.config.Adam;
  * Run by {@link NativePathPrimitivesTest} in a JVM of its own with {@code DNNL_VERBOSE=1}: builds MODEL for CxHxW as
  * the product does (so the switch and the installation are the product's), trains STEPS Adam steps on batch BATCH
  * (default 2),
- * prints the network's conv-layer count and exits.
+ * prints the network's conv, pooling (SubsamplingLayer) and BatchNorm layer counts and exits.
  */
 public final class NativePathProbe {
     public static void main(String[] a) {
@@ -22,7 +22,11 @@ public final class NativePathProbe {
         InputShape in = InputShape.parse(a[1]);
         int steps = Integer.parseInt(a[2]);
         int batch = a.length > 3 ? Integer.parseInt(a[3]) : 2;
-        Model m = Architectures.get(model).build(in, 4, 1, new Adam(1e-3), 0);
+        var conf = Architectures.get(model).configure(in, 4, 1, new Adam(1e-3), 0);
+        // -Dprobe.cacheMode=NONE: a layer stack without DL4J's activation cache (ActivationCacheTest's control run)
+        String cache = System.getProperty("probe.cacheMode");
+        if (cache != null && conf.stack() != null) conf.stack().setCacheMode(org.deeplearning4j.nn.conf.CacheMode.valueOf(cache));
+        Model m = conf.init();
         var x = Nd4j.rand(DataType.FLOAT, batch, in.channels(), in.height(), in.width());
         var y = Nd4j.zeros(DataType.FLOAT, batch, 4);
         for (int i = 0; i < batch; i++) y.putScalar(i, i % 4, 1f);
@@ -34,7 +38,13 @@ public final class NativePathProbe {
         }
         if (steps > 1) System.out.printf(java.util.Locale.ROOT, "PROBE msPerStepAfterFirst=%.1f%n", (System.nanoTime() - t0) / 1e6 / (steps - 1));
         var layers = m instanceof ComputationGraph g ? g.getLayers() : ((MultiLayerNetwork) m).getLayers();
-        long convs = java.util.Arrays.stream(layers).filter(l -> l.getClass() == org.deeplearning4j.nn.layers.convolution.ConvolutionLayer.class).count();
-        System.out.println("PROBE convs=" + convs + " steps=" + steps);
+        long convs = count(layers, org.deeplearning4j.nn.layers.convolution.ConvolutionLayer.class);
+        long pools = count(layers, org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer.class);
+        long bns = count(layers, org.deeplearning4j.nn.layers.normalization.BatchNormalization.class);
+        System.out.println("PROBE convs=" + convs + " steps=" + steps + " pools=" + pools + " batchnorms=" + bns);
+    }
+
+    private static long count(org.deeplearning4j.nn.api.Layer[] layers, Class<?> type) {
+        return java.util.Arrays.stream(layers).filter(l -> l.getClass() == type).count();
     }
 }
