@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * The PyTorch side of the import tests: runs src/test/resources/onnx/torch_export.py with Debian's PyTorch
  * (/usr/bin/python3, or $SPARKVISION_PYTHON) and reads what it wrote; and the DL4J side's logits.
  */
-final class OnnxImportTorch {
+public final class OnnxImportTorch {
     static final String INSTALL = "apt-get install python3-torch python3-torchvision";
     private static String python;
     private static boolean probed;
@@ -30,7 +30,7 @@ final class OnnxImportTorch {
     }
 
     /** A python3 that imports torch and torchvision, or the test is skipped saying how to install one. */
-    static synchronized String python() {
+    public static synchronized String python() {
         if (!probed) {
             probed = true;
             String env = System.getenv("SPARKVISION_PYTHON");
@@ -56,11 +56,11 @@ final class OnnxImportTorch {
     }
 
     /** What torch_export.py wrote for one architecture. */
-    record Export(Path onnx, INDArray images, INDArray logits, INDArray exact) {
+    public record Export(Path onnx, INDArray images, INDArray logits, INDArray exact) {
     }
 
     /** Exports a seeded torchvision {@code arch} for {@code size}x{@code size} images ("preserve" or "folded" BatchNorm). */
-    static Export export(Path dir, String arch, int size, String mode) throws IOException, InterruptedException {
+    public static Export export(Path dir, String arch, int size, String mode) throws IOException, InterruptedException {
         Path script = TestSpark.basedir().resolve("src/test/resources/onnx/torch_export.py");
         Process p = new ProcessBuilder(python(), script.toString(), dir.toString(), arch, "" + size, mode)
                 .redirectErrorStream(true).start();
@@ -91,7 +91,7 @@ final class OnnxImportTorch {
      * The network's logits (its classifier's pre-softmax output) in inference mode: the classifier's input as DL4J's
      * forward pass computes it, times the classifier's W plus b.
      */
-    static INDArray logits(Model net, INDArray images) {
+    public static INDArray logits(Model net, INDArray images) {
         INDArray features;
         org.deeplearning4j.nn.api.Layer head;
         if (net instanceof MultiLayerNetwork mln) {
