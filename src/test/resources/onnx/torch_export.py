@@ -32,13 +32,16 @@ with torch.no_grad():
     exact = model.double()(images.double())
     model.float()
 onnx_path = f"{out_dir}/{arch}.onnx"
+# The export traces one 224x224 image as users do: the weights do not depend on it, and torch 1.13 cannot export
+# VGG's and AlexNet's adaptive pools for inputs whose feature map does not divide 7 (6), such as 32x32.
+dummy = torch.randn(1, 3, 224, 224)
 if mode == "preserve":
     # The export docs/onnx-import.md asks for: BatchNormalization nodes kept, with their running statistics.
-    torch.onnx.export(model, torch.randn(1, 3, size, size), onnx_path, training=torch.onnx.TrainingMode.PRESERVE,
+    torch.onnx.export(model, dummy, onnx_path, training=torch.onnx.TrainingMode.PRESERVE,
                       do_constant_folding=False, input_names=["input"], output_names=["logits"])
 else:
     # torch.onnx.export's default in eval mode: BatchNorm folded into the convolutions (what the importer refuses).
-    torch.onnx.export(model, torch.randn(1, 3, size, size), onnx_path, input_names=["input"], output_names=["logits"])
+    torch.onnx.export(model, dummy, onnx_path, input_names=["input"], output_names=["logits"])
 images.numpy().astype("<f4").tofile(f"{out_dir}/{arch}.input.f32")
 logits.numpy().astype("<f4").tofile(f"{out_dir}/{arch}.logits.f32")
 exact.numpy().astype("<f8").tofile(f"{out_dir}/{arch}.logits.f64")

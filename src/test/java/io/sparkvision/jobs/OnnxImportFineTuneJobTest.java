@@ -60,6 +60,7 @@ class OnnxImportFineTuneJobTest {
         TrainJob.run(job(tuned, "resnet18", "train.fine-tune { replace-head = true, freeze-up-to = layer3.1.relu }"), sc,
                 new PrintStream(buf, true));
         log = buf.toString();
+        System.out.print(log); // the job's own lines (timings) in the test's output file
     }
 
     static JobConfig job(Path out, String model, String extra) {

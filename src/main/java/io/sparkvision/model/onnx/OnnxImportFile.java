@@ -32,6 +32,7 @@ public final class OnnxImportFile {
     private final String where;
     private final Map<String, Onnx.TensorProto> initializers;
     private final Set<String> operators;
+    private final List<Onnx.NodeProto> nodes;
     private final String producer;
 
     private OnnxImportFile(String where, Onnx.ModelProto model) {
@@ -42,6 +43,7 @@ public final class OnnxImportFile {
         Set<String> ops = new TreeSet<>();
         for (Onnx.NodeProto n : model.getGraph().getNodeList()) ops.add(n.getOpType());
         this.operators = Collections.unmodifiableSet(ops);
+        this.nodes = model.getGraph().getNodeList();
         this.producer = (model.getProducerName() + " " + model.getProducerVersion()).trim();
     }
 
@@ -82,6 +84,22 @@ public final class OnnxImportFile {
 
     public boolean usesOperator(String opType) {
         return operators.contains(opType);
+    }
+
+    /**
+     * The initializer holding a tensor's values when the file stores it under another name, else the name itself.
+     * torch.onnx.export stores tensors with identical values once and names the others as outputs of Identity nodes
+     * (a seeded VGG's zero biases: {@code features.8.bias = Identity(features.6.bias)}).
+     */
+    public String resolve(String name) {
+        if (initializers.containsKey(name)) return name;
+        for (Onnx.NodeProto n : nodes) {
+            if (n.getOpType().equals("Identity") && n.getOutputCount() == 1 && n.getOutput(0).equals(name)
+                    && n.getInputCount() == 1 && initializers.containsKey(n.getInput(0))) {
+                return n.getInput(0);
+            }
+        }
+        return name;
     }
 
     /** The tensor's dimensions, as ONNX stores them (PyTorch's order). */

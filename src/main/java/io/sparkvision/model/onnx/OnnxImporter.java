@@ -147,22 +147,24 @@ public final class OnnxImporter {
     }
 
     /** The tensor, which must exist, be float32 and have exactly the expected shape (PyTorch's). */
-    private static INDArray take(OnnxImportFile file, String tensor, long[] expected, Target t, String arch, Set<String> used) {
+    private static INDArray take(OnnxImportFile file, String name, long[] expected, Target t, String arch, Set<String> used) {
         String into = " (into " + arch + " layer " + t.zooName() + ")";
+        String tensor = file.resolve(name);
+        String shown = tensor.equals(name) ? name : name + " (stored as " + tensor + ")";
         if (!file.has(tensor)) {
-            throw new IllegalArgumentException(file.where() + " has no tensor " + tensor + ", expected shape "
+            throw new IllegalArgumentException(file.where() + " has no tensor " + name + ", expected shape "
                     + Arrays.toString(expected) + into + ": " + notFoundHint(file, arch));
         }
         long[] found = file.dims(tensor);
         if (!Arrays.equals(found, expected)) {
-            throw new IllegalArgumentException(file.where() + ": tensor " + tensor + " has shape " + Arrays.toString(found)
+            throw new IllegalArgumentException(file.where() + ": tensor " + shown + " has shape " + Arrays.toString(found)
                     + ", expected " + Arrays.toString(expected) + into + "; the file is not torchvision's "
                     + OnnxImportMapping.torchvisionName(arch) + " with these classes: set model.name to the architecture "
                     + "it was exported from, or export torchvision." + OnnxImportMapping.torchvisionName(arch)
                     + " (with " + EXPORT + ")");
         }
         if (!file.isFloat(tensor)) {
-            throw new IllegalArgumentException(file.where() + ": tensor " + tensor + " has ONNX data type "
+            throw new IllegalArgumentException(file.where() + ": tensor " + shown + " has ONNX data type "
                     + file.dataType(tensor) + ", expected 1 (float32)" + into + "; export the model in float32 (model.float())");
         }
         used.add(tensor);
