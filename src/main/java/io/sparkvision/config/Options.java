@@ -122,7 +122,9 @@ public final class Options {
     public static final Option<String> TRAIN_INIT_MODEL = Option.string("train.init-model", "",
             "warm start: URI of a saved model (model.zip or checkpoint) whose weights, class index and input shape this "
                     + "run continues from; with train.fine-tune.* a model to fine-tune (other classes allowed with replace-head); "
-                    + "empty = fresh weights");
+                    + "or an .onnx file exported from torchvision (torch.onnx.export with training=TrainingMode.PRESERVE, "
+                    + "docs/onnx-import.md) whose weights are imported into model.name's architecture and fine-tuned "
+                    + "(resnet18/34/50/101/152, vgg11/13/16/19[bn], densenet121, alexnet); empty = fresh weights");
     public static final Option<Boolean> TRAIN_FT_REPLACE_HEAD = Option.flag("train.fine-tune.replace-head", false,
             "with train.init-model: replace the model's classifier (its last layer with weights) by a new one for this "
                     + "dataset's classes, with fresh weights drawn from train.seed; the dataset may then have other classes "

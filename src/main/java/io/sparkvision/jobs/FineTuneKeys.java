@@ -16,7 +16,8 @@ final class FineTuneKeys {
 
     static void validate(JobConfig cfg) {
         cfg.check(!any(cfg) || !cfg.get(Options.TRAIN_INIT_MODEL).isBlank(), Options.TRAIN_INIT_MODEL,
-                "train.fine-tune.* fine-tunes a saved model: set train.init-model to its model.zip");
+                "train.fine-tune.* fine-tunes a saved model: set train.init-model to its model.zip or to an .onnx file "
+                        + "exported from torchvision (docs/onnx-import.md)");
         backboneRate(cfg);
     }
 

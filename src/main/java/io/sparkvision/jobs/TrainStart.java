@@ -10,6 +10,7 @@ import io.sparkvision.model.ModelFiles;
 import io.sparkvision.model.FineTuning;
 import io.sparkvision.model.ModelMetadata;
 import io.sparkvision.model.Transfer;
+import io.sparkvision.model.onnx.OnnxImporter;
 import io.sparkvision.train.LearningRates;
 import io.sparkvision.train.MetricsLog;
 import org.apache.hadoop.conf.Configuration;
@@ -46,7 +47,9 @@ record TrainStart(Model net, int firstEpoch, MetricsLog metrics, CheckpointStore
             }
             out.printf("resume: no complete checkpoint in %s, starting from scratch%n", checkpoints.dir());
         }
-        if (!cfg.get(Options.TRAIN_INIT_MODEL).isBlank() && FineTuneKeys.any(cfg)) {
+        // Weights from PyTorch (an .onnx file) have no optimiser state or class index to continue from: they always
+        // start a fine-tuning run, with the train.fine-tune.* keys or without (then the classes must match).
+        if (!cfg.get(Options.TRAIN_INIT_MODEL).isBlank() && (FineTuneKeys.any(cfg) || OnnxImporter.isOnnx(cfg.get(Options.TRAIN_INIT_MODEL)))) {
             return fineTune(cfg, in, hadoop, metrics, checkpoints, out);
         }
         if (!cfg.get(Options.TRAIN_INIT_MODEL).isBlank()) {
@@ -64,7 +67,8 @@ record TrainStart(Model net, int firstEpoch, MetricsLog metrics, CheckpointStore
 
     /**
      * A saved model fine-tuned for this dataset with DL4J's TransferLearning: its images must be prepared as this
-     * dataset's were; its classes must match unless the head is replaced.
+     * dataset's were; its classes must match unless the head is replaced. An .onnx file exported from torchvision is
+     * imported into model.name's architecture for this dataset's input shape (docs/onnx-import.md).
      */
     private static TrainStart fineTune(JobConfig cfg, TrainJob.Inputs in, Configuration hadoop, MetricsLog metrics,
                                        CheckpointStore checkpoints, PrintStream out) throws IOException {
@@ -73,9 +77,21 @@ record TrainStart(Model net, int firstEpoch, MetricsLog metrics, CheckpointStore
         List<String> classes = in.dataset().classes();
         String fix = replaceHead ? "use a model of this architecture and preparation"
                 : "set train.fine-tune.replace-head = true to train a new classifier for this dataset's classes";
-        ModelMetadata.requireCompatible(ModelFiles.readMetadata(init, hadoop), null, "cannot fine-tune " + init, "this job",
-                in.arch().name(), in.shape(), replaceHead ? null : classes, in.dataset().preparationOrDefaults(), fix);
-        Model saved = ModelFiles.load(init, hadoop);
+        Model saved;
+        if (OnnxImporter.isOnnx(init.toString())) {
+            try {
+                saved = OnnxImporter.load(in.arch(), in.shape(), init, hadoop, cfg.get(Options.TRAIN_SEED),
+                        LearningRates.updater(cfg), cfg.get(Options.TRAIN_WEIGHT_DECAY));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigError(cfg.origin() + ": " + Options.TRAIN_INIT_MODEL.key() + " = " + init + " with model.name = "
+                        + in.arch().name() + ": " + e.getMessage());
+            }
+            out.printf("imported %s into %s (%,d parameters)%n", init, in.arch().name(), saved.numParams());
+        } else {
+            ModelMetadata.requireCompatible(ModelFiles.readMetadata(init, hadoop), null, "cannot fine-tune " + init, "this job",
+                    in.arch().name(), in.shape(), replaceHead ? null : classes, in.dataset().preparationOrDefaults(), fix);
+            saved = ModelFiles.load(init, hadoop);
+        }
         if (!replaceHead) {
             ModelMetadata.requireCompatible(null, saved, "cannot fine-tune " + init, "this job", null, null, classes, null, fix);
         }
