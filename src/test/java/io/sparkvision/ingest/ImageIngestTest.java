@@ -37,7 +37,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The same ingest against file://, hdfs:// (MiniDFSCluster) and s3a:// (s3proxy): the real emoji fixture plus a
  * JPEG, a zero-byte file, a non-image, and a .tar.gz with an entry escaping with ../; then a re-run (no-op) and a
- * new dated folder (only it is read).
+ * new dated folder (only it is read). The dataset is the default Parquet-sharded layout.
  */
 class ImageIngestTest {
     @TempDir
@@ -161,8 +161,12 @@ class ImageIngestTest {
         assertEquals(28, more.descriptor().count("train"));
         assertEquals(d.classes(), more.descriptor().classes());
         assertTrue(!d.contentHash().equals(more.descriptor().contentHash()));
-        List<String> manifest = List.of(HadoopFs.readString(new Path(out + "/manifest.csv"), conf).split("\n"));
-        assertEquals(1 + 28 + 6, manifest.size());
+        DatasetDescriptor now = Datasets.readDescriptor(out, conf);
+        assertEquals(2, now.storage().runs().size(), "two committed runs");
+        ImageDataset all = ImageDataset.load(sc, out, now, "train", 2, 0);
+        assertEquals(28, all.count(), "both runs' shards are read");
+        all.release();
+        assertFalse(HadoopFs.exists(new Path(out + "/manifest.csv"), conf), "no per-image manifest in the parquet layout");
     }
 
     /** Keeps Json on the test classpath honest: sources.jsonl round-trips. */
