@@ -135,6 +135,11 @@ public final class ImageIngest {
                     + "-channel " + s.size() + "x" + s.size() + " ones. Use the same ingest.image-size and "
                     + "ingest.channels, or another data.root");
         }
+        if (existing.preparation() != null && !existing.preparation().resize().equals(s.resize())) {
+            throw new IllegalArgumentException(output + " holds images prepared with ingest.resize = "
+                    + existing.preparation().resize() + "; this ingest would add " + s.resize() + " ones. Use the same "
+                    + "ingest.resize, or another data.root");
+        }
         return existing;
     }
 

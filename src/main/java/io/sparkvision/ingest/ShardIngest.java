@@ -134,29 +134,33 @@ final class ShardIngest {
                 // Decoded once: the outcome and shard writes below read it back from the executors' local disks.
                 .persist(StorageLevel.DISK_ONLY());
         try {
-            Path stateRun = new Path(out, DatasetStorage.STATE + "/run=" + run);
-            spark.createDataFrame(decoded.map(st -> outcomeRow(st.outcome(), rootPath)), OUTCOME).write()
-                    .mode(SaveMode.ErrorIfExists).parquet(stateRun.toString());
-            Dataset<Row> outcomes = spark.read().schema(OUTCOME).parquet(stateRun.toString());
-
-            // Classes: the train split's (aggregated, a few names), or the given index; archive entries of others are skips.
+            // Classes: the train split's (a few names, aggregated), or the given index. This first job decodes everything.
             String trainSplit = s.splits().get(0);
             Set<String> trainClasses = new TreeSet<>(before == null ? List.of() : before.classes());
-            for (Row r : outcomes.filter(ok().and(col("split").equalTo(trainSplit))).select("label").distinct().collectAsList()) {
-                trainClasses.add(r.getString(0));
-            }
+            trainClasses.addAll(decoded.filter(st -> st.outcome().ok() && trainSplit.equals(st.outcome().split()))
+                    .map(st -> st.outcome().label()).distinct().collect());
             Set<String> allowed = classIndex != null ? new TreeSet<>(classIndex) : trainClasses;
-            Column unknown = ok().and(not(col("label").isin(allowed.toArray())));
-            if (!outcomes.filter(unknown).isEmpty()) {
-                rewriteUnknownClasses(spark, outcomes, unknown, stateRun, classIndex != null, trainSplit, conf);
-                outcomes = spark.read().schema(OUTCOME).parquet(stateRun.toString());
-            }
 
             // The shards: one write by the executors; a task's rows of one split roll over into a new file at shardRows.
             Dataset<Row> images = spark.createDataFrame(decoded.filter(st -> st.outcome().ok()
                     && allowed.contains(st.outcome().label())).map(st -> imageRow(st, run)), IMAGE);
             images.write().mode(SaveMode.Append).partitionBy("split", "run").option("maxRecordsPerFile", shardRows)
                     .option("compression", "zstd").parquet(new Path(out, DatasetStorage.IMAGES).toString());
+
+            // Every item's outcome as rows (archive entries of classes outside the index become skips here), in few
+            // files: ~200 bytes a row, so one file per 500,000 items rather than one per task.
+            Path stateRun = new Path(out, DatasetStorage.STATE + "/run=" + run);
+            Column unknown = ok().and(not(col("label").isin(allowed.toArray())));
+            Column why = concat(lit("class '"), col("label"), lit("' is not in the class index " + (classIndex != null
+                    ? "(ingest.class-index)" : "(no '" + trainSplit + "' images of it)") + "; add it there or remove the image"));
+            spark.createDataFrame(decoded.map(st -> outcomeRow(st.outcome(), rootPath)), OUTCOME)
+                    .withColumn("reason", when(unknown, why).otherwise(col("reason")))
+                    .withColumn("path", when(unknown, lit(null)).otherwise(col("path")))
+                    .withColumn("pixels", when(unknown, lit(0L)).otherwise(col("pixels")))
+                    .withColumn("sums", when(unknown, lit(null)).otherwise(col("sums")))
+                    .coalesce((int) Math.max(1, Math.min(tasks, todoCount / 500_000)))
+                    .write().mode(SaveMode.ErrorIfExists).parquet(stateRun.toString());
+            Dataset<Row> outcomes = spark.read().schema(OUTCOME).parquet(stateRun.toString());
 
             // Sources this run replaced: their earlier rows are excluded by readers.
             String superseded = before == null ? null : before.storage().superseded();
@@ -255,22 +259,6 @@ final class ShardIngest {
         Outcome o = st.outcome();
         return RowFactory.create(o.path(), o.label(), o.source(), o.sha256(), st.image(), st.channels(), st.height(),
                 st.width(), o.split(), run);
-    }
-
-    /** Archive entries of classes outside the index become skips; rewrites this run's (small) outcome table. */
-    private static void rewriteUnknownClasses(SparkSession spark, Dataset<Row> outcomes, Column unknown, Path stateRun,
-                                              boolean givenIndex, String trainSplit, Configuration conf) throws IOException {
-        Column why = concat(lit("class '"), col("label"), lit("' is not in the class index " + (givenIndex
-                ? "(ingest.class-index)" : "(no '" + trainSplit + "' images of it)") + "; add it there or remove the image"));
-        Dataset<Row> fixed = outcomes.withColumn("reason", when(unknown, why).otherwise(col("reason")))
-                .withColumn("path", when(unknown, lit(null)).otherwise(col("path")))
-                .withColumn("pixels", when(unknown, lit(0L)).otherwise(col("pixels")))
-                .withColumn("sums", when(unknown, lit(null)).otherwise(col("sums")));
-        Path tmp = new Path(stateRun.getParent().getParent(), "_" + DatasetStorage.STATE + "-" + stateRun.getName() + ".tmp");
-        fixed.write().mode(SaveMode.Overwrite).parquet(tmp.toString());
-        FileSystem fs = HadoopFs.fs(stateRun, conf);
-        fs.delete(stateRun, true);
-        if (!fs.rename(tmp, stateRun)) throw new IOException("cannot rename " + tmp + " to " + stateRun);
     }
 
     private static IngestReport report(SparkSession spark, String format, Path src, Path out, String startedAt, long t0,
