@@ -48,8 +48,8 @@ public final class Options {
                     + "(still read by every job; the retrain job's nightly dataset uses it)");
     public static final Option<String> INGEST_ENCODING = Option.choice("ingest.encoding", "raw",
             List.of("raw", "png"), "ingest.layout = parquet: how a shard row holds its prepared image: raw = uint8 "
-                    + "pixels channel-major (no decode when read; measured in docs/dataset-format.md), png = lossless PNG "
-                    + "(smaller on disk, decoded on every read)");
+                    + "pixels channel-major, zstd-compressed (no decode when read), png = lossless PNG (decoded on every read; "
+                    + "smaller only for flat graphics: on photos it measured the same size, docs/dataset-format.md)");
     public static final Option<Integer> INGEST_SHARD_MB = Option.integer("ingest.shard-mb", 128, 1, 2_048,
             "ingest.layout = parquet: target shard size in MB; a shard holds at most floor(shard-mb / stored bytes "
                     + "per image) rows (rows-per-shard, recorded in dataset.json)");
@@ -82,7 +82,7 @@ public final class Options {
 
     // ---- data ---------------------------------------------------------------------------------------------
     public static final Option<String> DATA_ROOT = Option.string("data.root", "",
-            "URI of an ingested dataset: the directory holding dataset.json and manifest.csv");
+            "URI of an ingested dataset: the directory holding dataset.json and its Parquet shards (or, png-files layout, manifest.csv and the images)");
     public static final Option<String> DATA_TRAIN_SPLIT = Option.string("data.train-split", "train",
             "split of the manifest used for training");
     public static final Option<String> DATA_TEST_SPLIT = Option.string("data.test-split", "test",

@@ -108,7 +108,7 @@ public final class DatasetConverter {
         DatasetStorage storage = new DatasetStorage(DatasetStorage.PARQUET, DatasetStorage.IMAGES, encoding, shardRows,
                 shardMb, DatasetStorage.STATE, null, List.of(run));
         DatasetDescriptor converted = new DatasetDescriptor(d.formatVersion(), d.name(), d.classes(), d.channels(), d.height(),
-                d.width(), d.splits(), d.classCounts(), d.mean(), d.std(), d.source(), d.contentHash(), null, null,
+                d.width(), d.splits(), d.classCounts(), d.mean(), d.std(), d.source(), d.contentHash(), null, d.manifestHash(),
                 d.ingestedAt(), d.ingestFormat(), null, null, d.splitFractions(),
                 d.preparation(), storage);
         HadoopFs.writeStringAtomically(new Path(out, DatasetDescriptor.FILE_NAME), Json.pretty(converted), conf);

@@ -115,11 +115,13 @@ public final class DatasetWriter {
      */
     /**
      * A sharded dataset's {@code root}/dataset.json, written after its shards and ingest state, which it names
-     * ({@link Description#storage}); there is no manifest: the shards list their images themselves.
+     * ({@link Description#storage}); there is no manifest: the shards list their images themselves, and
+     * {@code rowsHash} (recorded as manifestHash) identifies those rows as a manifest's hash would.
      */
-    public static DatasetDescriptor writeSharded(Path root, Description description, Configuration conf) throws IOException {
+    public static DatasetDescriptor writeSharded(Path root, Description description, String rowsHash, Configuration conf)
+            throws IOException {
         if (description.storage == null) throw new IllegalStateException("writeSharded needs the dataset's storage");
-        DatasetDescriptor d = description.build(null, Instant.now().toString());
+        DatasetDescriptor d = description.build(rowsHash, Instant.now().toString());
         HadoopFs.writeStringAtomically(new Path(root, DatasetDescriptor.FILE_NAME), Json.pretty(d), conf);
         return d;
     }

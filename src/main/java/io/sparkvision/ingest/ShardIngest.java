@@ -311,18 +311,23 @@ final class ShardIngest {
         String name = new Path(source).getName();
         return DatasetWriter.writeSharded(out, new DatasetWriter.Description(name.isEmpty() ? "images" : name, format)
                 .classes(classes).geometry(ch, s.size(), s.size()).counts(splits, classCounts).normalisation(mean, std)
-                .source(source, contentHash(ok)).ingestFiles(null, IngestReport.FILE_NAME)
-                .splitFractions(s.splitFractions().asMap()).preparation(s.preparation()).storage(storage), conf);
+                .source(source, bucketHash(ok, "relSource", "sha256")).ingestFiles(null, IngestReport.FILE_NAME)
+                .splitFractions(s.splitFractions().asMap()).preparation(s.preparation()).storage(storage),
+                bucketHash(ok, "path", "label", "split"), conf);
     }
 
     /**
-     * sha256 over the ingested images' store-independent names and source hashes: lines "relSource sha256" in 256
-     * buckets by a hash of the name, each bucket's sorted lines hashed on an executor, the bucket hashes on the driver.
-     * The same images on file://, hdfs:// or s3a:// give the same value; no per-image list reaches the driver.
+     * sha256 over one line per ingested image, the given columns joined by spaces, in 256 buckets by a hash of the
+     * first column; each bucket's sorted lines are hashed on an executor, the bucket hashes on the driver, so no
+     * per-image list reaches it. The content hash takes (relSource, sha256): store-independent names and the source
+     * bytes' hashes, so the same images on file://, hdfs:// or s3a:// give the same value; the manifest hash takes
+     * (path, label, split), what a manifest.csv would list.
      */
-    static String contentHash(Dataset<Row> ok) {
-        Dataset<Row> buckets = ok.select(pmod(xxhash64(col("relSource")), lit(HASH_BUCKETS)).as("bucket"),
-                        concat(col("relSource"), lit(" "), col("sha256")).as("line"))
+    static String bucketHash(Dataset<Row> ok, String... columns) {
+        Column[] parts = new Column[columns.length];
+        for (int i = 0; i < columns.length; i++) parts[i] = col(columns[i]);
+        Dataset<Row> buckets = ok.select(pmod(xxhash64(col(columns[0])), lit(HASH_BUCKETS)).as("bucket"),
+                        concat_ws(" ", parts).as("line"))
                 .groupBy("bucket").agg(sha2(concat_ws("\n", sort_array(collect_list("line"))), 256).as("h"))
                 .orderBy("bucket");
         MessageDigest md = Hashing.sha256();
