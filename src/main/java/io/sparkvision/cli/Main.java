@@ -19,7 +19,7 @@ import java.util.Locale;
 /** {@code sparkvision <job> [JOB_FILE] [--set key=value ...]}: the product's command line. */
 @Command(name = "sparkvision", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Train, evaluate and apply convolutional networks on Apache Spark.",
-        subcommands = {Main.Ingest.class, Main.Train.class, Main.Evaluate.class, Main.Score.class, Main.Retrain.class, ModelsCommand.class, BenchCommand.class, DocsCommand.class, UiCommand.class})
+        subcommands = {Main.Ingest.class, Main.ConvertDataset.class, Main.Train.class, Main.Evaluate.class, Main.Score.class, Main.Retrain.class, ModelsCommand.class, BenchCommand.class, DocsCommand.class, UiCommand.class})
 public final class Main implements Runnable {
     @Override
     public void run() {
@@ -74,6 +74,22 @@ public final class Main implements Runnable {
         public Integer call() throws Exception {
             IngestJob.validate(config());
             IngestJob.run(config(), System.out);
+            return 0;
+        }
+    }
+
+    @Command(name = "convert-dataset", description = "Convert a dataset of the png-files layout (one PNG per image, "
+            + "manifest.csv) into Parquet shards (docs/dataset-format.md); ingest.encoding and ingest.shard-mb apply.")
+    static final class ConvertDataset extends JobCommand {
+        @picocli.CommandLine.Option(names = "--data", required = true, paramLabel = "URI", description = "the dataset to convert (its data.root)")
+        String data;
+
+        @picocli.CommandLine.Option(names = "--to", required = true, paramLabel = "URI", description = "where the sharded dataset is written (new or empty)")
+        String to;
+
+        @Override
+        public Integer call() throws Exception {
+            IngestJob.convert(config(), data, to, System.out);
             return 0;
         }
     }

@@ -34,11 +34,25 @@ public final class Options {
             "Spark partitions for ingest; 0 = the default parallelism x 4 (image formats: also at most 1,000 images "
                     + "per task; each archive is one task)");
     public static final Option<Integer> INGEST_IMAGE_SIZE = Option.integer("ingest.image-size", 64, 8, 4_096,
-            "image-folder/manifest: output images are N x N pixels");
+            "image-folder/manifest: the STORED size: images are N x N pixels (shorter-side-crop, keep-aspect) or have "
+                    + "their shorter side N (shorter-side); the model's input size is set for training, apart from this");
     public static final Option<String> INGEST_RESIZE = Option.choice("ingest.resize", "shorter-side-crop",
-            List.of("shorter-side-crop", "keep-aspect"), "image-folder/manifest: shorter-side-crop scales the shorter "
-                    + "side to ingest.image-size and keeps the centre square; keep-aspect scales the longer side and pads "
-                    + "with ingest.background");
+            List.of("shorter-side-crop", "keep-aspect", "shorter-side"), "image-folder/manifest: shorter-side-crop scales "
+                    + "the shorter side to ingest.image-size and keeps the centre square; keep-aspect scales the longer "
+                    + "side and pads with ingest.background; shorter-side scales the shorter side and keeps the whole "
+                    + "image (aspect kept, no crop: each image keeps its own width, for random-resized-crop training)");
+    public static final Option<String> INGEST_LAYOUT = Option.choice("ingest.layout", "parquet",
+            List.of("parquet", "png-files"), "image-folder/manifest: how the dataset is stored: parquet = each split as "
+                    + "Parquet shards of about ingest.shard-mb written by the executors (docs/dataset-format.md); "
+                    + "png-files = the earlier layout, one <split>/<class>/<name>.png per image plus manifest.csv "
+                    + "(still read by every job; the retrain job's nightly dataset uses it)");
+    public static final Option<String> INGEST_ENCODING = Option.choice("ingest.encoding", "raw",
+            List.of("raw", "png"), "ingest.layout = parquet: how a shard row holds its prepared image: raw = uint8 "
+                    + "pixels channel-major, zstd-compressed (no decode when read), png = lossless PNG (decoded on every read; "
+                    + "smaller only for flat graphics: on photos it measured the same size, docs/dataset-format.md)");
+    public static final Option<Integer> INGEST_SHARD_MB = Option.integer("ingest.shard-mb", 128, 1, 2_048,
+            "ingest.layout = parquet: target shard size in MB; a shard holds at most floor(shard-mb / stored bytes "
+                    + "per image) rows (rows-per-shard, recorded in dataset.json)");
     public static final Option<Integer> INGEST_CHANNELS = Option.integer("ingest.channels", 3, 1, 3,
             "image-folder/manifest: 3 = RGB (grey images replicated), 1 = grey (colour converted to luminance); 2 is rejected");
     public static final Option<String> INGEST_BACKGROUND = Option.string("ingest.background", "white",
@@ -68,7 +82,7 @@ public final class Options {
 
     // ---- data ---------------------------------------------------------------------------------------------
     public static final Option<String> DATA_ROOT = Option.string("data.root", "",
-            "URI of an ingested dataset: the directory holding dataset.json and manifest.csv");
+            "URI of an ingested dataset: the directory holding dataset.json and its Parquet shards (or, png-files layout, manifest.csv and the images)");
     public static final Option<String> DATA_TRAIN_SPLIT = Option.string("data.train-split", "train",
             "split of the manifest used for training");
     public static final Option<String> DATA_TEST_SPLIT = Option.string("data.test-split", "test",

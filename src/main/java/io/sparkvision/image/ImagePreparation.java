@@ -15,9 +15,11 @@ import java.util.Map;
  * copies them into {@code model.json}, and the score job prepares raw images with the model's, so training and
  * scoring cannot silently differ. Normalisation (mean/std) sits beside them in both files.
  *
- * @param size       output images are size x size
- * @param resize     {@link #SHORTER_SIDE_CROP} or {@link #KEEP_ASPECT} (letterboxed onto the background); both
- *                   area-average when shrinking and interpolate linearly when enlarging ({@link Resizer})
+ * @param size       output images are size x size; with {@link #SHORTER_SIDE} the shorter side is size and the
+ *                   other keeps the image's aspect ratio (the stored size, from which training crops its input)
+ * @param resize     {@link #SHORTER_SIDE_CROP}, {@link #KEEP_ASPECT} (letterboxed onto the background) or
+ *                   {@link #SHORTER_SIDE} (whole image, no crop, not square); all area-average when shrinking and
+ *                   interpolate linearly when enlarging ({@link Resizer})
  * @param channels   1 or 3: colour is converted to luminance (BT.601), grey replicated
  * @param background #rrggbb that alpha is flattened onto (and keep-aspect pads with)
  * @param inputSize  the model's input side when it is smaller than the stored {@code size} (model.input-size): the
@@ -31,14 +33,19 @@ public record ImagePreparation(@JsonProperty("size") int size, @JsonProperty("re
         implements Serializable {
     public static final String SHORTER_SIDE_CROP = "shorter-side-crop";
     public static final String KEEP_ASPECT = "keep-aspect";
+    /**
+     * Shorter side scaled to size, aspect kept, nothing cropped: each image keeps its own width and height, so
+     * training can take random-resized crops of the whole image (the ResNet recipe).
+     */
+    public static final String SHORTER_SIDE = "shorter-side";
     /** The background of the defaults: white, so transparent pixels do not become black. */
     public static final String WHITE = "#ffffff";
 
     public ImagePreparation {
         if (size <= 0) throw new IllegalArgumentException("image preparation: size must be positive, not " + size);
-        if (!SHORTER_SIDE_CROP.equals(resize) && !KEEP_ASPECT.equals(resize)) {
+        if (!SHORTER_SIDE_CROP.equals(resize) && !KEEP_ASPECT.equals(resize) && !SHORTER_SIDE.equals(resize)) {
             throw new IllegalArgumentException("image preparation: resize = " + resize + ", expected "
-                    + SHORTER_SIDE_CROP + " or " + KEEP_ASPECT);
+                    + SHORTER_SIDE_CROP + ", " + KEEP_ASPECT + " or " + SHORTER_SIDE);
         }
         if (channels != 1 && channels != 3) throw new IllegalArgumentException("image preparation: channels must be 1 or 3, not " + channels);
         if (background == null || !background.toLowerCase(Locale.ROOT).matches("#[0-9a-f]{6}")) {
@@ -129,6 +136,12 @@ public record ImagePreparation(@JsonProperty("size") int size, @JsonProperty("re
             throw new IllegalArgumentException(where + " is " + width + "x" + height + " and records no image preparation: "
                     + "only square inputs have default preparation; re-ingest the images");
         }
+    }
+
+    /** True when every prepared image is size x size (false for {@link #SHORTER_SIDE}). */
+    @JsonIgnore
+    public boolean square() {
+        return !SHORTER_SIDE.equals(resize);
     }
 
     @JsonIgnore

@@ -57,6 +57,7 @@ public final class ImagePreparer {
         Decoded d = decode(bytes, prep, maxPixels, limitName);
         Pixels p = PixelConversion.channels(PixelConversion.toPixels(d.image, prep.backgroundRgb()), prep.channels());
         if (d.jpeg) p = Orientation.apply(p, Orientation.ofJpeg(bytes));
+        if (ImagePreparation.SHORTER_SIDE.equals(prep.resize())) return Resizer.shorterSide(p, prep.size());
         return ImagePreparation.KEEP_ASPECT.equals(prep.resize())
                 ? Resizer.keepAspect(p, prep.size(), prep.backgroundRgb())
                 : Resizer.shorterSideCrop(p, prep.size());
@@ -95,6 +96,16 @@ public final class ImagePreparer {
                     + shape.width() + "x" + shape.height() + "; re-run ingest to resize it");
         }
         return tensor(p, mean, std);
+    }
+
+    /**
+     * An already-prepared image (a dataset's PNG) as its 8-bit pixels at the size it has, in {@code channels}: what
+     * {@link #prepared} decodes, before the floats. Converting a dataset to Parquet shards keeps exactly these pixels.
+     */
+    public static Pixels asStored(byte[] bytes, int channels) throws Unpreparable {
+        ImagePreparation asIs = ImagePreparation.defaults(1 << 20, channels); // no subsampling while decoding
+        return PixelConversion.channels(PixelConversion.toPixels(decode(bytes, asIs, Long.MAX_VALUE, "the pixel limit").image,
+                asIs.backgroundRgb()), channels);
     }
 
     /** Step 6: interleaved 8-bit pixels -> CHW floats in [0, 1], then each channel standardised. */

@@ -17,6 +17,14 @@ public final class Resizer {
         return resample(p, x0, y0, side, side, size, size);
     }
 
+    /** Shorter side to {@code size}, the other side scaled by the same factor: the whole image, nothing cropped. */
+    public static Pixels shorterSide(Pixels p, int size) {
+        double scale = (double) size / Math.min(p.width(), p.height());
+        int w = p.width() <= p.height() ? size : Math.max(size, (int) Math.round(p.width() * scale));
+        int h = p.height() < p.width() ? size : Math.max(size, (int) Math.round(p.height() * scale));
+        return resample(p, 0, 0, p.width(), p.height(), w, h);
+    }
+
     /** Longer side to {@code size}, centred on a size x size canvas of {@code background} (0xRRGGBB). */
     public static Pixels keepAspect(Pixels p, int size, int background) {
         double scale = (double) size / Math.max(p.width(), p.height());

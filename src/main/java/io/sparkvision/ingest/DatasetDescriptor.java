@@ -14,7 +14,9 @@ import java.util.Map;
  * where the data came from. Schema: data-schemas/dataset-descriptor.schema.json.
  * sources and ingestReport are absent in datasets written before image ingest (read back as null); splitFractions
  * is present only when ingest.split-fractions decided splits; preparation (the {@link ImagePreparation} every image
- * went through) only in datasets written by image ingest since it was recorded.
+ * went through) only in datasets written by image ingest since it was recorded; storage (how the images are
+ * stored, {@link DatasetStorage}) only in Parquet-sharded datasets: without it, images are files listed in manifest.
+ * height and width are the stored size; with resize = shorter-side, the shorter side (each image keeps its aspect).
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -38,7 +40,8 @@ public record DatasetDescriptor(
         @JsonProperty("sources") String sources,
         @JsonProperty("ingestReport") String ingestReport,
         @JsonProperty("splitFractions") Map<String, Double> splitFractions,
-        @JsonProperty("preparation") ImagePreparation preparation) {
+        @JsonProperty("preparation") ImagePreparation preparation,
+        @JsonProperty("storage") DatasetStorage storage) {
 
     public static final String FILE_NAME = "dataset.json";
     public static final String MANIFEST = "manifest.csv";
@@ -58,20 +61,35 @@ public record DatasetDescriptor(
                              String source, String contentHash, String manifest, String manifestHash, String ingestedAt,
                              String ingestFormat, String sources, String ingestReport, Map<String, Double> splitFractions) {
         this(formatVersion, name, classes, channels, height, width, splits, classCounts, mean, std, source, contentHash,
-                manifest, manifestHash, ingestedAt, ingestFormat, sources, ingestReport, splitFractions, null);
+                manifest, manifestHash, ingestedAt, ingestFormat, sources, ingestReport, splitFractions, null, null);
+    }
+
+    /** A dataset of the file layout (images listed in manifest.csv), as written before Parquet shards. */
+    public DatasetDescriptor(int formatVersion, String name, List<String> classes, int channels, int height, int width,
+                             Map<String, Long> splits, Map<String, Map<String, Long>> classCounts, double[] mean, double[] std,
+                             String source, String contentHash, String manifest, String manifestHash, String ingestedAt,
+                             String ingestFormat, String sources, String ingestReport, Map<String, Double> splitFractions,
+                             ImagePreparation preparation) {
+        this(formatVersion, name, classes, channels, height, width, splits, classCounts, mean, std, source, contentHash,
+                manifest, manifestHash, ingestedAt, ingestFormat, sources, ingestReport, splitFractions, preparation, null);
+    }
+
+    /** True when the images are Parquet shards ({@link #storage()}), false for one file per image in the manifest. */
+    public boolean sharded() {
+        return storage != null;
     }
 
     /** This dataset with the image preparation its images went through. */
     public DatasetDescriptor withPreparation(ImagePreparation p) {
         return new DatasetDescriptor(formatVersion, name, classes, channels, height, width, splits, classCounts, mean, std,
-                source, contentHash, manifest, manifestHash, ingestedAt, ingestFormat, sources, ingestReport, splitFractions, p);
+                source, contentHash, manifest, manifestHash, ingestedAt, ingestFormat, sources, ingestReport, splitFractions, p, storage);
     }
 
     /** This dataset as a model trained with other statistics must see it: normalised with the model's mean and std. */
     public DatasetDescriptor withNormalisation(double[] mean, double[] std) {
         return new DatasetDescriptor(formatVersion, name, classes, channels, height, width, splits, classCounts, mean, std,
                 source, contentHash, manifest, manifestHash, ingestedAt, ingestFormat, sources, ingestReport, splitFractions,
-                preparation);
+                preparation, storage);
     }
 
     public int classIndex(String className) {

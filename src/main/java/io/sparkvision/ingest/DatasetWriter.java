@@ -38,6 +38,7 @@ public final class DatasetWriter {
         private String sources, ingestReport;
         private Map<String, Double> splitFractions;
         private ImagePreparation preparation;
+        private DatasetStorage storage;
 
         /** @param ingestFormat who wrote it: mnist-idx, image-folder, manifest or retrain-window */
         public Description(String name, String ingestFormat) {
@@ -95,10 +96,16 @@ public final class DatasetWriter {
             return this;
         }
 
+        /** Parquet shards (written by the caller before the descriptor); no manifest then. */
+        public Description storage(DatasetStorage storage) {
+            this.storage = storage;
+            return this;
+        }
+
         DatasetDescriptor build(String manifestHash, String ingestedAt) {
             return new DatasetDescriptor(1, name, classes, channels, height, width, splits, classCounts, mean, std, source,
-                    contentHash, DatasetDescriptor.MANIFEST, manifestHash, ingestedAt, ingestFormat, sources, ingestReport,
-                    splitFractions, preparation);
+                    contentHash, storage == null ? DatasetDescriptor.MANIFEST : null, manifestHash, ingestedAt, ingestFormat,
+                    sources, ingestReport, splitFractions, preparation, storage);
         }
     }
 
@@ -106,6 +113,19 @@ public final class DatasetWriter {
      * Writes {@code root}/manifest.csv (header, then {@code rows} in the order given: callers sort them so the same
      * input gives byte-identical output) and then {@code root}/dataset.json. Returns the descriptor written.
      */
+    /**
+     * A sharded dataset's {@code root}/dataset.json, written after its shards and ingest state, which it names
+     * ({@link Description#storage}); there is no manifest: the shards list their images themselves, and
+     * {@code rowsHash} (recorded as manifestHash) identifies those rows as a manifest's hash would.
+     */
+    public static DatasetDescriptor writeSharded(Path root, Description description, String rowsHash, Configuration conf)
+            throws IOException {
+        if (description.storage == null) throw new IllegalStateException("writeSharded needs the dataset's storage");
+        DatasetDescriptor d = description.build(rowsHash, Instant.now().toString());
+        HadoopFs.writeStringAtomically(new Path(root, DatasetDescriptor.FILE_NAME), Json.pretty(d), conf);
+        return d;
+    }
+
     public static DatasetDescriptor write(Path root, List<String> rows, Description description, Configuration conf)
             throws IOException {
         StringBuilder manifest = new StringBuilder(MANIFEST_HEADER).append('\n');

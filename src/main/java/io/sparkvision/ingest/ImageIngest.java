@@ -45,25 +45,46 @@ public final class ImageIngest {
     public record Result(DatasetDescriptor descriptor, IngestReport report, boolean nothingNew, double seconds) {
     }
 
+    /**
+     * How the dataset is stored: {@link DatasetStorage#PARQUET} shards (of {@code shardMb} MB, images {@code encoding})
+     * or {@link DatasetStorage#PNG_FILES}, the earlier one-PNG-per-image layout.
+     */
+    public record Storage(String layout, String encoding, int shardMb) implements java.io.Serializable {
+        public static final Storage DEFAULT = new Storage(DatasetStorage.PARQUET, DatasetStorage.RAW, 128);
+        public static final Storage PNG_FILES = new Storage(DatasetStorage.PNG_FILES, null, 0);
+
+        public Storage {
+            if (!DatasetStorage.PARQUET.equals(layout) && !DatasetStorage.PNG_FILES.equals(layout)) {
+                throw new IllegalArgumentException("ingest.layout = " + layout + ": expected parquet or png-files");
+            }
+        }
+    }
+
+    /** Ingest into the default storage, Parquet shards of raw images. */
     public static Result run(JavaSparkContext sc, String format, String source, String output, IngestSettings s,
                              String classIndexUri, int partitions, PrintStream log) throws IOException {
+        return run(sc, format, source, output, s, Storage.DEFAULT, classIndexUri, partitions, log);
+    }
+
+    public static Result run(JavaSparkContext sc, String format, String source, String output, IngestSettings s,
+                             Storage storage, String classIndexUri, int partitions, PrintStream log) throws IOException {
         long t0 = System.nanoTime();
         String startedAt = Instant.now().toString();
         Configuration conf = sc.hadoopConfiguration();
         Path src = checkSource(format, source, output, conf);
         Path out = HadoopFs.path(output);
-        Previous before = Previous.read(out, output, src, s, conf);
         List<String> classIndex = classIndexUri == null || classIndexUri.isBlank() ? null : readClassIndex(classIndexUri, conf);
+        if (DatasetStorage.PARQUET.equals(storage.layout())) {
+            return ShardIngest.run(sc, format, src, out, output, s, storage.encoding(), storage.shardMb(), classIndex, partitions, log);
+        }
+        Previous before = Previous.read(out, output, src, s, conf);
         List<Work.Item> items = list(sc, format, src, out, s, classIndex, before.dataset(), log);
         List<Work.Item> todo = before.newOrChanged(items);
         if (todo.isEmpty() && before.dataset() != null) {
             log.printf("ingest: all %,d source files of %s were ingested before; nothing to do%n", items.size(), src);
             return new Result(before.dataset(), null, true, (System.nanoTime() - t0) / 1e9);
         }
-        if (items.isEmpty()) {
-            throw new IllegalArgumentException("ingest.source " + src + " holds no images: expected " + (format.equals("manifest")
-                    ? "rows path,label[,split]" : "<split>/<class>/<image> files or .zip/.tar/.tar.gz archives of them"));
-        }
+        if (items.isEmpty()) throw noImages(format, src);
         List<Work> works = plan(todo, partitions > 0 ? partitions : sc.defaultParallelism() * 4);
         log.printf("ingest: %,d new or changed source files of %,d listed (%,d unchanged) from %s -> %s in %d tasks%n",
                 todo.size(), items.size(), items.size() - todo.size(), src, out, works.size());
@@ -84,6 +105,44 @@ public final class ImageIngest {
         return new Result(d, report, false, report.seconds());
     }
 
+    static IllegalArgumentException noImages(String format, Path src) {
+        return new IllegalArgumentException("ingest.source " + src + " holds no images: expected " + (format.equals("manifest")
+                ? "rows path,label[,split]" : "<split>/<class>/<image> files or .zip/.tar/.tar.gz archives of them"));
+    }
+
+    /**
+     * The dataset already at data.root (null if none), checked against this ingest: same source, split fractions,
+     * channels and stored size.
+     */
+    static DatasetDescriptor existing(Path out, String output, Path src, IngestSettings s, Configuration conf) throws IOException {
+        Path descriptorPath = new Path(out, DatasetDescriptor.FILE_NAME);
+        if (!HadoopFs.exists(descriptorPath, conf)) return null;
+        DatasetDescriptor existing = Json.read(HadoopFs.readString(descriptorPath, conf), DatasetDescriptor.class);
+        if (!src.toString().equals(existing.source()) || (existing.sources() == null && !existing.sharded())) {
+            throw new IllegalArgumentException(output + " already holds a different dataset (from " + existing.source()
+                    + "); choose another data.root or delete it");
+        }
+        Map<String, Double> before = existing.splitFractions() == null ? Map.of() : existing.splitFractions();
+        if (!before.equals(s.splitFractions().asMap())) {
+            throw new IllegalArgumentException(output + " was ingested with ingest.split-fractions = "
+                    + (before.isEmpty() ? "{} (not set)" : before) + "; this ingest gives " + (s.splitFractions().isEmpty()
+                    ? "{} (not set)" : s.splitFractions()) + ". Its images keep the splits they have, so the new "
+                    + "fractions would hold only for new files: use the same ingest.split-fractions, or another data.root");
+        }
+        if (existing.channels() != s.channels() || existing.height() != s.size()) {
+            throw new IllegalArgumentException(output + " holds " + existing.channels() + "-channel "
+                    + existing.width() + "x" + existing.height() + " images; this ingest would add " + s.channels()
+                    + "-channel " + s.size() + "x" + s.size() + " ones. Use the same ingest.image-size and "
+                    + "ingest.channels, or another data.root");
+        }
+        if (existing.preparation() != null && !existing.preparation().resize().equals(s.resize())) {
+            throw new IllegalArgumentException(output + " holds images prepared with ingest.resize = "
+                    + existing.preparation().resize() + "; this ingest would add " + s.resize() + " ones. Use the same "
+                    + "ingest.resize, or another data.root");
+        }
+        return existing;
+    }
+
     /** No credentials in either URI, and a source that exists. */
     private static Path checkSource(String format, String source, String output, Configuration conf) throws IOException {
         rejectCredentialsIn(source, "ingest.source");
@@ -99,26 +158,12 @@ public final class ImageIngest {
     /** What earlier runs ingested into this data.root: its dataset (null if none) and each source file's outcome. */
     record Previous(DatasetDescriptor dataset, Map<String, Outcome> state) {
         static Previous read(Path out, String output, Path src, IngestSettings s, Configuration conf) throws IOException {
-            Path descriptorPath = new Path(out, DatasetDescriptor.FILE_NAME);
             Map<String, Outcome> state = new TreeMap<>();
-            if (!HadoopFs.exists(descriptorPath, conf)) return new Previous(null, state);
-            DatasetDescriptor existing = Json.read(HadoopFs.readString(descriptorPath, conf), DatasetDescriptor.class);
-            if (!src.toString().equals(existing.source()) || existing.sources() == null) {
-                throw new IllegalArgumentException(output + " already holds a different dataset (from " + existing.source()
-                        + "); choose another data.root or delete it");
-            }
-            Map<String, Double> before = existing.splitFractions() == null ? Map.of() : existing.splitFractions();
-            if (!before.equals(s.splitFractions().asMap())) {
-                throw new IllegalArgumentException(output + " was ingested with ingest.split-fractions = "
-                        + (before.isEmpty() ? "{} (not set)" : before) + "; this ingest gives " + (s.splitFractions().isEmpty()
-                        ? "{} (not set)" : s.splitFractions()) + ". Its images keep the splits they have, so the new "
-                        + "fractions would hold only for new files: use the same ingest.split-fractions, or another data.root");
-            }
-            if (existing.channels() != s.channels() || existing.height() != s.size()) {
-                throw new IllegalArgumentException(output + " holds " + existing.channels() + "-channel "
-                        + existing.width() + "x" + existing.height() + " images; this ingest would add " + s.channels()
-                        + "-channel " + s.size() + "x" + s.size() + " ones. Use the same ingest.image-size and "
-                        + "ingest.channels, or another data.root");
+            DatasetDescriptor existing = existing(out, output, src, s, conf);
+            if (existing == null) return new Previous(null, state);
+            if (existing.sharded()) {
+                throw new IllegalArgumentException(output + " holds a Parquet-sharded dataset; ingest into it with "
+                        + "ingest.layout = parquet, or choose another data.root for png-files");
             }
             for (String line : HadoopFs.readString(new Path(out, existing.sources()), conf).split("\n")) {
                 if (!line.isBlank()) {
@@ -148,7 +193,7 @@ public final class ImageIngest {
     }
 
     /** Lists and validates the source, before any heavy work. */
-    private static List<Work.Item> list(JavaSparkContext sc, String format, Path src, Path out, IngestSettings s,
+    static List<Work.Item> list(JavaSparkContext sc, String format, Path src, Path out, IngestSettings s,
                                         List<String> classIndex, DatasetDescriptor existing, PrintStream log) throws IOException {
         Configuration conf = sc.hadoopConfiguration();
         List<Work.Item> items = format.equals("manifest") ? ManifestSource.list(sc, src, conf, s, log) : listFolder(src, conf, s, out);
@@ -338,7 +383,7 @@ public final class ImageIngest {
     }
 
     /** Source names are relative to this path: the folder ingested, or the manifest CSV's folder. */
-    private static String rootPath(String format, Path src, Configuration conf) throws IOException {
+    static String rootPath(String format, Path src, Configuration conf) throws IOException {
         Path root = format.equals("manifest") ? src.getParent() : src;
         return SourcePaths.rootPath(HadoopFs.fs(root, conf).makeQualified(root));
     }
@@ -398,6 +443,6 @@ public final class ImageIngest {
         }
         skips.sort(Comparator.comparing(IngestReport.Skip::path));
         return new IngestReport(1, format, src.toString(), out.toString(), startedAt, Instant.now().toString(),
-                (System.nanoTime() - t0) / 1e9, listed, unchanged, ingested + skips.size(), ingested, skips.size(), skips, List.of());
+                (System.nanoTime() - t0) / 1e9, listed, unchanged, ingested + skips.size(), ingested, skips.size(), skips, List.of(), null);
     }
 }

@@ -2,6 +2,8 @@ package io.sparkvision.jobs;
 
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.config.Options;
+import io.sparkvision.ingest.DatasetConverter;
+import io.sparkvision.ingest.DatasetStorage;
 import io.sparkvision.ingest.MnistIdxIngest;
 import io.sparkvision.ingest.ImageIngest;
 import io.sparkvision.ingest.IngestSettings;
@@ -14,7 +16,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
-/** The ingest job: source data in -> class-folder image tree, manifest.csv and dataset.json out (at data.root). */
+/**
+ * The ingest job: source data in -> a dataset at data.root: Parquet shards (ingest.layout = parquet) or the class-folder
+ * image tree with manifest.csv (png-files, and always for mnist-idx), with dataset.json.
+ */
 public final class IngestJob {
     private IngestJob() {
     }
@@ -40,12 +45,28 @@ public final class IngestJob {
         String format = cfg.get(Options.INGEST_FORMAT);
         if (!format.equals("mnist-idx")) {
             ImageIngest.Result r = ImageIngest.run(sc, format, cfg.get(Options.INGEST_SOURCE), cfg.get(Options.DATA_ROOT),
-                    IngestSettings.of(cfg), cfg.get(Options.INGEST_CLASS_INDEX), cfg.get(Options.INGEST_PARTITIONS), out);
+                    IngestSettings.of(cfg), storage(cfg), cfg.get(Options.INGEST_CLASS_INDEX), cfg.get(Options.INGEST_PARTITIONS), out);
             return new MnistIdxIngest.Result(r.descriptor(), r.nothingNew(), r.report() == null ? 0 : r.report().ingested(),
                     r.seconds());
         }
         return MnistIdxIngest.run(sc, cfg.get(Options.INGEST_SOURCE), cfg.get(Options.DATA_ROOT),
                 cfg.get(Options.INGEST_PARTITIONS), cfg.get(Options.INGEST_CLASS_NAMES), out);
+    }
+
+    /** The png-files dataset at {@code from} as Parquet shards at {@code to} (ingest.encoding, ingest.shard-mb). */
+    public static void convert(JobConfig cfg, String from, String to, PrintStream out) throws IOException {
+        ImageIngest.rejectCredentialsIn(from, "--data");
+        ImageIngest.rejectCredentialsIn(to, "--to");
+        try (JavaSparkContext sc = SparkContexts.create(cfg, "convert-dataset")) {
+            DatasetConverter.convert(sc, from, to, cfg.get(Options.INGEST_ENCODING), cfg.get(Options.INGEST_SHARD_MB), out);
+        }
+    }
+
+    /** ingest.layout, ingest.encoding and ingest.shard-mb. */
+    static ImageIngest.Storage storage(JobConfig cfg) {
+        String layout = cfg.get(Options.INGEST_LAYOUT);
+        return layout.equals(DatasetStorage.PNG_FILES) ? ImageIngest.Storage.PNG_FILES
+                : new ImageIngest.Storage(layout, cfg.get(Options.INGEST_ENCODING), cfg.get(Options.INGEST_SHARD_MB));
     }
 
     /** Names go into manifest.csv (comma-separated, no quoting) and the class index (position = label id). */

@@ -211,8 +211,10 @@ public final class RetrainJob {
             source = combined.manifest().toString();
             dates = combined.dates();
         }
+        // png-files: the training window lists the nightly images one by one, by URI (not yet on Parquet shards).
         ImageIngest.Result ingested = ImageIngest.run(sc, cfg.get(Options.RETRAIN_FORMAT).label(), source,
-                registry.data().toString(), IngestSettings.of(cfg), classIndex.toString(), cfg.get(Options.INGEST_PARTITIONS), out);
+                registry.data().toString(), IngestSettings.of(cfg), ImageIngest.Storage.PNG_FILES, classIndex.toString(),
+                cfg.get(Options.INGEST_PARTITIONS), out);
         return new Landed(ingested, dates);
     }
 

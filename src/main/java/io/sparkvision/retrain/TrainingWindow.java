@@ -86,6 +86,7 @@ public final class TrainingWindow {
     public static Summary write(Path nightlyRoot, DatasetDescriptor nightly, String trainSplit, Path holdoutRoot,
                                 DatasetDescriptor holdout, String holdoutSplit, LocalDate night, int days,
                                 Map<String, LocalDate> dates, java.util.Set<String> holdoutHashes, double[] mean, double[] std, Path out, Configuration conf) throws IOException {
+        requireFiles(holdoutRoot, holdout);
         List<String> rows = new ArrayList<>();
         TreeSet<String> partitions = new TreeSet<>();
         Map<String, Long> perClass = new LinkedHashMap<>();
@@ -151,6 +152,7 @@ public final class TrainingWindow {
     public static java.util.Set<String> holdoutHashes(org.apache.spark.api.java.JavaSparkContext sc, Path root,
                                                      DatasetDescriptor holdout, String split) throws IOException {
         Configuration conf = sc.hadoopConfiguration();
+        requireFiles(root, holdout);
         java.util.Set<String> hashes = new java.util.HashSet<>();
         if (holdout.sources() != null && HadoopFs.exists(new Path(root, holdout.sources()), conf)) {
             for (String line : HadoopFs.readString(new Path(root, holdout.sources()), conf).split("\n")) {
@@ -180,6 +182,14 @@ public final class TrainingWindow {
             if (TRAIN.equals(ManifestCsv.row(line).split())) rows.add(line);
         }
         return rows;
+    }
+
+    /** The window lists images one by one by URI: a Parquet-sharded holdout has no such files (not built yet). */
+    static void requireFiles(Path root, DatasetDescriptor d) {
+        if (d.sharded()) {
+            throw new IllegalArgumentException("the retrain holdout " + root + " is stored as Parquet shards; the training "
+                    + "window lists holdout images as files: ingest the holdout with ingest.layout = png-files");
+        }
     }
 
     private static String absolute(Path root, String relative) {

@@ -63,10 +63,10 @@ class QuotedManifestTest {
                 + ManifestCsv.line("plain.png", "dog") + "\n");
         Path out = src.resolve("out");
         DatasetDescriptor d = ImageIngest.run(sc, "manifest", src.resolve("labels.csv").toString(), out.toString(),
-                IngestSettings.defaults(8, 1), "", 1, new PrintStream(new ByteArrayOutputStream())).descriptor();
+                IngestSettings.defaults(8, 1), ImageIngest.Storage.PNG_FILES, "", 1, new PrintStream(new ByteArrayOutputStream())).descriptor();
         assertEquals(2, d.count("train"), "both rows ingested, the quoted one included");
 
-        // The dataset's own manifest with a quoted path: move the cat image to a name that needs quoting.
+        // The png-files layout's own manifest with a quoted path: move the cat image to a name that needs quoting.
         List<String> lines = Files.readAllLines(out.resolve(DatasetDescriptor.MANIFEST));
         List<String> rewritten = new ArrayList<>(List.of(lines.get(0)));
         for (String l : lines.subList(1, lines.size())) {

@@ -8,6 +8,8 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
@@ -129,9 +131,9 @@ class CrossStoreIngestTest {
             assertEquals(List.of(a.channels(), a.height(), a.width()), List.of(b.channels(), b.height(), b.width()), vs);
             assertArrayEquals(a.mean(), b.mean(), 1e-12, vs + ": mean");
             assertArrayEquals(a.std(), b.std(), 1e-12, vs + ": std");
-            assertEquals(local.manifestRows(), other.manifestRows(), vs + ": manifest.csv rows");
-            assertEquals(local.fileHashes(), other.fileHashes(), vs + ": every written image, byte for byte");
-            assertEquals(local.sources(), other.sources(), vs + ": sources.jsonl records");
+            assertEquals(local.manifestRows(), other.manifestRows(), vs + ": shard rows (path, label, split)");
+            assertEquals(local.fileHashes(), other.fileHashes(), vs + ": every stored image, byte for byte");
+            assertEquals(local.sources(), other.sources(), vs + ": ingest-state rows");
             assertEquals(List.of(local.report().listed(), local.report().read(), local.report().ingested(), local.report().skipped()),
                     List.of(other.report().listed(), other.report().read(), other.report().ingested(), other.report().skipped()), vs + ": report counts");
             assertEquals(local.skips(), other.skips(), vs + ": skipped items and reasons");
@@ -157,7 +159,7 @@ class CrossStoreIngestTest {
         for (String scheme : List.of("hdfs", "s3a")) {
             DatasetDescriptor a = results.get("file").descriptor(), b = results.get(scheme).descriptor();
             assertEquals(a.contentHash(), b.contentHash(), scheme + " vs file: content hash");
-            assertEquals(a.manifestHash(), b.manifestHash(), scheme + " vs file: manifest hash");
+            assertEquals(a.storage().shardRows(), b.storage().shardRows(), scheme + " vs file: rows per shard");
         }
     }
 
@@ -184,36 +186,37 @@ class CrossStoreIngestTest {
     }
 
     static Outcome outcome(ImageIngest.Result r, String root, String out, Configuration conf, StringBuilder allText) throws Exception {
-        Map<String, String> hashes = new TreeMap<>();
         Path outPath = HadoopFs.path(out);
         FileSystem fs = HadoopFs.fs(outPath, conf);
-        String prefix = fs.makeQualified(outPath).toString() + "/";
         RemoteIterator<LocatedFileStatus> files = fs.listFiles(outPath, true);
         while (files.hasNext()) {
             Path p = files.next().getPath();
-            byte[] bytes = HadoopFs.readAll(p, conf);
-            allText.append(p).append('\n').append(new String(bytes, StandardCharsets.ISO_8859_1)).append('\n');
-            String rel = p.toString().substring(prefix.length());
-            if (rel.endsWith(".png")) assertNull(hashes.put(rel, Hashing.sha256(bytes)), "two images named " + rel);
+            allText.append(p).append('\n').append(new String(HadoopFs.readAll(p, conf), StandardCharsets.ISO_8859_1)).append('\n');
         }
+        // The shards' rows (run ids are each store's own clock): name, class, split and the stored pixels' hash.
+        SparkSession spark = SparkSession.builder().getOrCreate();
+        Map<String, String> hashes = new TreeMap<>();
+        List<String> rows = new ArrayList<>();
+        for (Row row : spark.read().parquet(out + "/" + DatasetStorage.IMAGES).select("path", "label", "split", "image").collectAsList()) {
+            assertNull(hashes.put(row.getString(0), Hashing.sha256((byte[]) row.get(3))), "two images named " + row.getString(0));
+            rows.add(ManifestCsv.line(row.getString(0), row.getString(1), row.getString(2)));
+        }
+        rows.sort(null);
         List<String> sources = new ArrayList<>();
-        for (String line : HadoopFs.readString(new Path(out + "/" + ImageIngest.SOURCES), conf).split("\n")) {
-            if (line.isBlank()) continue;
-            @SuppressWarnings("unchecked")
-            Map<String, Object> m = Json.read(line, Map.class);
-            m.remove("mtime"); // the store's own clock
-            m.put("source", String.valueOf(m.get("source")).replace(root, "<root>"));
-            sources.add(Json.line(m));
+        for (Row row : spark.read().parquet(out + "/" + DatasetStorage.STATE).drop("mtime", "run").collectAsList()) {
+            List<String> fields = new ArrayList<>();
+            for (int i = 0; i < row.length(); i++) {
+                Object v = row.get(i);
+                String text = v instanceof scala.collection.Seq<?> ? row.getList(i).toString() : String.valueOf(v);
+                fields.add(row.schema().fieldNames()[i] + "=" + text.replace(root, "<root>"));
+            }
+            sources.add(String.join(", ", fields));
         }
         sources.sort(null);
         List<String> skips = new ArrayList<>();
         for (IngestReport.Skip k : r.report().skippedItems()) skips.add(k.path().replace(root, "<root>") + " : " + k.reason().replace(root, "<root>"));
         skips.sort(null);
-        String manifest = HadoopFs.readString(new Path(out + "/" + DatasetDescriptor.MANIFEST), conf);
-        List<String> rows = Arrays.stream(manifest.split("\n")).sorted().toList();
-        assertFalse(hashes.isEmpty() || rows.size() < 2 || sources.isEmpty(), out + " holds the dataset: " + hashes.keySet());
-        assertEquals(rows.stream().filter(l -> !l.startsWith("path,")).map(l -> l.split(",")[0]).sorted().toList(), List.copyOf(hashes.keySet()),
-                out + ": the manifest lists exactly the images written");
+        assertFalse(hashes.isEmpty() || sources.isEmpty(), out + " holds the dataset: " + hashes.keySet());
         return new Outcome(r.descriptor(), r.report(), hashes, sources, skips, rows);
     }
 }

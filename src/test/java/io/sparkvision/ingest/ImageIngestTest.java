@@ -4,7 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkvision.Schemas;
 import io.sparkvision.TestSpark;
 import io.sparkvision.data.Datasets;
-import io.sparkvision.data.ImageDataset;
+import io.sparkvision.data.StoredImage;
+import io.sparkvision.data.StoredSplit;
 import io.sparkvision.io.HadoopFs;
 import io.sparkvision.util.Json;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -37,7 +38,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The same ingest against file://, hdfs:// (MiniDFSCluster) and s3a:// (s3proxy): the real emoji fixture plus a
  * JPEG, a zero-byte file, a non-image, and a .tar.gz with an entry escaping with ../; then a re-run (no-op) and a
- * new dated folder (only it is read).
+ * new dated folder (only it is read). The dataset is the default Parquet-sharded layout.
  */
 class ImageIngestTest {
     @TempDir
@@ -139,13 +140,15 @@ class ImageIngestTest {
         String logText = logBuf.toString();
         assertFalse(logText.contains(Stores.S3_SECRET) || reportJson.toString().contains(Stores.S3_SECRET));
 
-        // The train job's reader takes it as it is.
+        // The jobs' one reader of stored images takes the shards: raw uint8, channel-major, at the stored size.
         DatasetDescriptor read = Datasets.readDescriptor(out, conf);
-        ImageDataset train = ImageDataset.load(sc, out, read, "train", 2, 0);
-        assertEquals(27, train.count());
-        long[] shape = train.batches(8).first().getFeatures().shape();
-        assertEquals(List.of(3L, 32L, 32L), List.of(shape[1], shape[2], shape[3]));
-        train.release();
+        assertEquals(DatasetStorage.RAW, read.storage().encoding());
+        List<StoredImage> train = StoredSplit.read(sc, out, read, "train", 2, 0).collect();
+        assertEquals(27, train.size());
+        for (StoredImage img : train) {
+            assertTrue(img.isRaw(), img.path());
+            assertEquals(List.of(3, 32, 32, 3 * 32 * 32), List.of(img.channels(), img.height(), img.width(), img.bytes().length));
+        }
 
         // Same input again: nothing is read or rewritten.
         ImageIngest.Result again = ImageIngest.run(sc, "image-folder", src, out, SETTINGS, "", 2, log);
@@ -161,8 +164,11 @@ class ImageIngestTest {
         assertEquals(28, more.descriptor().count("train"));
         assertEquals(d.classes(), more.descriptor().classes());
         assertTrue(!d.contentHash().equals(more.descriptor().contentHash()));
-        List<String> manifest = List.of(HadoopFs.readString(new Path(out + "/manifest.csv"), conf).split("\n"));
-        assertEquals(1 + 28 + 6, manifest.size());
+        DatasetDescriptor now = Datasets.readDescriptor(out, conf);
+        assertEquals(2, now.storage().runs().size(), "two committed runs");
+        assertEquals(28, StoredSplit.read(sc, out, now, "train", 2, 0).count(), "both runs' shards are read");
+        assertEquals(6, StoredSplit.read(sc, out, now, "val", 2, 0).count());
+        assertFalse(HadoopFs.exists(new Path(out + "/manifest.csv"), conf), "no per-image manifest in the parquet layout");
     }
 
     /** Keeps Json on the test classpath honest: sources.jsonl round-trips. */

@@ -49,13 +49,14 @@ class SplitIngestTest {
         Files.write(root.resolve(rel), b);
     }
 
-    /** source relative path -> split, from sources.jsonl (what the ingest decided for every file). */
+    /** source relative path -> split, from the ingest state (what the ingest decided for every file, latest run). */
     static Map<String, String> splits(Path src, Path out) throws IOException {
         Map<String, String> m = new TreeMap<>();
         String prefix = src.toUri().getPath();
-        for (String line : Files.readAllLines(out.resolve(ImageIngest.SOURCES))) {
-            Outcome o = io.sparkvision.util.Json.read(line, Outcome.class);
-            if (o.ok()) m.put(o.source().substring(o.source().indexOf(prefix) + prefix.length()), o.split());
+        org.apache.spark.sql.SparkSession spark = org.apache.spark.sql.SparkSession.builder().sparkContext(sc.sc()).getOrCreate();
+        for (org.apache.spark.sql.Row r : spark.read().parquet(out.resolve(DatasetStorage.STATE).toString())
+                .filter("reason is null and not archive").orderBy("run").select("source", "split").collectAsList()) {
+            m.put(r.getString(0).substring(r.getString(0).indexOf(prefix) + prefix.length()), r.getString(1));
         }
         return m;
     }
