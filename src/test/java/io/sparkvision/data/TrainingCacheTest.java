@@ -50,12 +50,13 @@ class TrainingCacheTest {
     static DatasetDescriptor d;
     static String root;
 
+    /** One PNG per image, so the test can open each stored image; shards hold the same pixels (ShardLayoutTest). */
     @BeforeAll
     static void ingest() throws Exception {
         sc = TestSpark.local(2);
         root = work.resolve("data").toString();
         d = ImageIngest.run(sc, "image-folder", TestSpark.basedir().resolve("src/test/resources/emoji-tiny").toString(),
-                root, IngestSettings.defaults(STORED, 3), "", 2, new PrintStream(new ByteArrayOutputStream())).descriptor();
+                root, IngestSettings.defaults(STORED, 3), ImageIngest.Storage.PNG_FILES, "", 2, new PrintStream(new ByteArrayOutputStream())).descriptor();
     }
 
     @AfterAll

@@ -39,7 +39,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The image-preparation contract end to end: a model trained on ingested images scores the test split's ORIGINAL
  * files (odd sizes, alpha, some JPEGs, noisy) with, image for image, the top-1 that evaluation of the ingested split gives,
  * and the score rows add up to the evaluate job's confusion matrix. Scoring with a different resize (the Graphics2D
- * bilinear path the score job had before) breaks this test.
+ * bilinear path the score job had before) breaks this test. The datasets here use the one-PNG-per-image layout so the
+ * test can open each ingested image; the shard layout stores the same pixels byte for byte (ShardLayoutTest).
  */
 public class ScoreMatchesEvaluateTest {
     public static final List<String> CLASSES = List.of("blue", "green", "red");
@@ -82,7 +83,7 @@ public class ScoreMatchesEvaluateTest {
             }
         }
         JobConfig cfg = JobConfig.fromString(String.join("\n",
-                "ingest { source = \"" + raw + "\", format = image-folder, image-size = 16, resize = keep-aspect, background = black }",
+                "ingest { source = \"" + raw + "\", format = image-folder, layout = png-files, image-size = 16, resize = keep-aspect, background = black }",
                 "data { root = \"" + data + "\", test-split = test }",
                 "output.dir = \"" + run + "\"",
                 "train { epochs = 4, batch-size-per-worker = 8, averaging-frequency = 1, learning-rate = 0.01 }"));
@@ -182,7 +183,7 @@ public class ScoreMatchesEvaluateTest {
             }
         }
         JobConfig cfg = JobConfig.fromString(String.join("\n",
-                "ingest { source = \"" + raw + "\", format = image-folder, image-size = 20, resize = shorter-side-crop, background = black }",
+                "ingest { source = \"" + raw + "\", format = image-folder, layout = png-files, image-size = 20, resize = shorter-side-crop, background = black }",
                 "data { root = \"" + data + "\", test-split = test }", "model.input-size = 16",
                 "output.dir = \"" + run + "\"",
                 "train { epochs = 4, batch-size-per-worker = 8, averaging-frequency = 1, learning-rate = 0.01 }"));

@@ -129,10 +129,39 @@ public final class TrainingUi implements AutoCloseable {
         return server.getPort();
     }
 
+    /** How long no report may arrive before the receiver counts as drained, and the longest wait for that. */
+    private static final long QUIET_MS = 3_000, MOST_MS = 30_000;
+
+    /**
+     * Gradient sharing's executors post their reports over HTTP from a background queue, so some may still be on
+     * their way when the last fit returns: stopping the server then loses them. Waits until no report has arrived
+     * for {@link #QUIET_MS} (parameter averaging's reports are already written, so that is the whole cost).
+     */
+    private void awaitQuietStorage() {
+        long deadline = System.currentTimeMillis() + MOST_MS, lastCount = -1, quietSince = System.currentTimeMillis();
+        while (System.currentTimeMillis() < deadline) {
+            long count = 0;
+            for (String session : storage.listSessionIDs()) count += storage.getNumUpdateRecordsFor(session);
+            if (count != lastCount) {
+                lastCount = count;
+                quietSince = System.currentTimeMillis();
+            } else if (System.currentTimeMillis() - quietSince >= QUIET_MS) {
+                return;
+            }
+            try {
+                Thread.sleep(250);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
     /** Stops the server, closes the stats file and, for a remote run directory, copies it there. */
     @Override
     public void close() throws IOException {
         try {
+            awaitQuietStorage();
             server.shutdown();
         } finally {
             storage.close();

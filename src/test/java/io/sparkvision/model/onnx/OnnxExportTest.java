@@ -64,6 +64,7 @@ class OnnxExportTest {
         DEFAULT.put("mobilenetv1", rgb32);
         DEFAULT.put("mobilenetv2", rgb32);
         DEFAULT.put("allcnnc", new InputShape(3, 16, 16));
+        DEFAULT.put("mlp", new InputShape(1, 28, 28)); // dense only: the flatten of a conv-free input
     }
 
     @TempDir
