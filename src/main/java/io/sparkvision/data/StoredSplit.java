@@ -88,7 +88,9 @@ public final class StoredSplit {
                     .and(rows.col("run").cast("long").equalTo(gone.col("run"))), "left_anti");
         }
         rows = rows.select("path", "label", "image", "channels", "height", "width");
-        if (limit > 0) rows = rows.limit(limit);
+        // The first `limit` by path, as the png-files layout's manifest order gives them: a bare limit() takes whichever
+        // rows a read returns first, so the train job and a later read of the same split saw different images.
+        if (limit > 0) rows = rows.orderBy("path").limit(limit);
         List<String> classes = d.classes();
         String where = rootUri + "/" + st.images() + "/split=" + split;
         return rows.javaRDD().repartition(partitions).map(r -> {
