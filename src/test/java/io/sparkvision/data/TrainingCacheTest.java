@@ -10,6 +10,8 @@ import io.sparkvision.ingest.DatasetDescriptor;
 import io.sparkvision.ingest.ImageIngest;
 import io.sparkvision.ingest.IngestSettings;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -17,9 +19,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.dataset.DataSet;
 
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -27,7 +30,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -50,13 +52,14 @@ class TrainingCacheTest {
     static DatasetDescriptor d;
     static String root;
 
-    /** One PNG per image, so the test can open each stored image; shards hold the same pixels (ShardLayoutTest). */
+    /** The default layout: Parquet shards of raw uint8 rows. */
     @BeforeAll
     static void ingest() throws Exception {
         sc = TestSpark.local(2);
         root = work.resolve("data").toString();
         d = ImageIngest.run(sc, "image-folder", TestSpark.basedir().resolve("src/test/resources/emoji-tiny").toString(),
-                root, IngestSettings.defaults(STORED, 3), ImageIngest.Storage.PNG_FILES, "", 2, new PrintStream(new ByteArrayOutputStream())).descriptor();
+                root, IngestSettings.defaults(STORED, 3), "", 2, new PrintStream(new ByteArrayOutputStream())).descriptor();
+        assertTrue(d.sharded(), "the default layout is Parquet shards");
     }
 
     @AfterAll
@@ -75,12 +78,29 @@ class TrainingCacheTest {
         return out;
     }
 
+    /**
+     * Every stored image of the dataset, read from its shard rows (raw uint8, channel-major) and written as a PNG
+     * (lossless), so the score job's preparation can be applied to exactly the stored pixels.
+     */
     static List<byte[]> storedPngs() throws Exception {
-        try (Stream<Path> files = Files.walk(Path.of(root))) {
-            List<byte[]> out = new ArrayList<>();
-            for (Path p : files.filter(p -> p.toString().endsWith(".png")).sorted().toList()) out.add(Files.readAllBytes(p));
-            return out;
+        List<byte[]> out = new ArrayList<>();
+        for (Row r : SparkSession.builder().sparkContext(sc.sc()).getOrCreate().read().parquet(root + "/images")
+                .select("image", "channels", "height", "width").collectAsList()) {
+            byte[] px = (byte[]) r.get(0);
+            int c = r.getInt(1), h = r.getInt(2), w = r.getInt(3);
+            assertEquals(3, c);
+            BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    int i = y * w + x;
+                    img.setRGB(x, y, (px[i] & 0xff) << 16 | (px[h * w + i] & 0xff) << 8 | (px[2 * h * w + i] & 0xff));
+                }
+            }
+            ByteArrayOutputStream png = new ByteArrayOutputStream();
+            ImageIO.write(img, "png", png);
+            out.add(png.toByteArray());
         }
+        return out;
     }
 
     @Test

@@ -145,6 +145,29 @@ class ShardLayoutTest {
         assertFalse(d.contentHash().equals(again.descriptor().contentHash()));
     }
 
+    /** One task writing a whole split rolls over into a new shard every shardRows rows (Spark's maxRecordsPerFile). */
+    @Test
+    void oneTaskRollsOverIntoANewShardEveryShardRows() throws Exception {
+        Path src = source("src-rollover");
+        String out = work.resolve("rollover").toString();
+        ImageIngest.Storage storage = new ImageIngest.Storage(DatasetStorage.PARQUET, DatasetStorage.RAW, 1);
+        DatasetDescriptor d = ImageIngest.run(sc, "image-folder", src.toString(), out, SETTINGS, storage, "", 1, QUIET).descriptor();
+        int shardRows = d.storage().shardRows();
+        List<Path> shards = parquetFiles(Path.of(out, "images/split=train"));
+        SparkSession spark = SparkSession.builder().sparkContext(sc.sc()).getOrCreate();
+        Set<String> tasks = new TreeSet<>();
+        List<Long> sizes = new java.util.ArrayList<>();
+        for (Path shard : shards) {
+            sizes.add(spark.read().parquet(shard.toString()).count());
+            tasks.add(shard.getFileName().toString().substring(0, "part-00000".length()));
+        }
+        assertEquals(1, tasks.size(), "one task wrote the split: " + shards);
+        sizes.sort(java.util.Comparator.reverseOrder());
+        // 200 rows at 64 per shard: three full shards and one of 8.
+        assertEquals(List.of((long) shardRows, (long) shardRows, (long) shardRows, 200L - 3 * shardRows), sizes);
+        assertEquals(200, StoredSplit.read(sc, out, d, "train", 2, 0).count());
+    }
+
     @Test
     void pngFilesLayoutIsStillReadAndConverts() throws Exception {
         Path src = source("src-legacy");

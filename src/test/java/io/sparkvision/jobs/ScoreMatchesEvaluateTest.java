@@ -3,6 +3,7 @@ package io.sparkvision.jobs;
 import io.sparkvision.Schemas;
 import io.sparkvision.TestSpark;
 import io.sparkvision.config.JobConfig;
+import io.sparkvision.image.Crops;
 import io.sparkvision.image.ImagePreparation;
 import io.sparkvision.image.ImagePreparer;
 import io.sparkvision.image.InputShape;
@@ -39,8 +40,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The image-preparation contract end to end: a model trained on ingested images scores the test split's ORIGINAL
  * files (odd sizes, alpha, some JPEGs, noisy) with, image for image, the top-1 that evaluation of the ingested split gives,
  * and the score rows add up to the evaluate job's confusion matrix. Scoring with a different resize (the Graphics2D
- * bilinear path the score job had before) breaks this test. The datasets here use the one-PNG-per-image layout so the
- * test can open each ingested image; the shard layout stores the same pixels byte for byte (ShardLayoutTest).
+ * bilinear path the score job had before) breaks this test. Evaluation is recomputed here from the test split's Parquet
+ * shard rows, the default layout, as ingest wrote them.
  */
 public class ScoreMatchesEvaluateTest {
     public static final List<String> CLASSES = List.of("blue", "green", "red");
@@ -66,11 +67,10 @@ public class ScoreMatchesEvaluateTest {
         return out.toByteArray();
     }
 
-    @Test
-    void scoringTheOriginalFilesGivesEvaluatesTop1ImageForImage(@TempDir Path work) throws Exception {
-        Path raw = work.resolve("raw"), data = work.resolve("data"), run = work.resolve("run");
-        Random rnd = new Random(13);
-        Map<String, String> labelOf = new HashMap<>();
+    /** Train 8 and test 10 images per class under raw/{train,test}/CLASS; fills labelOf with the test files' labels. */
+    static Path writeOriginals(Path work, long seed, Map<String, String> labelOf) throws Exception {
+        Path raw = work.resolve("raw");
+        Random rnd = new Random(seed);
         for (String split : List.of("train", "test")) {
             for (int c = 0; c < CLASSES.size(); c++) {
                 Path dir = Files.createDirectories(raw.resolve(split).resolve(CLASSES.get(c)));
@@ -82,8 +82,78 @@ public class ScoreMatchesEvaluateTest {
                 }
             }
         }
+        return raw;
+    }
+
+    /**
+     * What evaluate computes per image, from the test split's Parquet shard rows as ingest wrote them (raw uint8,
+     * channel-major, at the stored size): the centre input x input crop (the whole image when they are equal),
+     * normalised with the model's mean/std. Fills fromEvaluate with "label->predicted" counts.
+     */
+    static Map<String, String> top1PerStoredImage(SparkSession spark, Path data, Model net, Map<String, Object> meta, int input,
+                                                  Map<String, String> labelOf, Map<String, Long> fromEvaluate) {
+        double[] mean = Json.doubles(meta.get("mean")), std = Json.doubles(meta.get("std"));
+        Map<String, String> evaluated = new TreeMap<>();
+        for (Row r : spark.read().parquet(data.resolve("images/split=test").toString())
+                .select("source", "image", "channels", "height", "width").collectAsList()) {
+            String name = r.getString(0).replaceAll(".*/", "");
+            int c = r.getInt(2), h = r.getInt(3), w = r.getInt(4);
+            assertTrue(h > 0, name + ": the default shard encoding stores raw pixels");
+            float[] x = Crops.centre((byte[]) r.get(1), c, h, w, input, input);
+            ImagePreparer.normaliseInPlace(x, c, input * input, mean, std);
+            float[] p = Models.output(net, Nd4j.create(x, new long[] {1, c, input, input}, 'c')).data().asFloat();
+            int best = 0;
+            for (int k = 1; k < p.length; k++) if (p[k] > p[best]) best = k;
+            evaluated.put(name, CLASSES.get(best));
+            fromEvaluate.merge(labelOf.get(name) + "->" + CLASSES.get(best), 1L, Long::sum);
+        }
+        assertEquals(30, evaluated.size(), "test images in the shards");
+        // A model that answers one class whatever the input could not tell two preparations apart.
+        assertTrue(fromEvaluate.keySet().stream().map(k -> k.replaceAll(".*->", "")).distinct().count() > 1,
+                "the model must respond to its input: " + fromEvaluate);
+        return evaluated;
+    }
+
+    /** The score job over the original test files: top-1 per file name, and "label->top1" counts into fromScore. */
+    static Map<String, String> scoreOriginals(JavaSparkContext sc, Path modelZip, Path originals, Path scored,
+                                              Map<String, String> labelOf, Map<String, Long> fromScore, PrintStream log) throws Exception {
+        ScoreJob.run(JobConfig.fromString("model.path = \"" + modelZip + "\"\nscore.input = \"" + originals
+                + "\"\nscore.output = \"" + scored + "\"\nscore.top-k = 1"), sc, log);
+        Map<String, String> scoredTop1 = new TreeMap<>();
+        for (Row r : SparkSession.builder().sparkContext(sc.sc()).getOrCreate().read().parquet(scored.toString()).collectAsList()) {
+            assertEquals(null, (Object) r.getAs("error"), r.toString());
+            String name = r.<String>getAs("source").replaceAll(".*/", "");
+            String top1 = r.<scala.collection.Seq<String>>getAs("top_k_names").apply(0);
+            scoredTop1.put(name, top1);
+            fromScore.merge(labelOf.get(name) + "->" + top1, 1L, Long::sum);
+        }
+        return scoredTop1;
+    }
+
+    /** The evaluate job's confusion matrix on data's test split as "label->predicted" counts. */
+    static Map<String, Long> evaluateJobCells(JavaSparkContext sc, Path modelZip, Path data, Path out, PrintStream log) throws Exception {
+        Map<String, Object> report = EvaluateJob.run(JobConfig.fromString(String.join("\n",
+                "model.path = \"" + modelZip + "\"", "data { root = \"" + data + "\", test-split = test }",
+                "output.dir = \"" + out + "\"")), sc, log);
+        List<?> matrix = (List<?>) Json.read(Json.pretty(report.get("confusionMatrix")), List.class);
+        Map<String, Long> cells = new TreeMap<>();
+        for (int a = 0; a < CLASSES.size(); a++) {
+            List<?> row = (List<?>) matrix.get(a);
+            for (int p = 0; p < CLASSES.size(); p++) {
+                long n = ((Number) row.get(p)).longValue();
+                if (n > 0) cells.put(CLASSES.get(a) + "->" + CLASSES.get(p), n);
+            }
+        }
+        return cells;
+    }
+
+    @Test
+    void scoringTheOriginalFilesGivesEvaluatesTop1ImageForImage(@TempDir Path work) throws Exception {
+        Path data = work.resolve("data"), run = work.resolve("run");
+        Map<String, String> labelOf = new HashMap<>();
+        Path raw = writeOriginals(work, 13, labelOf);
         JobConfig cfg = JobConfig.fromString(String.join("\n",
-                "ingest { source = \"" + raw + "\", format = image-folder, layout = png-files, image-size = 16, resize = keep-aspect, background = black }",
+                "ingest { source = \"" + raw + "\", format = image-folder, image-size = 16, resize = keep-aspect, background = black }",
                 "data { root = \"" + data + "\", test-split = test }",
                 "output.dir = \"" + run + "\"",
                 "train { epochs = 4, batch-size-per-worker = 8, averaging-frequency = 1, learning-rate = 0.01 }"));
@@ -98,55 +168,15 @@ public class ScoreMatchesEvaluateTest {
             assertEquals(recorded, ImagePreparation.ofModel(meta, new InputShape(3, 16, 16), "model.json"));
             Schemas.assertValid("dataset-descriptor.schema.json", Schemas.read(data.resolve("dataset.json")), "dataset.json");
 
-            // What evaluate computes per image: the ingested test split, decoded and normalised as training reads it.
             Model net = ModelFiles.load(HadoopFs.path(modelZip.toString()), new Configuration());
-            double[] mean = Json.doubles(meta.get("mean")), std = Json.doubles(meta.get("std"));
-            Map<String, String> evaluated = new TreeMap<>();
-            for (String line : Files.readAllLines(data.resolve("sources.jsonl"))) {
-                @SuppressWarnings("unchecked")
-                Map<String, Object> o = Json.read(line, Map.class);
-                String name = o.get("source").toString().replaceAll(".*/", "");
-                if (!"test".equals(o.get("split"))) continue;
-                byte[] png = Files.readAllBytes(data.resolve(o.get("path").toString()));
-                float[] x = ImagePreparer.prepared(png, name, recorded.shape(), mean, std);
-                float[] p = Models.output(net, Nd4j.create(x, new long[] {1, 3, 16, 16}, 'c')).data().asFloat();
-                int best = 0;
-                for (int k = 1; k < p.length; k++) if (p[k] > p[best]) best = k;
-                evaluated.put(name, CLASSES.get(best));
-                fromEvaluate.merge(labelOf.get(name) + "->" + CLASSES.get(best), 1L, Long::sum);
-            }
-            assertEquals(30, evaluated.size(), "test images in sources.jsonl");
-            // A model that answers one class whatever the input could not tell two preparations apart.
-            assertTrue(fromEvaluate.keySet().stream().map(k -> k.replaceAll(".*->", "")).distinct().count() > 1,
-                    "the model must respond to its input: " + fromEvaluate);
-
-            Path scored = work.resolve("scored");
-            ScoreJob.run(JobConfig.fromString("model.path = \"" + modelZip + "\"\nscore.input = \"" + raw.resolve("test")
-                    + "\"\nscore.output = \"" + scored + "\"\nscore.top-k = 1"), sc, quiet);
-            Map<String, String> scoredTop1 = new TreeMap<>();
-            for (Row r : SparkSession.builder().sparkContext(sc.sc()).getOrCreate().read().parquet(scored.toString()).collectAsList()) {
-                assertEquals(null, (Object) r.getAs("error"), r.toString());
-                String name = r.<String>getAs("source").replaceAll(".*/", "");
-                String top1 = r.<scala.collection.Seq<String>>getAs("top_k_names").apply(0);
-                scoredTop1.put(name, top1);
-                fromScore.merge(labelOf.get(name) + "->" + top1, 1L, Long::sum);
-            }
+            SparkSession spark = SparkSession.builder().sparkContext(sc.sc()).getOrCreate();
+            Map<String, String> evaluated = top1PerStoredImage(spark, data, net, meta, 16, labelOf, fromEvaluate);
+            Map<String, String> scoredTop1 = scoreOriginals(sc, modelZip, raw.resolve("test"), work.resolve("scored"), labelOf, fromScore, quiet);
             assertEquals(evaluated, scoredTop1, "top-1 per original file (score) vs per ingested image (evaluate)");
 
             // And the evaluate job itself agrees with the score rows, cell for cell of its confusion matrix.
-            Map<String, Object> report = EvaluateJob.run(JobConfig.fromString(String.join("\n",
-                    "model.path = \"" + modelZip + "\"", "data { root = \"" + data + "\", test-split = test }",
-                    "output.dir = \"" + work.resolve("eval") + "\"")), sc, quiet);
-            List<?> matrix = (List<?>) Json.read(Json.pretty(report.get("confusionMatrix")), List.class);
-            Map<String, Long> fromEvaluateJob = new TreeMap<>();
-            for (int a = 0; a < CLASSES.size(); a++) {
-                List<?> row = (List<?>) matrix.get(a);
-                for (int p = 0; p < CLASSES.size(); p++) {
-                    long n = ((Number) row.get(p)).longValue();
-                    if (n > 0) fromEvaluateJob.put(CLASSES.get(a) + "->" + CLASSES.get(p), n);
-                }
-            }
-            assertEquals(fromEvaluateJob, fromScore, "evaluate job's confusion matrix vs score rows");
+            assertEquals(evaluateJobCells(sc, modelZip, data, work.resolve("eval"), quiet), fromScore,
+                    "evaluate job's confusion matrix vs score rows");
             assertEquals(fromEvaluate, fromScore);
 
             // The same originals ingested with another preparation: evaluate refuses to measure the model on them.
@@ -158,7 +188,7 @@ public class ScoreMatchesEvaluateTest {
                             "output.dir = \"" + work.resolve("eval2") + "\"")), sc, quiet));
             assertTrue(refused.getMessage().contains("ingest.resize = keep-aspect"), refused.getMessage());
         }
-        assertTrue(fromScore.values().stream().mapToLong(Long::longValue).sum() == 30);
+        assertEquals(30, fromScore.values().stream().mapToLong(Long::longValue).sum());
     }
 
     /**
@@ -168,22 +198,11 @@ public class ScoreMatchesEvaluateTest {
      */
     @Test
     void aModelTakingCentreCropsScoresTheOriginalsAsEvaluateDoes(@TempDir Path work) throws Exception {
-        Path raw = work.resolve("raw"), data = work.resolve("data"), run = work.resolve("run");
-        Random rnd = new Random(17);
+        Path data = work.resolve("data"), run = work.resolve("run");
         Map<String, String> labelOf = new HashMap<>();
-        for (String split : List.of("train", "test")) {
-            for (int c = 0; c < CLASSES.size(); c++) {
-                Path dir = Files.createDirectories(raw.resolve(split).resolve(CLASSES.get(c)));
-                for (int i = 0; i < (split.equals("train") ? 8 : 10); i++) {
-                    boolean jpeg = i % 3 == 2;
-                    String name = CLASSES.get(c) + i + (jpeg ? ".jpg" : ".png");
-                    Files.write(dir.resolve(name), image(c, rnd, jpeg));
-                    if (split.equals("test")) labelOf.put(name, CLASSES.get(c));
-                }
-            }
-        }
+        Path raw = writeOriginals(work, 17, labelOf);
         JobConfig cfg = JobConfig.fromString(String.join("\n",
-                "ingest { source = \"" + raw + "\", format = image-folder, layout = png-files, image-size = 20, resize = shorter-side-crop, background = black }",
+                "ingest { source = \"" + raw + "\", format = image-folder, image-size = 20, resize = shorter-side-crop, background = black }",
                 "data { root = \"" + data + "\", test-split = test }", "model.input-size = 16",
                 "output.dir = \"" + run + "\"",
                 "train { epochs = 4, batch-size-per-worker = 8, averaging-frequency = 1, learning-rate = 0.01 }"));
@@ -199,53 +218,15 @@ public class ScoreMatchesEvaluateTest {
             assertEquals("3x16x16", meta.get("input"));
             Schemas.assertValid("model-metadata.schema.json", Json.MAPPER.valueToTree(meta), "model.json");
 
+            // The centre 16 x 16 of each ingested 20 x 20 image, as the evaluator crops the cache.
             Model net = ModelFiles.load(HadoopFs.path(modelZip.toString()), new Configuration());
-            double[] mean = Json.doubles(meta.get("mean")), std = Json.doubles(meta.get("std"));
-            Map<String, String> evaluated = new TreeMap<>();
-            for (String line : Files.readAllLines(data.resolve("sources.jsonl"))) {
-                @SuppressWarnings("unchecked")
-                Map<String, Object> o = Json.read(line, Map.class);
-                String name = o.get("source").toString().replaceAll(".*/", "");
-                if (!"test".equals(o.get("split"))) continue;
-                // The centre 16 x 16 of the ingested 20 x 20 copy, as the evaluator crops the cache.
-                byte[] png = Files.readAllBytes(data.resolve(o.get("path").toString()));
-                float[] x = ImagePreparer.tensor(io.sparkvision.image.Crops.centre(ImagePreparer.stored(png, 3, 20), 16, 16), mean, std);
-                float[] p = Models.output(net, Nd4j.create(x, new long[] {1, 3, 16, 16}, 'c')).data().asFloat();
-                int best = 0;
-                for (int k = 1; k < p.length; k++) if (p[k] > p[best]) best = k;
-                evaluated.put(name, CLASSES.get(best));
-                fromEvaluate.merge(labelOf.get(name) + "->" + CLASSES.get(best), 1L, Long::sum);
-            }
-            assertEquals(30, evaluated.size(), "test images in sources.jsonl");
-            assertTrue(fromEvaluate.keySet().stream().map(k -> k.replaceAll(".*->", "")).distinct().count() > 1,
-                    "the model must respond to its input: " + fromEvaluate);
-
-            Path scored = work.resolve("scored");
-            ScoreJob.run(JobConfig.fromString("model.path = \"" + modelZip + "\"\nscore.input = \"" + raw.resolve("test")
-                    + "\"\nscore.output = \"" + scored + "\"\nscore.top-k = 1"), sc, quiet);
-            Map<String, String> scoredTop1 = new TreeMap<>();
-            for (Row r : SparkSession.builder().sparkContext(sc.sc()).getOrCreate().read().parquet(scored.toString()).collectAsList()) {
-                assertEquals(null, (Object) r.getAs("error"), r.toString());
-                String name = r.<String>getAs("source").replaceAll(".*/", "");
-                String top1 = r.<scala.collection.Seq<String>>getAs("top_k_names").apply(0);
-                scoredTop1.put(name, top1);
-                fromScore.merge(labelOf.get(name) + "->" + top1, 1L, Long::sum);
-            }
+            SparkSession spark = SparkSession.builder().sparkContext(sc.sc()).getOrCreate();
+            Map<String, String> evaluated = top1PerStoredImage(spark, data, net, meta, 16, labelOf, fromEvaluate);
+            Map<String, String> scoredTop1 = scoreOriginals(sc, modelZip, raw.resolve("test"), work.resolve("scored"), labelOf, fromScore, quiet);
             assertEquals(evaluated, scoredTop1, "top-1 per original file (score) vs per ingested image's centre crop (evaluate)");
 
-            Map<String, Object> report = EvaluateJob.run(JobConfig.fromString(String.join("\n",
-                    "model.path = \"" + modelZip + "\"", "data { root = \"" + data + "\", test-split = test }",
-                    "output.dir = \"" + work.resolve("eval") + "\"")), sc, quiet);
-            List<?> matrix = (List<?>) Json.read(Json.pretty(report.get("confusionMatrix")), List.class);
-            Map<String, Long> fromEvaluateJob = new TreeMap<>();
-            for (int a = 0; a < CLASSES.size(); a++) {
-                List<?> row = (List<?>) matrix.get(a);
-                for (int p = 0; p < CLASSES.size(); p++) {
-                    long n = ((Number) row.get(p)).longValue();
-                    if (n > 0) fromEvaluateJob.put(CLASSES.get(a) + "->" + CLASSES.get(p), n);
-                }
-            }
-            assertEquals(fromEvaluateJob, fromScore, "evaluate job's confusion matrix vs score rows");
+            assertEquals(evaluateJobCells(sc, modelZip, data, work.resolve("eval"), quiet), fromScore,
+                    "evaluate job's confusion matrix vs score rows");
             assertEquals(fromEvaluate, fromScore);
         }
     }
