@@ -302,8 +302,16 @@ final class BenchCommand implements Runnable {
         @Option(names = "--seconds", defaultValue = "10", description = "length of each row (after a warm-up of the same length); default ${DEFAULT-VALUE}")
         double seconds;
 
+        @Option(names = "--data", description = "data.root of a dataset ingested as raw Parquet shards: measure on its stored train "
+                + "images (from the cache, and reading the shards) instead of synthetic ones")
+        String data;
+
         @Override
         public Integer call() throws Exception {
+            if (data != null) {
+                io.sparkvision.bench.InputBench.runOnDataset(data, size, images, batch, seconds, System.out);
+                return 0;
+            }
             String[] hw = stored.toLowerCase(java.util.Locale.ROOT).split("x");
             if (hw.length != 2) throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--stored: expected HxW, e.g. 256x341");
             io.sparkvision.bench.InputBench.run(input, Integer.parseInt(hw[0]), Integer.parseInt(hw[1]), size, images, batch, seconds, System.out);
