@@ -32,6 +32,7 @@ public final class SparkActivity extends SparkListener implements AutoCloseable 
     /** The product's count of fitted minibatches (TrainingCounters): only training tasks add to it. */
     static final String MINIBATCHES = "sparkvision.minibatches";
     private final AtomicInteger jobs = new AtomicInteger();
+    private final java.util.List<String> descriptions = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Set<String> fitted = ConcurrentHashMap.newKeySet();
     private final JavaSparkContext sc;
 
@@ -48,6 +49,8 @@ public final class SparkActivity extends SparkListener implements AutoCloseable 
     @Override
     public void onJobStart(SparkListenerJobStart jobStart) {
         jobs.incrementAndGet();
+        String d = jobStart.properties() == null ? null : jobStart.properties().getProperty("spark.job.description");
+        descriptions.add(String.valueOf(d));
     }
 
     @Override
@@ -82,6 +85,12 @@ public final class SparkActivity extends SparkListener implements AutoCloseable 
             throw new IllegalStateException("Spark's listener bus did not drain in 60 s", e);
         }
         return jobs.get();
+    }
+
+    /** Each started job's description (spark.job.description; "null" where none), once the bus drained. */
+    public java.util.List<String> jobDescriptions() {
+        jobsStarted();
+        return java.util.List.copyOf(descriptions);
     }
 
     /** The executors (ids; "driver" in local mode) that ran a task which fitted at least one minibatch, so far. */

@@ -77,6 +77,77 @@ public final class InputBench {
         return rows;
     }
 
+    /**
+     * The same rows on a real sharded dataset (ingest.layout = parquet, raw): "from the cache" on the first
+     * {@code images} stored train images held as the training cache holds them (uint8, each its own stored size),
+     * and "from the shards" reading the train shards row by row (Parquet + zstd decode on one Spark local[1] task
+     * thread, then the same recipe) for the same length of time, per CPU-second of the whole JVM (both threads).
+     */
+    public static List<Row> runOnDataset(String dataRoot, int inputSize, int images, int batch, double seconds, PrintStream out) {
+        org.apache.spark.SparkConf conf = new org.apache.spark.SparkConf().setMaster("local[1]").setAppName("sparkvision-bench-input")
+                .set("spark.ui.enabled", "false").set("spark.driver.host", "127.0.0.1");
+        try (org.apache.spark.sql.SparkSession spark = org.apache.spark.sql.SparkSession.builder().config(conf).getOrCreate()) {
+            org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> shards = spark.read()
+                    .parquet(new org.apache.hadoop.fs.Path(io.sparkvision.io.HadoopFs.path(dataRoot), "images").toString())
+                    .filter("split = 'train'").select("image", "height", "width");
+            List<Stored> stored = new ArrayList<>();
+            long bytes = 0;
+            for (org.apache.spark.sql.Row r : shards.limit(images).collectAsList()) {
+                byte[] chw = r.getAs(0);
+                stored.add(new Stored(chw, r.getInt(1), r.getInt(2), null, null));
+                bytes += chw.length;
+            }
+            if (stored.isEmpty()) throw new IllegalArgumentException("--data " + dataRoot + " has no train images in Parquet shards");
+            InputShape in = new InputShape(3, inputSize, inputSize);
+            out.printf(Locale.ROOT, "bench input: %s: %d stored train images (e.g. %dx%d, %,d bytes each on average), output %s, "
+                            + "minibatch %d, %.0f s per row; %d cores, load average %.2f before%n", dataRoot, stored.size(),
+                    stored.get(0).width(), stored.get(0).height(), bytes / stored.size(), in, batch, seconds,
+                    Runtime.getRuntime().availableProcessors(), ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+            List<Row> rows = new ArrayList<>();
+            rows.add(measure("cache uint8, ResNet recipe (RRC + flip)", bytes / stored.size(), i -> stored.get(i).chw(), stored, RESNET, in, batch, seconds, out));
+            rows.add(measure("cache uint8, centre crop (evaluation)", bytes / stored.size(), i -> stored.get(i).chw(), stored, null, in, batch, seconds, out));
+            rows.add(fromShards(shards, in, batch, seconds, out));
+            out.printf(Locale.ROOT, "bench input: load average %.2f after%n", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+            return rows;
+        }
+    }
+
+    /** Reads the shards again and again; examples per wall second and per CPU-second of the process (reader + recipe). */
+    private static Row fromShards(org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> shards, InputShape in, int batch, double seconds,
+                                  PrintStream out) {
+        com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        long sink = 0;
+        for (int pass = 0; pass < 2; pass++) {
+            long t0 = System.nanoTime(), c0 = os.getProcessCpuTime(), n = 0, bytes = 0;
+            long end = t0 + (long) (seconds * 1e9);
+            while (System.nanoTime() < end) {
+                java.util.Iterator<org.apache.spark.sql.Row> it = shards.toLocalIterator();
+                List<Example> buf = new ArrayList<>(batch);
+                while (it.hasNext() && System.nanoTime() < end) {
+                    org.apache.spark.sql.Row r = it.next();
+                    byte[] px = r.getAs(0);
+                    bytes += px.length;
+                    float[] x = RESNET.train(px, r.getInt(1), r.getInt(2), in, new Random(n));
+                    ImagePreparer.normaliseInPlace(x, 3, in.height() * in.width(), MEAN, STD);
+                    buf.add(new Example(x, (int) (n++ % 10)));
+                    if (buf.size() == batch) {
+                        sink += Batches.toDataSet(buf, in, 10).numExamples();
+                        buf = new ArrayList<>(batch);
+                    }
+                }
+            }
+            double perSec = n / ((System.nanoTime() - t0) / 1e9);
+            double perCpuSec = n / ((os.getProcessCpuTime() - c0) / 1e9);
+            if (pass == 1) {
+                String name = "shards (Parquet+zstd read), ResNet recipe";
+                out.printf(Locale.ROOT, "  %-45s %,8.0f examples/s wall, %,8.0f per CPU-second of the process (%,d bytes per image in)%n",
+                        name, perSec, perCpuSec, n == 0 ? 0 : bytes / n);
+                return new Row(name, perSec, perCpuSec, n == 0 ? 0 : bytes / n);
+            }
+        }
+        throw new IllegalStateException("unreachable " + sink);
+    }
+
     private static byte[] decode(byte[] encoded) {
         try {
             return Crops.channelMajor(ImagePreparer.stored(encoded, 3, 256));

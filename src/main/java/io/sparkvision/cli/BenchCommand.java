@@ -11,7 +11,7 @@ import java.util.concurrent.Callable;
 
 /** {@code sparkvision bench ...}: benchmarks that print measured ratios (never run as tests). */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks measured side by side in one run.",
-        subcommands = {BenchCommand.Train.class, BenchCommand.Job.class, BenchCommand.Scaling.class, BenchCommand.NetRigCheck.class, BenchCommand.Score.class, BenchCommand.Ingest.class, BenchCommand.Input.class})
+        subcommands = {BenchCommand.Train.class, BenchCommand.Job.class, BenchCommand.Scaling.class, BenchCommand.NetRigCheck.class, BenchCommand.Score.class, BenchCommand.Ingest.class, BenchCommand.Input.class, BenchCommand.SynthImages.class})
 final class BenchCommand implements Runnable {
     @Override
     public void run() {
@@ -302,11 +302,47 @@ final class BenchCommand implements Runnable {
         @Option(names = "--seconds", defaultValue = "10", description = "length of each row (after a warm-up of the same length); default ${DEFAULT-VALUE}")
         double seconds;
 
+        @Option(names = "--data", description = "data.root of a dataset ingested as raw Parquet shards: measure on its stored train "
+                + "images (from the cache, and reading the shards) instead of synthetic ones")
+        String data;
+
         @Override
         public Integer call() throws Exception {
+            if (data != null) {
+                io.sparkvision.bench.InputBench.runOnDataset(data, size, images, batch, seconds, System.out);
+                return 0;
+            }
             String[] hw = stored.toLowerCase(java.util.Locale.ROOT).split("x");
             if (hw.length != 2) throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--stored: expected HxW, e.g. 256x341");
             io.sparkvision.bench.InputBench.run(input, Integer.parseInt(hw[0]), Integer.parseInt(hw[1]), size, images, batch, seconds, System.out);
+            return 0;
+        }
+    }
+    @Command(name = "synth-images", mixinStandardHelpOptions = true,
+            description = "Writes a synthetic ImageNet-like folder (<out>/train/cNNNN/*.jpg, 500x375 JPEG q90) made from the fixtures "
+                    + "with random crops, scales, colours and noise, for measuring ingest and input at scale. Never commit its output.")
+    static final class SynthImages implements Callable<Integer> {
+        @Option(names = "--from", defaultValue = "src/test/resources/emoji-tiny", description = "folder of .jpg/.png fixtures; default ${DEFAULT-VALUE}")
+        java.nio.file.Path from;
+
+        @Option(names = "--out", required = true, description = "folder to write (e.g. /work/synth/imagenet-100k); outside the repository")
+        java.nio.file.Path out;
+
+        @Option(names = "--images", defaultValue = "100000", description = "images to write; default ${DEFAULT-VALUE}")
+        long images;
+
+        @Option(names = "--classes", defaultValue = "100", description = "class folders; default ${DEFAULT-VALUE}")
+        int classes;
+
+        @Option(names = "--threads", defaultValue = "2", description = "writer threads; default ${DEFAULT-VALUE}")
+        int threads;
+
+        @Option(names = "--seed", defaultValue = "1", description = "image i depends only on (seed, i); default ${DEFAULT-VALUE}")
+        long seed;
+
+        @Override
+        public Integer call() throws Exception {
+            io.sparkvision.bench.SyntheticImages.run(from, out, images, classes, threads, seed, System.out);
             return 0;
         }
     }

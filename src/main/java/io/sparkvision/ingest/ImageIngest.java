@@ -255,51 +255,80 @@ public final class ImageIngest {
         return out;
     }
 
-    /** Lists a folder tree: every visible file is an image of split/class, or an archive of them. */
+    /** Lists a folder tree on the driver: every visible file is an image of split/class, or an archive of them. */
     static List<Work.Item> listFolder(Path root, Configuration conf, IngestSettings s, Path output) throws IOException {
         FileSystem fs = HadoopFs.fs(root, conf);
         Path qualifiedRoot = fs.makeQualified(root);
-        // data.root inside ingest.source must not be ingested as more source on the next run.
-        String outPrefix = HadoopFs.fs(output, conf).makeQualified(output).toString().replaceAll("/+$", "") + "/";
+        String outPrefix = outPrefix(output, conf);
         String rootStr = SourcePaths.rootPath(qualifiedRoot);
         List<Work.Item> items = new ArrayList<>();
         Set<String> classDirsWithFiles = new TreeSet<>();
         Set<String> splitDirs = new TreeSet<>();
         try {
             for (Listing.File f : Listing.files(qualifiedRoot, conf)) {
-                if (f.uri().startsWith(outPrefix)) continue;
-                String rel = new Path(f.uri()).toUri().getPath().substring(rootStr.length()).replaceAll("^/+", "");
-                List<String> parts = List.of(rel.split("/"));
-                if (parts.stream().anyMatch(c -> c.startsWith(".") || c.startsWith("_"))) continue; // hidden, _SUCCESS
-                List<String> dirs = parts.subList(0, parts.size() - 1);
-                // Folders that hold a file (even one skipped later) are not empty class folders.
-                for (int i = 0; i < dirs.size(); i++) {
-                    if (s.splits().contains(dirs.get(i))) {
-                        splitDirs.add(String.join("/", dirs.subList(0, i + 1)));
-                        if (i + 1 < dirs.size()) classDirsWithFiles.add(String.join("/", dirs.subList(0, i + 2)));
-                        break;
-                    }
-                }
-                if (f.brokenLink() != null) {
-                    items.add(new Work.Item(f.uri(), 0, 0, null, "broken symbolic link to " + f.brokenLink()
-                            + ": restore its target or delete the link", null));
-                    continue;
-                }
-                if (ArchiveReader.isArchive(parts.get(parts.size() - 1))) {
-                    items.add(new Work.Item(f.uri(), f.size(), f.mtime(), null, null, List.copyOf(dirs)));
-                    continue;
-                }
-                String[] sc = Layout.splitAndClass(dirs, rel, s);
-                // With no class, the reason rides in the label slot and the task reports the file as skipped.
-                items.add(new Work.Item(f.uri(), f.size(), f.mtime(), sc[0], sc[1], null));
+                Listed l = classify(f, rootStr, outPrefix, s);
+                if (l == null) continue;
+                if (l.splitDir() != null) splitDirs.add(l.splitDir());
+                if (l.classDir() != null) classDirsWithFiles.add(l.classDir());
+                items.add(l.item());
             }
         } catch (FileNotFoundException | java.nio.file.AccessDeniedException | org.apache.hadoop.security.AccessControlException e) {
-            throw new IllegalArgumentException("cannot list " + root + ": " + e.getMessage()
-                    + "; make every folder under it readable by the Spark user (or remove the broken entry)", e);
+            throw cannotList(root, e);
         } catch (IOException e) {
             throw new IOException("cannot list " + root + ": " + e.getMessage(), e);
         }
-        // Class folders with no image in them: a class the model could never learn. Name them now.
+        checkNoEmptyClassFolders(fs, qualifiedRoot, splitDirs, classDirsWithFiles);
+        items.sort(Comparator.comparing(Work.Item::uri));
+        return items;
+    }
+
+    static IllegalArgumentException cannotList(Path root, Exception e) {
+        return new IllegalArgumentException("cannot list " + root + ": " + e.getMessage()
+                + "; make every folder under it readable by the Spark user (or remove the broken entry)", e);
+    }
+
+    /** data.root as a prefix: data.root inside ingest.source must not be ingested as more source on the next run. */
+    static String outPrefix(Path output, Configuration conf) throws IOException {
+        return HadoopFs.fs(output, conf).makeQualified(output).toString().replaceAll("/+$", "") + "/";
+    }
+
+    /**
+     * A listed file as an ingest item, with the split folder and class folder it lies in (relative to the root; null
+     * where none): null for files to ignore (under data.root, hidden, Hadoop's _SUCCESS).
+     */
+    record Listed(Work.Item item, String splitDir, String classDir) {
+    }
+
+    static Listed classify(Listing.File f, String rootStr, String outPrefix, IngestSettings s) {
+        if (f.uri().startsWith(outPrefix)) return null;
+        String rel = new Path(f.uri()).toUri().getPath().substring(rootStr.length()).replaceAll("^/+", "");
+        List<String> parts = List.of(rel.split("/"));
+        if (parts.stream().anyMatch(c -> c.startsWith(".") || c.startsWith("_"))) return null; // hidden, _SUCCESS
+        List<String> dirs = parts.subList(0, parts.size() - 1);
+        // Folders that hold a file (even one skipped later) are not empty class folders.
+        String splitDir = null, classDir = null;
+        for (int i = 0; i < dirs.size(); i++) {
+            if (s.splits().contains(dirs.get(i))) {
+                splitDir = String.join("/", dirs.subList(0, i + 1));
+                if (i + 1 < dirs.size()) classDir = String.join("/", dirs.subList(0, i + 2));
+                break;
+            }
+        }
+        if (f.brokenLink() != null) {
+            return new Listed(new Work.Item(f.uri(), 0, 0, null, "broken symbolic link to " + f.brokenLink()
+                    + ": restore its target or delete the link", null), splitDir, classDir);
+        }
+        if (ArchiveReader.isArchive(parts.get(parts.size() - 1))) {
+            return new Listed(new Work.Item(f.uri(), f.size(), f.mtime(), null, null, List.copyOf(dirs)), splitDir, classDir);
+        }
+        String[] sc = Layout.splitAndClass(dirs, rel, s);
+        // With no class, the reason rides in the label slot and the task reports the file as skipped.
+        return new Listed(new Work.Item(f.uri(), f.size(), f.mtime(), sc[0], sc[1], null), splitDir, classDir);
+    }
+
+    /** Class folders with no image in them: a class the model could never learn. Named before any image is read. */
+    static void checkNoEmptyClassFolders(FileSystem fs, Path qualifiedRoot, Set<String> splitDirs, Set<String> classDirsWithFiles)
+            throws IOException {
         List<String> empty = new ArrayList<>();
         for (String split : splitDirs) {
             for (FileStatus st : fs.listStatus(new Path(qualifiedRoot, split))) {
@@ -313,8 +342,6 @@ public final class ImageIngest {
         if (!empty.isEmpty()) {
             throw new IllegalArgumentException("empty class folder(s) " + empty + ": add images to them or delete them");
         }
-        items.sort(Comparator.comparing(Work.Item::uri));
-        return items;
     }
 
     /** With ingest.split-fractions: how the listed files fell (archive entries are split on the executors). */
@@ -331,11 +358,18 @@ public final class ImageIngest {
         for (Work.Item it : items) {
             if (it.split() != null && it.label() != null) bySplit.computeIfAbsent(it.split(), k -> new TreeSet<>()).add(it.label());
         }
+        validateClasses(bySplit, bad -> items.stream().filter(i -> bad.contains(i.label())).map(Work.Item::uri).findFirst().orElse(""),
+                trainSplit, classIndex, existing, src);
+    }
+
+    /** The same check from each split's class set; {@code exampleOf} names one file of the given classes. */
+    static void validateClasses(Map<String, Set<String>> bySplit, java.util.function.Function<Set<String>, String> exampleOf,
+                                String trainSplit, List<String> classIndex, DatasetDescriptor existing, Path src) {
         if (classIndex != null) {
             Set<String> bad = new TreeSet<>();
             for (Set<String> cs : bySplit.values()) for (String c : cs) if (!classIndex.contains(c)) bad.add(c);
             if (!bad.isEmpty()) {
-                String example = items.stream().filter(i -> bad.contains(i.label())).map(Work.Item::uri).findFirst().orElse("");
+                String example = exampleOf.apply(bad);
                 throw new IllegalArgumentException("classes " + bad + " of " + src + " are not in ingest.class-index (e.g. "
                         + example + "); add them to the index file or fix the labels");
             }

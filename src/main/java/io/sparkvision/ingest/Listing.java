@@ -30,10 +30,31 @@ public final class Listing {
     public record File(String uri, long size, long mtime, String brokenLink) {
     }
 
+    /**
+     * Files listed by this JVM so far (a test reads it on the driver to show that a listing ran on the executors).
+     */
+    private static final java.util.concurrent.atomic.AtomicLong LISTED = new java.util.concurrent.atomic.AtomicLong();
+
+    public static long filesListedInThisJvm() {
+        return LISTED.get();
+    }
+
     public static List<File> files(Path qualifiedRoot, Configuration conf) throws IOException {
+        return files(qualifiedRoot, true, conf);
+    }
+
+    /** The files in a folder; with {@code recursive}, also those in every folder below it. */
+    public static List<File> files(Path qualifiedRoot, boolean recursive, Configuration conf) throws IOException {
+        List<File> out = list(qualifiedRoot, recursive, conf);
+        LISTED.addAndGet(out.size());
+        return out;
+    }
+
+    private static List<File> list(Path qualifiedRoot, boolean recursive, Configuration conf) throws IOException {
         List<File> out = new ArrayList<>();
         if ("file".equals(qualifiedRoot.toUri().getScheme())) {
-            try (Stream<java.nio.file.Path> walk = Files.walk(Paths.get(qualifiedRoot.toUri()))) {
+            java.nio.file.Path dir = Paths.get(qualifiedRoot.toUri());
+            try (Stream<java.nio.file.Path> walk = recursive ? Files.walk(dir) : Files.list(dir)) {
                 for (java.nio.file.Path p : (Iterable<java.nio.file.Path>) walk::iterator) {
                     if (Files.isDirectory(p)) continue;
                     String uri = new Path(p.toUri()).toString();
@@ -50,7 +71,7 @@ public final class Listing {
             return out;
         }
         FileSystem fs = HadoopFs.fs(qualifiedRoot, conf);
-        RemoteIterator<LocatedFileStatus> it = fs.listFiles(qualifiedRoot, true);
+        RemoteIterator<LocatedFileStatus> it = fs.listFiles(qualifiedRoot, recursive);
         while (it.hasNext()) {
             LocatedFileStatus f = it.next();
             out.add(new File(f.getPath().toString(), f.getLen(), f.getModificationTime(), null));

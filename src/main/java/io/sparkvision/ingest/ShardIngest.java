@@ -61,7 +61,7 @@ import static org.apache.spark.sql.functions.xxhash64;
  * last, names the committed runs: a run that died before it is ignored by every reader and deleted by the next run.
  */
 final class ShardIngest {
-    private static final StructType ITEM = new StructType()
+    static final StructType ITEM = new StructType()
             .add("uri", DataTypes.StringType, false).add("size", DataTypes.LongType, false)
             .add("mtime", DataTypes.LongType, false).add("split", DataTypes.StringType).add("label", DataTypes.StringType)
             .add("prefix", DataTypes.createArrayType(DataTypes.StringType));
@@ -105,10 +105,33 @@ final class ShardIngest {
         List<Long> committed = before == null ? List.of() : before.storage().runs();
         removeUncommitted(out, committed, conf);
         String rootPath = ImageIngest.rootPath(format, src, conf);
-        List<Work.Item> items = ImageIngest.list(sc, format, src, out, s, classIndex, before, log);
-        if (items.isEmpty()) throw ImageIngest.noImages(format, src);
+        // A folder tree is listed by the executors (the driver holds folder names only); a manifest is one file.
+        Dataset<Row> listed;
+        long listedCount;
+        if (format.equals("manifest")) {
+            List<Work.Item> items = ImageIngest.list(sc, format, src, out, s, classIndex, before, log);
+            listed = spark.createDataFrame(itemRows(items), ITEM);
+            listedCount = items.size();
+        } else {
+            ParallelListing.Listed l = ParallelListing.list(sc, src, out, s, classIndex, before, log);
+            listed = l.items();
+            listedCount = l.count();
+        }
+        try {
+            if (listedCount == 0) throw ImageIngest.noImages(format, src);
+            return ingest(sc, spark, format, src, out, s, encoding, shardMb, classIndex, partitions, log, t0, startedAt,
+                    before, committed, rootPath, listed, listedCount);
+        } finally {
+            listed.unpersist(false);
+        }
+    }
 
-        Dataset<Row> listed = spark.createDataFrame(itemRows(items), ITEM);
+    private static ImageIngest.Result ingest(JavaSparkContext sc, SparkSession spark, String format, Path src, Path out,
+                                             IngestSettings s, String encoding, int shardMb, List<String> classIndex,
+                                             int partitions, PrintStream log, long t0, String startedAt,
+                                             DatasetDescriptor before, List<Long> committed, String rootPath,
+                                             Dataset<Row> listed, long listedCount) throws IOException {
+        Configuration conf = sc.hadoopConfiguration();
         Dataset<Row> previous = before == null ? null : current(spark, out, committed);
         Dataset<Row> todo = previous == null ? listed : listed.join(previous.select(col("source"),
                         col("size").as("psize"), col("mtime").as("pmtime")),
@@ -116,7 +139,7 @@ final class ShardIngest {
                 "left_anti");
         long todoCount = todo.count();
         if (todoCount == 0 && before != null) {
-            log.printf("ingest: all %,d source files of %s were ingested before; nothing to do%n", items.size(), src);
+            log.printf("ingest: all %,d source files of %s were ingested before; nothing to do%n", listedCount, src);
             return new ImageIngest.Result(before, null, true, (System.nanoTime() - t0) / 1e9);
         }
         long run = Math.max(System.currentTimeMillis(), committed.isEmpty() ? 0 : committed.get(committed.size() - 1) + 1);
@@ -125,7 +148,7 @@ final class ShardIngest {
         int tasks = partitions > 0 ? partitions : (int) Math.max(Math.min(sc.defaultParallelism(), todoCount),
                 (todoCount + shardRows - 1) / shardRows);
         log.printf("ingest: %,d new or changed source files of %,d listed (%,d unchanged) from %s -> %s in %d tasks, "
-                        + "shards of at most %,d rows (%d MB at %s)%n", todoCount, items.size(), items.size() - todoCount, src, out,
+                        + "shards of at most %,d rows (%d MB at %s)%n", todoCount, listedCount, listedCount - todoCount, src, out,
                 tasks, shardRows, shardMb, encoding);
 
         SerializableHadoopConf shc = new SerializableHadoopConf(conf);
@@ -173,7 +196,7 @@ final class ShardIngest {
                 }
             }
 
-            IngestReport report = report(spark, format, src, out, startedAt, t0, items.size(), items.size() - todoCount, outcomes);
+            IngestReport report = report(spark, format, src, out, startedAt, t0, listedCount, listedCount - todoCount, outcomes);
             HadoopFs.writeStringAtomically(new Path(out, IngestReport.FILE_NAME), Json.pretty(report), conf);
             List<Long> runs = new ArrayList<>(committed);
             runs.add(run);
