@@ -43,7 +43,7 @@ public final class ScalingReport {
         double resnetMacs = macs("resnet50");
         return List.of(inputs("alexnet2012", batch, 5.75, RESNET50_GPU_ASSUMED * resnetMacs / macs("alexnet2012")),
                 inputs("vgg16", batch, 0.47, RESNET50_GPU_ASSUMED * resnetMacs / macs("vgg16")),
-                inputs("resnet50", batch, 0.90, RESNET50_GPU_ASSUMED));
+                inputs("resnet50", batch, 3.46, RESNET50_GPU_ASSUMED));
     }
 
     static NetConf conf(String model) {

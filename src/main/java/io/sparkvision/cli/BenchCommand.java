@@ -238,8 +238,8 @@ final class BenchCommand implements Runnable {
                     + " measured seconds and bytes per step, constants fitted on the unshaped and --fit-mbit cases, predicted vs"
                     + " measured for the others (docs/scaling.md).")
     static final class NetRigCheck implements Callable<Integer> {
-        @picocli.CommandLine.Parameters(index = "0", description = "the run's folder (scripts/netrig --out)")
-        java.nio.file.Path dir;
+        @picocli.CommandLine.Parameters(arity = "1..*", description = "the runs' folders (scripts/netrig --out), read together")
+        java.util.List<java.nio.file.Path> dirs;
 
         @Option(names = "--fit-mbit", defaultValue = "1000", description = "the shaped link whose cases fit the link efficiency (0 = fit none: η = 1, every shaped case held out); default ${DEFAULT-VALUE}")
         double fitMbit;
@@ -249,7 +249,9 @@ final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            io.sparkvision.bench.NetRig.print(io.sparkvision.bench.NetRig.read(dir), fitMbit, InputShape.parse(input), System.out);
+            java.util.List<io.sparkvision.bench.NetRig.Measured> cases = new java.util.ArrayList<>();
+            for (java.nio.file.Path dir : dirs) cases.addAll(io.sparkvision.bench.NetRig.read(dir));
+            io.sparkvision.bench.NetRig.print(cases, fitMbit, InputShape.parse(input), System.out);
             return 0;
         }
     }
