@@ -36,7 +36,7 @@ public final class NetRig {
     /** One step's measured time and bytes (the mean over the steady epochs: every epoch after the first). */
     public record Measured(String name, String model, boolean pa, Mesh mesh, double mbit, int workers, int batch,
                            int averagingFrequency, double steps, int epochs, double stepSeconds, double driverRx, double driverTx,
-                           double workerRx, double workerTx, String load) {
+                           double workerRx, double workerTx, String load, double shuffleRemote) {
         double stepsPerEpoch() {
             return steps / epochs;
         }
@@ -132,7 +132,35 @@ public final class NetRig {
         String mesh = p.getProperty("mesh", "plain");
         return new Measured(c.getFileName().toString(), p.getProperty("model"), pa, Mesh.valueOf(mesh.toUpperCase(Locale.ROOT)),
                 Double.parseDouble(p.getProperty("mbit")), workers, batch, f, steps, steady.size(), seconds / steps, bytes[0] / steps,
-                bytes[1] / steps, bytes[2] / steps, bytes[3] / steps, p.getProperty("load", "?"));
+                bytes[1] / steps, bytes[2] / steps, bytes[3] / steps, p.getProperty("load", "?"),
+                shuffleRemoteBytes(c.resolve("events")) / (steps / steady.size() * lines.size()));
+    }
+
+    /**
+     * Bytes Spark's shuffle fetched from other executors over the whole run (every epoch), from the event log
+     * scripts/netrig keeps per case (Remote Bytes Read of every task), or NaN without one.
+     */
+    static double shuffleRemoteBytes(Path events) throws IOException {
+        if (!Files.isDirectory(events)) return Double.NaN;
+        ObjectMapper json = new ObjectMapper();
+        double remote = 0;
+        boolean found = false;
+        try (Stream<Path> logs = Files.list(events)) {
+            for (Path log : logs.toList()) {
+                try (Stream<String> lines = Files.lines(log)) {
+                    for (String line : (Iterable<String>) lines::iterator) {
+                        if (!line.contains("\"SparkListenerTaskEnd\"")) continue;
+                        try {
+                            remote += json.readTree(line).path("Task Metrics").path("Shuffle Read Metrics").path("Remote Bytes Read").asDouble(0);
+                            found = true;
+                        } catch (com.fasterxml.jackson.core.JsonProcessingException cut) {
+                            // the last line of a log whose job was stopped (case timeout) may be cut short
+                        }
+                    }
+                }
+            }
+        }
+        return found ? remote : Double.NaN;
     }
 
     /** Counter growth {rx, tx} between the samples nearest {@code start} and {@code end}. */
@@ -242,12 +270,17 @@ public final class NetRig {
 
     public static void print(List<Measured> cases, double fitMbit, InputShape shape, PrintStream out) {
         out.println("Measured per step (PA: one averaging round; GS: one iteration), steady epochs (all but the first):");
-        out.println("| model | option | link | N | steps | s/step | driver rx MB/step | driver tx MB/step | worker rx MB/step | worker tx MB/step | load at start |");
-        out.println("|---|---|---|---|---|---|---|---|---|---|---|");
-        for (Measured m : cases)
-            out.printf(Locale.ROOT, "| %s | %s | %s | %d | %.0f | %.3f | %.2f | %.2f | %.2f | %.2f | %s |%n", m.model(), m.option(), m.link(),
+        out.println("| model | option | link | N | steps | s/step | driver rx MB/step | driver tx MB/step | worker rx MB/step | worker tx MB/step "
+                + "| shuffle between executors MB/step (event log) | modelled (uncompressed) | load at start |");
+        out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        for (Measured m : cases) {
+            ScalingModel.Inputs in = inputs(m, shape);
+            double modelled = m.pa() ? Double.NaN : m.workers() * ScalingModel.gsShuffleBytesPerWorker(in, m.workers());
+            out.printf(Locale.ROOT, "| %s | %s | %s | %d | %.0f | %.3f | %.2f | %.2f | %.2f | %.2f | %s | %s | %s |%n", m.model(), m.option(), m.link(),
                     m.workers(), m.steps(), m.stepSeconds(), m.driverRx() / 1e6, m.driverTx() / 1e6, m.workerRx() / 1e6,
-                    m.workerTx() / 1e6, m.load());
+                    m.workerTx() / 1e6, Double.isNaN(m.shuffleRemote()) ? "-" : String.format(Locale.ROOT, "%.2f", m.shuffleRemote() / 1e6),
+                    Double.isNaN(modelled) ? "-" : String.format(Locale.ROOT, "%.2f", modelled / 1e6), m.load());
+        }
         List<Row> rows = fitAndPredict(cases, fitMbit, shape);
         out.println();
         if (fitMbit == 0) out.println("Fitted: T0 per model and option from the unshaped cases only; link efficiency not fitted "
