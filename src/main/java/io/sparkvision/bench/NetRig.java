@@ -28,7 +28,7 @@ import java.util.stream.Stream;
  *
  * <p>Free constants, per (model, master): the non-network seconds of a step, {@code T0} (compute, serialisation,
  * apply, scheduling: the unshaped case's step time less its modelled wire time at the veth's speed, taken as
- * infinite), and per transport (Spark's TCP for PA, Aeron's UDP for GS) the link efficiency {@code η}: the share of
+ * infinite), and per master (PA: Spark's TCP; GS: Aeron's UDP relay and Spark's shuffle) the link efficiency {@code η}: the share of
  * the shaped rate the transfers reached on the fit link. The wire bytes and which link carries them are the model's
  * own ({@link ScalingModel#paWireBytes}, {@link ScalingModel#gsWireBytes}); nothing about the held-out links is fitted.
  */
