@@ -216,6 +216,9 @@ final class BenchCommand implements Runnable {
         @Option(names = "--gs-sparsity", defaultValue = "0.01", description = "fraction of values in a sparse GS message (DL4J's adaptive target: 1e-4..1e-2); default ${DEFAULT-VALUE}")
         double sparsity;
 
+        @Option(names = "--examples-per-epoch", defaultValue = "1281167", description = "training examples per epoch: gradient sharing fits once per epoch and pays its treeAggregate once per fit (default ImageNet-1k, ${DEFAULT-VALUE})")
+        long examplesPerEpoch;
+
         @Override
         public Integer call() {
             if (doc) {
@@ -227,7 +230,7 @@ final class BenchCommand implements Runnable {
                         "bench scaling needs --model, --cpu-ex-per-s and --gpu-ex-per-s (or --doc for the document's tables)");
             ScalingModel.Costs costs = new ScalingModel.Costs(serialize / 1e9, deserialize / 1e9, overhead, taskMs / 1e3, applyCpu / 1e9, applyGpu / 1e9);
             ScalingModel.Inputs in = io.sparkvision.bench.ScalingReport.inputs(model, input != null ? InputShape.parse(input) : null,
-                    classes, updater, batch, cpu, gpu, costs);
+                    classes, updater, batch, cpu, gpu, costs).withExamplesPerFit(examplesPerEpoch);
             io.sparkvision.bench.ScalingReport.printDetail(in, io.sparkvision.bench.ScalingReport.options(depth, sparsity), System.out);
             return 0;
         }
