@@ -28,7 +28,7 @@ import java.util.stream.Stream;
  *
  * <p>Free constants, per (model, master): the non-network seconds of a step, {@code T0} (compute, serialisation,
  * apply, scheduling: the unshaped case's step time less its modelled wire time at the veth's speed, taken as
- * infinite), and per transport (Spark's TCP for PA, Aeron's UDP for GS) the link efficiency {@code η}: the share of
+ * infinite), and per master (PA: Spark's TCP; GS: Aeron's UDP relay and Spark's shuffle) the link efficiency {@code η}: the share of
  * the shaped rate the transfers reached on the fit link. The wire bytes and which link carries them are the model's
  * own ({@link ScalingModel#paWireBytes}, {@link ScalingModel#gsWireBytes}); nothing about the held-out links is fitted.
  */
@@ -36,7 +36,7 @@ public final class NetRig {
     /** One step's measured time and bytes (the mean over the steady epochs: every epoch after the first). */
     public record Measured(String name, String model, boolean pa, Mesh mesh, double mbit, int workers, int batch,
                            int averagingFrequency, double steps, int epochs, double stepSeconds, double driverRx, double driverTx,
-                           double workerRx, double workerTx, String load) {
+                           double workerRx, double workerTx, String load, double shuffleRemote) {
         double stepsPerEpoch() {
             return steps / epochs;
         }
@@ -55,7 +55,8 @@ public final class NetRig {
      * @param predictedSeconds the model: T0 + the model's wire bytes over η·B
      * @param scaledSeconds    no byte model: T0 + the fit link's measured excess over T0, scaled by its rate / this rate
      */
-    public record Row(Measured m, boolean fitted, double predictedSeconds, double scaledSeconds, double predictedDriverBytes) {
+    public record Row(Measured m, boolean fitted, double predictedSeconds, double scaledSeconds, double predictedDriverBytes,
+                      double predictedWorkerTx) {
         double error() {
             return predictedSeconds / m.stepSeconds() - 1;
         }
@@ -131,7 +132,35 @@ public final class NetRig {
         String mesh = p.getProperty("mesh", "plain");
         return new Measured(c.getFileName().toString(), p.getProperty("model"), pa, Mesh.valueOf(mesh.toUpperCase(Locale.ROOT)),
                 Double.parseDouble(p.getProperty("mbit")), workers, batch, f, steps, steady.size(), seconds / steps, bytes[0] / steps,
-                bytes[1] / steps, bytes[2] / steps, bytes[3] / steps, p.getProperty("load", "?"));
+                bytes[1] / steps, bytes[2] / steps, bytes[3] / steps, p.getProperty("load", "?"),
+                shuffleRemoteBytes(c.resolve("events")) / (steps / steady.size() * lines.size()));
+    }
+
+    /**
+     * Bytes Spark's shuffle fetched from other executors over the whole run (every epoch), from the event log
+     * scripts/netrig keeps per case (Remote Bytes Read of every task), or NaN without one.
+     */
+    static double shuffleRemoteBytes(Path events) throws IOException {
+        if (!Files.isDirectory(events)) return Double.NaN;
+        ObjectMapper json = new ObjectMapper();
+        double remote = 0;
+        boolean found = false;
+        try (Stream<Path> logs = Files.list(events)) {
+            for (Path log : logs.toList()) {
+                try (Stream<String> lines = Files.lines(log)) {
+                    for (String line : (Iterable<String>) lines::iterator) {
+                        if (!line.contains("\"SparkListenerTaskEnd\"")) continue;
+                        try {
+                            remote += json.readTree(line).path("Task Metrics").path("Shuffle Read Metrics").path("Remote Bytes Read").asDouble(0);
+                            found = true;
+                        } catch (com.fasterxml.jackson.core.JsonProcessingException cut) {
+                            // the last line of a log whose job was stopped (case timeout) may be cut short
+                        }
+                    }
+                }
+            }
+        }
+        return found ? remote : Double.NaN;
     }
 
     /** Counter growth {rx, tx} between the samples nearest {@code start} and {@code end}. */
@@ -145,26 +174,47 @@ public final class NetRig {
         return rows.stream().min(Comparator.comparingLong(r -> Math.abs(r[0] - t))).orElseThrow();
     }
 
-    /** The model's inputs for a rig case: the product's own parameter count for the model on 1x28x28 MNIST, Adam. */
+    /**
+     * The model's inputs for a rig case: the product's own parameter count for the model on the rig's input, Adam, 10
+     * classes; one GS fit per epoch (the rig's epochs are one fit each).
+     */
     static ScalingModel.Inputs inputs(Measured m, InputShape shape) {
-        return ScalingReport.inputs(m.model(), shape, 10, "adam", m.batch(), 1, 1, ScalingModel.Costs.DOC);
+        return ScalingReport.inputs(m.model(), shape, 10, "adam", m.batch(), 1, 1, ScalingModel.Costs.DOC)
+                .withExamplesPerFit(Math.max(1, Math.round(m.stepsPerEpoch())) * m.workers() * m.batch());
     }
 
     /**
-     * Bytes through the busiest link per step, as the model counts them (the driver's, for N <= 8 both masters); for
-     * GS with the per-fit traffic (broadcast out, every worker's parameters and updater state back) spread over the
-     * epoch's iterations, since the rig's epochs are one fit each.
+     * Bytes on the critical path of a step, as the model counts them: PA the driver's link; GS the relay (driver's
+     * link), the treeAggregate shuffle (a worker's link) and its last level into the driver, spread over the epoch's
+     * iterations. The rig's windows are the fit: WorkerModels' transfers, after it, are in neither its time nor its bytes.
      */
     static double wireBytes(Measured m, ScalingModel.Inputs in) {
         if (m.pa()) return ScalingModel.paWireBytes(in, new ScalingModel.Pa(m.averagingFrequency(), 2), m.workers());
-        return ScalingModel.gsWireBytes(in, new ScalingModel.Gs(m.mesh(), 0, true), m.workers())
-                + ScalingModel.gsFitDriverBytes(in, m.workers()) / m.stepsPerEpoch();
+        return ScalingModel.gsRelayWireBytes(in, gs(m), m.workers()) + ScalingModel.gsShuffleBytesPerWorker(in, m.workers())
+                + ScalingModel.gsAggregateDriverBytes(in, m.workers()) / in.gsIterationsPerFit(m.workers());
     }
 
     static double driverBytes(Measured m, ScalingModel.Inputs in) {
         if (m.pa()) return ScalingModel.paDriverBytes(in, new ScalingModel.Pa(m.averagingFrequency(), 2), m.workers());
-        return ScalingModel.gsDriverBytes(in, new ScalingModel.Gs(m.mesh(), 0, true), m.workers())
-                + ScalingModel.gsFitDriverBytes(in, m.workers()) / m.stepsPerEpoch();
+        double msg = ScalingModel.gsMessageBytes(in.params(), 0);
+        return m.workers() * msg + ScalingModel.gsBusiestRelayBytes(m.mesh(), m.workers(), msg)
+                + ScalingModel.gsAggregateDriverBytes(in, m.workers()) / in.gsIterationsPerFit(m.workers());
+    }
+
+    /**
+     * A worker's bytes sent per step as the model counts them. PA: its result (to the driver, or at N >= 6 to a
+     * shuffle reducer) and the broadcast blocks it serves to the others ((N - H_N)/N copies). GS: its update up the
+     * relay, its share of the shuffle and of the last level's results.
+     */
+    static double workerTxBytes(Measured m, ScalingModel.Inputs in) {
+        int n = m.workers();
+        if (m.pa()) return in.paBytesPerWorker() * (1 + Math.max(0, n - ScalingModel.broadcastDriverCopies(n)) / n);
+        return ScalingModel.gsMessageBytes(in.params(), 0) + ScalingModel.gsShuffleBytesPerWorker(in, n)
+                + ScalingModel.gsAggregateDriverBytes(in, n) / n / in.gsIterationsPerFit(n);
+    }
+
+    private static ScalingModel.Gs gs(Measured m) {
+        return new ScalingModel.Gs(m.mesh(), 0, true);
     }
 
     /**
@@ -196,7 +246,7 @@ public final class NetRig {
             Measured fit = cases.stream().filter(o -> o.mbit() == fitMbit && family(o).equals(family(m))).findFirst().orElse(null);
             double scaled = m.mbit() == 0 || fit == null || fitMbit == 0 ? Double.NaN
                     : t0.get(family(m)) + (fit.stepSeconds() - t0.get(family(m))) * fitMbit / m.mbit();
-            rows.add(new Row(m, m.mbit() == 0 || m.mbit() == fitMbit, seconds, scaled, driverBytes(m, in)));
+            rows.add(new Row(m, m.mbit() == 0 || m.mbit() == fitMbit, seconds, scaled, driverBytes(m, in), workerTxBytes(m, in)));
         }
         return rows;
     }
@@ -215,35 +265,42 @@ public final class NetRig {
     }
 
     private static String family(Measured m) {
-        return m.model() + "/" + m.option();
+        return m.model() + "/" + m.option() + "/" + m.workers();
     }
 
     public static void print(List<Measured> cases, double fitMbit, InputShape shape, PrintStream out) {
         out.println("Measured per step (PA: one averaging round; GS: one iteration), steady epochs (all but the first):");
-        out.println("| model | option | link | N | steps | s/step | driver rx MB/step | driver tx MB/step | worker rx MB/step | worker tx MB/step | load at start |");
-        out.println("|---|---|---|---|---|---|---|---|---|---|---|");
-        for (Measured m : cases)
-            out.printf(Locale.ROOT, "| %s | %s | %s | %d | %.0f | %.3f | %.2f | %.2f | %.2f | %.2f | %s |%n", m.model(), m.option(), m.link(),
+        out.println("| model | option | link | N | steps | s/step | driver rx MB/step | driver tx MB/step | worker rx MB/step | worker tx MB/step "
+                + "| shuffle between executors MB/step (event log) | modelled (uncompressed) | load at start |");
+        out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        for (Measured m : cases) {
+            ScalingModel.Inputs in = inputs(m, shape);
+            double modelled = m.pa() ? Double.NaN : m.workers() * ScalingModel.gsShuffleBytesPerWorker(in, m.workers());
+            out.printf(Locale.ROOT, "| %s | %s | %s | %d | %.0f | %.3f | %.2f | %.2f | %.2f | %.2f | %s | %s | %s |%n", m.model(), m.option(), m.link(),
                     m.workers(), m.steps(), m.stepSeconds(), m.driverRx() / 1e6, m.driverTx() / 1e6, m.workerRx() / 1e6,
-                    m.workerTx() / 1e6, m.load());
+                    m.workerTx() / 1e6, Double.isNaN(m.shuffleRemote()) ? "-" : String.format(Locale.ROOT, "%.2f", m.shuffleRemote() / 1e6),
+                    Double.isNaN(modelled) ? "-" : String.format(Locale.ROOT, "%.2f", modelled / 1e6), m.load());
+        }
         List<Row> rows = fitAndPredict(cases, fitMbit, shape);
         out.println();
         if (fitMbit == 0) out.println("Fitted: T0 per model and option from the unshaped cases only; link efficiency not fitted "
                 + "(η = 1: the tc rate as it is), so every shaped case is held out.");
         else out.printf(Locale.ROOT, "Fitted: T0 per model and option from the unshaped cases; link efficiency η at %.0f Mbit: PA %.2f, GS %.2f.%n",
                 fitMbit, efficiency(rows, true, fitMbit, shape), efficiency(rows, false, fitMbit, shape));
-        out.println("| model | option | link | role | s/step measured | model: s/step | error | 1/B scaling: s/step | error | driver MB/step measured (rx+tx) | driver MB/step modelled |");
-        out.println("|---|---|---|---|---|---|---|---|---|---|---|");
+        out.println("| model | option | link | N | role | s/step measured | model: s/step | error | 1/B scaling: s/step | error | driver MB/step measured (rx+tx) | modelled | error | worker tx MB/step measured | modelled | error |");
+        out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         double sum = 0, sumScaled = 0;
         int held = 0, heldScaled = 0;
         for (Row r : rows) {
             Measured m = r.m();
-            out.printf(Locale.ROOT, "| %s | %s | %s | %s | %.3f | %.3f | %s | %s | %s | %.2f | %.2f |%n", m.model(), m.option(), m.link(),
-                    r.fitted() ? "fit" : "**held out**", m.stepSeconds(), r.predictedSeconds(),
+            double driver = m.driverRx() + m.driverTx();
+            out.printf(Locale.ROOT, "| %s | %s | %s | %d | %s | %.3f | %.3f | %s | %s | %s | %.2f | %.2f | %+.0f%% | %.2f | %.2f | %+.0f%% |%n", m.model(), m.option(), m.link(),
+                    m.workers(), r.fitted() ? "fit" : "**held out**", m.stepSeconds(), r.predictedSeconds(),
                     r.fitted() ? "-" : String.format(Locale.ROOT, "%+.0f%%", 100 * r.error()),
                     Double.isNaN(r.scaledSeconds()) ? "-" : String.format(Locale.ROOT, "%.3f", r.scaledSeconds()),
                     r.fitted() || Double.isNaN(r.scaledSeconds()) ? "-" : String.format(Locale.ROOT, "%+.0f%%", 100 * r.scaledError()),
-                    (m.driverRx() + m.driverTx()) / 1e6, r.predictedDriverBytes() / 1e6);
+                    driver / 1e6, r.predictedDriverBytes() / 1e6, 100 * (r.predictedDriverBytes() / driver - 1),
+                    m.workerTx() / 1e6, r.predictedWorkerTx() / 1e6, 100 * (r.predictedWorkerTx() / m.workerTx() - 1));
             if (!r.fitted()) {
                 sum += Math.abs(r.error());
                 held++;

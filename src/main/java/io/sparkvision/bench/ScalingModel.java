@@ -22,7 +22,11 @@ import java.util.List;
  *       (bitmap: P/16 + 5 ints; sparse: s·P + 4 ints, at most the bitmap's size, as EncodingHandler switches) and sends
  *       it up the relay tree rooted at the driver ({@code ModelParameterServer}, {@code MeshOrganizer}). PLAIN: the
  *       driver forwards each update to the N-1 others, N(N-1)·m out of its NIC; MESH: an 8-ary tree, the busiest node
- *       sends min(8, N)·(N-1)·m. Every worker decodes and applies the N-1 updates it receives.</li>
+ *       sends min(8, N)·(N-1)·m. Every worker decodes and applies the N-1 updates it receives.
+ *       And what SharedTrainingMaster does around the mesh (read from its source, measured by scripts/netrig's event
+ *       logs): its DefaultRepartitioner makes one partition per minibatch, so every iteration of every worker is one
+ *       Spark task whose result carries the worker's whole updater state (4·U bytes); the fit sums those results with
+ *       {@code treeAggregate(depth 4)}, whose shuffle moves about 4·U per iteration out of every worker, to the others.</li>
  * </ul>
  */
 public final class ScalingModel {
@@ -61,11 +65,34 @@ public final class ScalingModel {
      * @param gpuExamplesPerSecond one GPU executor's rate (an ASSUMPTION: no GPU ran here)
      */
     public record Inputs(String model, long params, long updaterState, int batch, double cpuExamplesPerSecond,
-                         double gpuExamplesPerSecond, Costs costs) {
+                         double gpuExamplesPerSecond, Costs costs, long examplesPerFit) {
+        /** ImageNet-1k's training set: the product's gradient sharing fits once per epoch. */
+        public static final long IMAGENET_EPOCH = 1_281_167;
+
         public Inputs {
-            if (params <= 0 || batch <= 0 || cpuExamplesPerSecond <= 0 || gpuExamplesPerSecond <= 0)
+            if (params <= 0 || batch <= 0 || cpuExamplesPerSecond <= 0 || gpuExamplesPerSecond <= 0 || examplesPerFit <= 0)
                 throw new IllegalArgumentException("scaling inputs must be positive: params " + params + ", batch " + batch
-                        + ", CPU ex/s " + cpuExamplesPerSecond + ", GPU ex/s " + gpuExamplesPerSecond);
+                        + ", CPU ex/s " + cpuExamplesPerSecond + ", GPU ex/s " + gpuExamplesPerSecond + ", examples per fit " + examplesPerFit);
+        }
+
+        /** One GS fit per ImageNet epoch. */
+        public Inputs(String model, long params, long updaterState, int batch, double cpuExamplesPerSecond,
+                      double gpuExamplesPerSecond, Costs costs) {
+            this(model, params, updaterState, batch, cpuExamplesPerSecond, gpuExamplesPerSecond, costs, IMAGENET_EPOCH);
+        }
+
+        public Inputs withExamplesPerFit(long examples) {
+            return new Inputs(model, params, updaterState, batch, cpuExamplesPerSecond, gpuExamplesPerSecond, costs, examples);
+        }
+
+        /** 4·U: the updater state every GS task returns (SharedTrainingResult.updaterStateArray). */
+        public double gsTaskResultBytes() {
+            return 4.0 * updaterState;
+        }
+
+        /** I: minibatches (= Spark tasks) each of N workers runs per GS fit. */
+        public long gsIterationsPerFit(int workers) {
+            return Math.max(1, (long) Math.ceil((double) examplesPerFit / ((long) workers * batch)));
         }
 
         /** S: bytes each PA worker ships per round (float32 parameters + updater state); the broadcast is as large. */
@@ -204,35 +231,115 @@ public final class ScalingModel {
         return 2 * levels;
     }
 
+    /** {@code SharedTrainingMaster.processResults}: {@code results.treeAggregate(null, ..., 4)}. */
+    public static final int GS_RESULT_DEPTH = 4;
+
+    /**
+     * Spark 3.5's {@code treeAggregate} shuffle levels over {@code partitions}: per level {results in, reducers out};
+     * the results left after the last level go to the driver.
+     */
+    static List<long[]> treeLevels(long partitions, int depth) {
+        List<long[]> levels = new ArrayList<>();
+        long scale = Math.max((long) Math.ceil(Math.pow(partitions, 1.0 / depth)), 2);
+        long n = partitions;
+        while (n > scale + Math.ceil((double) n / scale)) {
+            long next = n / scale;
+            levels.add(new long[] {n, next});
+            n = next;
+        }
+        return levels;
+    }
+
+    /** Results the driver receives at the end of a GS fit's treeAggregate (the last level's reducers). */
+    static long gsResultsAtDriver(long tasks) {
+        List<long[]> levels = treeLevels(tasks, GS_RESULT_DEPTH);
+        return levels.isEmpty() ? tasks : levels.get(levels.size() - 1)[1];
+    }
+
     public static double gsIterationSeconds(Inputs in, Gs o, int workers, Executor e, double gbit) {
         double wire = wireSecondsPerByte(gbit);
         double compute = in.computeSeconds(e, in.batch());
-        double comm = gsWireBytes(in, o, workers) * wire;
+        double comm = gsRelayWireBytes(in, o, workers) * wire;
         double valuesPerUpdate = o.sparsity() == 0 ? in.params() : Math.min(in.params(), o.sparsity() * in.params());
         double encode = in.params() * in.applySecondsPerValue(e); // thresholding scans every value
         double apply = (workers - 1) * valuesPerUpdate * in.applySecondsPerValue(e);
-        return (o.synchronous() ? compute + comm : Math.max(compute, comm)) + encode + apply;
+        double step = (o.synchronous() ? compute + comm : Math.max(compute, comm)) + encode + apply;
+        return step + gsSparkSecondsPerIteration(in, workers, gbit);
     }
 
-    /** Bytes on the critical path of one GS iteration: the busiest relay's sends plus one message per hop. */
-    public static double gsWireBytes(Inputs in, Gs o, int workers) {
+    /**
+     * What SharedTrainingMaster's Spark side adds to each iteration (it does not overlap the mesh): every iteration is
+     * a task (the driver schedules N per iteration, serially) that serialises its result, the updater state, into the
+     * shuffle; at the end of the fit treeAggregate's levels fetch, deserialise and sum them on the executors (spread
+     * over the N, a level's work is its results / N, at least one reducer's fan-in), the last level's results cross
+     * the driver's link, and after the fit this product brings every worker's parameters to the driver one executor
+     * at a time (WorkerModels): the per-fit part is spread over the fit's I iterations. The fit's broadcast of the
+     * network is fetched once per run (SharedTrainingWrapper builds its network on an executor's first task only).
+     */
+    static double gsSparkSecondsPerIteration(Inputs in, int workers, double gbit) {
+        Costs c = in.costs();
+        double wire = wireSecondsPerByte(gbit), r = in.gsTaskResultBytes();
+        long iterations = in.gsIterationsPerFit(workers), tasks = iterations * workers;
+        double remote = (workers - 1) / (double) workers;
+        double perFit = 0;
+        for (long[] level : treeLevels(tasks, GS_RESULT_DEPTH)) {
+            double fanIn = Math.ceil((double) level[0] / level[1]);
+            double perExecutor = Math.max((double) level[0] / workers, fanIn);
+            perFit += perExecutor * r * (c.deserializeSumSecondsPerByte() + remote * wire)
+                    + Math.max(1, level[1] / (double) workers) * r * c.serializeSecondsPerByte();
+        }
+        perFit += gsResultsAtDriver(tasks) * r * (wire + c.deserializeSumSecondsPerByte());
+        perFit += workers * 4.0 * in.params() * (c.serializeSecondsPerByte() + wire + c.deserializeSumSecondsPerByte());
+        perFit += c.roundBaseSeconds();
+        return r * c.serializeSecondsPerByte() + workers * c.perTaskSeconds() + perFit / iterations;
+    }
+
+    /** Bytes on the critical path of one GS iteration's relay: the busiest relay's sends plus one message per hop. */
+    public static double gsRelayWireBytes(Inputs in, Gs o, int workers) {
         double m = gsMessageBytes(in.params(), o.sparsity());
         return gsBusiestRelayBytes(o.mesh(), workers, m) + gsHops(o.mesh(), workers) * m;
     }
 
-    /** Bytes through the driver's NIC per GS iteration, both directions: N updates in, each relayed to its downstreams. */
-    public static double gsDriverBytes(Inputs in, Gs o, int workers) {
-        double m = gsMessageBytes(in.params(), o.sparsity());
-        return workers * m + gsBusiestRelayBytes(o.mesh(), workers, m);
+    /**
+     * Bytes on the critical path of one GS iteration, every phase over its own link one after the other (the rig's
+     * links all run at one rate): the relay (driver's link), the treeAggregate shuffle a worker serves and fetches
+     * (its own link; full duplex, counted once), and the per-fit traffic through the driver's link spread over the fit.
+     */
+    public static double gsWireBytes(Inputs in, Gs o, int workers) {
+        return gsRelayWireBytes(in, o, workers) + gsShuffleBytesPerWorker(in, workers)
+                + gsFitDriverBytes(in, workers) / in.gsIterationsPerFit(workers);
+    }
+
+    /**
+     * Bytes one worker sends to the other workers per iteration through treeAggregate's shuffle: each level's results
+     * are spread over the N executors and (N-1)/N of every reducer's input lies on another executor. Uncompressed:
+     * Spark's shuffle compresses it with lz4 (the mlp's Adam state, where unused input pixels leave zeros, to 0.79).
+     */
+    public static double gsShuffleBytesPerWorker(Inputs in, int workers) {
+        long iterations = in.gsIterationsPerFit(workers), tasks = iterations * workers;
+        double results = 0;
+        for (long[] level : treeLevels(tasks, GS_RESULT_DEPTH)) results += level[0];
+        return results / workers * (workers - 1) / workers * in.gsTaskResultBytes() / iterations;
+    }
+
+    /** Bytes of the treeAggregate's last level, into the driver once per fit: that many updater states. */
+    public static double gsAggregateDriverBytes(Inputs in, int workers) {
+        return gsResultsAtDriver(in.gsIterationsPerFit(workers) * workers) * in.gsTaskResultBytes();
     }
 
     /**
      * Bytes through the driver's NIC once per GS fit (this product: one fit per epoch or per checkpoint interval): the
-     * parameters and updater state broadcast out (S, one copy), and back every worker's updater state and then its
-     * parameters (WorkerModels), about S per worker. Long fits amortise it; the tables leave it out.
+     * last treeAggregate level's results (updater states) and, after the fit, every worker's parameters (WorkerModels,
+     * one executor at a time).
      */
     public static double gsFitDriverBytes(Inputs in, int workers) {
-        return (workers + 1) * (double) in.paBytesPerWorker();
+        return gsAggregateDriverBytes(in, workers) + workers * 4.0 * in.params();
+    }
+
+    /** Bytes through the driver's NIC per GS iteration, both directions: N updates in, the relay out, the per-fit traffic. */
+    public static double gsDriverBytes(Inputs in, Gs o, int workers) {
+        double m = gsMessageBytes(in.params(), o.sparsity());
+        return workers * m + gsBusiestRelayBytes(o.mesh(), workers, m) + gsFitDriverBytes(in, workers) / in.gsIterationsPerFit(workers);
     }
 
     public static Point point(Inputs in, Option o, int workers, Executor e, double gbit) {

@@ -43,7 +43,7 @@ public final class ScalingReport {
         double resnetMacs = macs("resnet50");
         return List.of(inputs("alexnet2012", batch, 5.75, RESNET50_GPU_ASSUMED * resnetMacs / macs("alexnet2012")),
                 inputs("vgg16", batch, 0.47, RESNET50_GPU_ASSUMED * resnetMacs / macs("vgg16")),
-                inputs("resnet50", batch, 0.90, RESNET50_GPU_ASSUMED));
+                inputs("resnet50", batch, 3.46, RESNET50_GPU_ASSUMED));
     }
 
     static NetConf conf(String model) {
@@ -70,10 +70,11 @@ public final class ScalingReport {
     /** One line per executor × network × option, one cell per worker count: "examples/s (share computing)". */
     public static void printDetail(Inputs in, List<Option> options, PrintStream out) {
         ScalingModel.Costs c = in.costs();
-        out.printf(Locale.ROOT, "%s: P=%,d, S=%.0f MB per PA result, GS bitmap %.1f MB, sparse %.2f MB; b=%d; CPU %.2f ex/s (measured), GPU %.0f ex/s (assumed);"
+        out.printf(Locale.ROOT, "%s: P=%,d, S=%.0f MB per PA result, GS bitmap %.1f MB, sparse %.2f MB, GS task result (updater state) %.0f MB per minibatch;"
+                        + " b=%d; CPU %.2f ex/s (measured), GPU %.0f ex/s (assumed);"
                         + " σs=σr=%.1f s/GB, round %.2f s + %.0f ms/task, apply %.2f/%.3f ns/value CPU/GPU%n",
                 in.model(), in.params(), in.paBytesPerWorker() / 1e6, ScalingModel.gsMessageBytes(in.params(), 0) / 1e6,
-                ScalingModel.gsMessageBytes(in.params(), sparsity(options)) / 1e6, in.batch(), in.cpuExamplesPerSecond(),
+                ScalingModel.gsMessageBytes(in.params(), sparsity(options)) / 1e6, in.gsTaskResultBytes() / 1e6, in.batch(), in.cpuExamplesPerSecond(),
                 in.gpuExamplesPerSecond(), c.serializeSecondsPerByte() * 1e9, c.roundBaseSeconds(), c.perTaskSeconds() * 1e3,
                 c.cpuApplySecondsPerValue() * 1e9, c.gpuApplySecondsPerValue() * 1e9);
         StringBuilder head = new StringBuilder("| exec | network | option |");

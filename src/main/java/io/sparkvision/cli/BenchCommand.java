@@ -216,6 +216,9 @@ final class BenchCommand implements Runnable {
         @Option(names = "--gs-sparsity", defaultValue = "0.01", description = "fraction of values in a sparse GS message (DL4J's adaptive target: 1e-4..1e-2); default ${DEFAULT-VALUE}")
         double sparsity;
 
+        @Option(names = "--examples-per-epoch", defaultValue = "1281167", description = "training examples per epoch: gradient sharing fits once per epoch and pays its treeAggregate once per fit (default ImageNet-1k, ${DEFAULT-VALUE})")
+        long examplesPerEpoch;
+
         @Override
         public Integer call() {
             if (doc) {
@@ -227,7 +230,7 @@ final class BenchCommand implements Runnable {
                         "bench scaling needs --model, --cpu-ex-per-s and --gpu-ex-per-s (or --doc for the document's tables)");
             ScalingModel.Costs costs = new ScalingModel.Costs(serialize / 1e9, deserialize / 1e9, overhead, taskMs / 1e3, applyCpu / 1e9, applyGpu / 1e9);
             ScalingModel.Inputs in = io.sparkvision.bench.ScalingReport.inputs(model, input != null ? InputShape.parse(input) : null,
-                    classes, updater, batch, cpu, gpu, costs);
+                    classes, updater, batch, cpu, gpu, costs).withExamplesPerFit(examplesPerEpoch);
             io.sparkvision.bench.ScalingReport.printDetail(in, io.sparkvision.bench.ScalingReport.options(depth, sparsity), System.out);
             return 0;
         }
@@ -238,8 +241,8 @@ final class BenchCommand implements Runnable {
                     + " measured seconds and bytes per step, constants fitted on the unshaped and --fit-mbit cases, predicted vs"
                     + " measured for the others (docs/scaling.md).")
     static final class NetRigCheck implements Callable<Integer> {
-        @picocli.CommandLine.Parameters(index = "0", description = "the run's folder (scripts/netrig --out)")
-        java.nio.file.Path dir;
+        @picocli.CommandLine.Parameters(arity = "1..*", description = "the runs' folders (scripts/netrig --out), read together")
+        java.util.List<java.nio.file.Path> dirs;
 
         @Option(names = "--fit-mbit", defaultValue = "1000", description = "the shaped link whose cases fit the link efficiency (0 = fit none: η = 1, every shaped case held out); default ${DEFAULT-VALUE}")
         double fitMbit;
@@ -249,7 +252,9 @@ final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            io.sparkvision.bench.NetRig.print(io.sparkvision.bench.NetRig.read(dir), fitMbit, InputShape.parse(input), System.out);
+            java.util.List<io.sparkvision.bench.NetRig.Measured> cases = new java.util.ArrayList<>();
+            for (java.nio.file.Path dir : dirs) cases.addAll(io.sparkvision.bench.NetRig.read(dir));
+            io.sparkvision.bench.NetRig.print(cases, fitMbit, InputShape.parse(input), System.out);
             return 0;
         }
     }

@@ -49,6 +49,9 @@ class NetRigTest {
         assertEquals(7e6 / 2, slow.driverRx(), 1, "the fit's window: the line's time less the evaluation");
         assertEquals(3e6 / 2, slow.driverTx(), 1);
         assertEquals((5e6 + 9e6) / 2 / 2, slow.workerRx(), 1, "the mean over the workers");
+        // The event log's remote shuffle bytes over the whole run (2 epochs of 2 rounds), a line cut short skipped.
+        assertEquals(4e6 / 4, slow.shuffleRemote(), 1e-6);
+        assertTrue(Double.isNaN(cases.stream().filter(c -> c.mbit() == 0).findFirst().orElseThrow().shuffleRemote()), "no event log: NaN");
 
         List<NetRig.Row> rows = NetRig.fitAndPredict(cases, 1000, MNIST);
         assertEquals(0.8, NetRig.efficiency(rows, true, 1000, MNIST), 1e-3); // times are written to the ms
@@ -73,6 +76,12 @@ class NetRigTest {
                         + "\"examplesPerSecond\":1,\"time\":\"%s\",\"fitSeconds\":%.3f,\"sparkJobs\":3,\"evaluationSeconds\":1.0}",
                 2 * round + 1, Instant.ofEpochMilli(fitEnd2 + 1000), 2 * round);
         Files.writeString(c.resolve("metrics.jsonl"), line1 + "\n" + line2 + "\n");
+        if (mbit == 100) {
+            Files.createDirectories(c.resolve("events"));
+            String task = "{\"Event\":\"SparkListenerTaskEnd\",\"Stage ID\":3,\"Task Metrics\":{\"Shuffle Read Metrics\":{\"Remote Bytes Read\":%d}}}";
+            Files.writeString(c.resolve("events/app-1"), "{\"Event\":\"SparkListenerApplicationStart\"}\n" + String.format(Locale.ROOT, task, 3_000_000)
+                    + "\n" + String.format(Locale.ROOT, task, 1_000_000) + "\n{\"Event\":\"SparkListenerTaskEnd\",\"Task Metr");
+        }
         // Counters: flat outside epoch 2's fit; during it the driver gets 7 MB and sends 3 MB, w1 gets 5 MB, w2 9 MB.
         for (long t : new long[] {start1, start2 - 500, start2, fitEnd2, fitEnd2 + 1000}) {
             boolean after = t >= fitEnd2;

@@ -85,21 +85,55 @@ class ScalingModelTest {
         assertEquals(2, ScalingModel.gsHops(Mesh.MESH, 8));
         assertEquals(4, ScalingModel.gsHops(Mesh.MESH, 72)); // 8 + 64
         assertEquals(6, ScalingModel.gsHops(Mesh.MESH, 73));
-        // The iteration pays the busiest relay's bytes plus the store-and-forward hops, on top of compute (synchronous).
+        // The iteration pays the busiest relay's bytes plus the store-and-forward hops, on top of compute (synchronous),
+        // and SharedTrainingMaster's Spark side on top of that (gsSparkSecondsPerIteration, checked below).
         Inputs in = inputs(NONE);
         double msg = ScalingModel.gsMessageBytes(P, 0), wire = 8 / 25e9;
-        assertEquals(1.6 + (32.0 * 31 * msg + 2 * msg) * wire,
+        assertEquals((32.0 * 31 * msg + 2 * msg), ScalingModel.gsRelayWireBytes(in, new Gs(Mesh.PLAIN, 0, true), 32), 1e-3);
+        assertEquals(1.6 + (32.0 * 31 * msg + 2 * msg) * wire + ScalingModel.gsSparkSecondsPerIteration(in, 32, 25),
                 ScalingModel.gsIterationSeconds(in, new Gs(Mesh.PLAIN, 0, true), 32, Executor.CPU, 25), 1e-9);
-        assertEquals(1.6 + (8.0 * 31 * msg + 4 * msg) * wire,
+        assertEquals(1.6 + (8.0 * 31 * msg + 4 * msg) * wire + ScalingModel.gsSparkSecondsPerIteration(in, 32, 25),
                 ScalingModel.gsIterationSeconds(in, new Gs(Mesh.MESH, 0, true), 32, Executor.CPU, 25), 1e-9);
         // Asynchronous: communication overlaps compute.
-        assertEquals(Math.max(1.6, (8.0 * 31 * msg + 4 * msg) * wire),
+        assertEquals(Math.max(1.6, (8.0 * 31 * msg + 4 * msg) * wire) + ScalingModel.gsSparkSecondsPerIteration(in, 32, 25),
                 ScalingModel.gsIterationSeconds(in, new Gs(Mesh.MESH, 0, false), 32, Executor.CPU, 25), 1e-9);
+    }
+
+    /**
+     * SharedTrainingMaster runs one Spark task per minibatch whose result is the worker's updater state (4U bytes),
+     * summed by treeAggregate(depth 4): scripts/netrig's event logs showed 30 tasks -> 10 -> 3 reducers -> the driver
+     * for 3 workers x 10 minibatches, and ~4U of shuffle per task. Here N = 2, 10 iterations per fit: 20 tasks, levels
+     * 20 -> 6 -> 2, 2 results at the driver; 4U = 0.8 GB, 4P = 0.4 GB.
+     */
+    @Test
+    void everyIterationIsATaskReturningTheUpdaterStateThatTreeAggregateShuffles() {
+        assertEquals(List.of(30L, 10L, 10L, 3L), ScalingModel.treeLevels(30, 4).stream().flatMap(l -> java.util.stream.Stream.of(l[0], l[1])).toList());
+        assertEquals(3, ScalingModel.gsResultsAtDriver(30));
+        assertEquals(List.of(20L, 6L, 6L, 2L), ScalingModel.treeLevels(20, 4).stream().flatMap(l -> java.util.stream.Stream.of(l[0], l[1])).toList());
+        Gs gs = new Gs(Mesh.PLAIN, 0, true);
+        long perFit = 2 * 16 * 10;
+        // σs only: every task serialises its result; per fit each level's outputs (at least one per executor) and the
+        // two workers' parameters after the fit.
+        Inputs sender = inputs(new Costs(1e-9, 0, 0, 0, 0, 0)).withExamplesPerFit(perFit);
+        assertEquals(10, sender.gsIterationsPerFit(2));
+        assertEquals(1.6 + 0.8 + (3 * 0.8 + 1 * 0.8 + 2 * 0.4) / 10, ScalingModel.gsIterationSeconds(sender, gs, 2, Executor.CPU, INF), 1e-9);
+        // σr only: each level's results spread over the executors (level 1: 10 each; level 2: a reducer's fan-in, 3),
+        // the driver's 2 results, the 2 workers' parameters.
+        Inputs receiver = inputs(new Costs(0, 1e-9, 0, 0, 0, 0)).withExamplesPerFit(perFit);
+        assertEquals(1.6 + (10 * 0.8 + 3 * 0.8 + 2 * 0.8 + 2 * 0.4) / 10, ScalingModel.gsIterationSeconds(receiver, gs, 2, Executor.CPU, INF), 1e-9);
+        // Bytes: half of every level's results cross to the other worker; the last level's 2 results reach the driver.
+        Inputs bytes = inputs(NONE).withExamplesPerFit(perFit);
+        assertEquals((20 + 6) / 2.0 * 0.5 * 0.8e9 / 10, ScalingModel.gsShuffleBytesPerWorker(bytes, 2), 1);
+        assertEquals(2 * 0.8e9, ScalingModel.gsAggregateDriverBytes(bytes, 2), 1);
+        assertEquals(2 * 0.8e9 + 2 * 0.4e9, ScalingModel.gsFitDriverBytes(bytes, 2), 1);
+        // Scheduling: the driver's slot per task, N tasks per iteration, and the fixed part once per fit.
+        Inputs sched = inputs(new Costs(0, 0, 0.5, 0.002, 0, 0)).withExamplesPerFit(perFit);
+        assertEquals(1.6 + 2 * 0.002 + 0.5 / 10, ScalingModel.gsIterationSeconds(sched, gs, 2, Executor.CPU, INF), 1e-9);
     }
 
     @Test
     void everyWorkerEncodesOnceAndDecodesAndAppliesTheOtherNMinusOneUpdates() {
-        Inputs in = inputs(new Costs(0, 0, 0, 0, 1e-9, 0));
+        Inputs in = inputs(new Costs(0, 0, 0, 0, 1e-9, 0)); // no serialisation, scheduling or wire: the apply cost alone
         Gs bitmap = new Gs(Mesh.MESH, 0, true), sparse = new Gs(Mesh.MESH, 1e-3, true);
         assertEquals(1.6 + P * 1e-9 * (1 + 31), ScalingModel.gsIterationSeconds(in, bitmap, 32, Executor.CPU, INF), 1e-9);
         assertEquals(1.6 + P * 1e-9 * (1 + 31 * 1e-3), ScalingModel.gsIterationSeconds(in, sparse, 32, Executor.CPU, INF), 1e-9);
