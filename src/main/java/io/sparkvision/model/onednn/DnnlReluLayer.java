@@ -21,7 +21,7 @@ public final class DnnlReluLayer extends ActivationLayer {
     private final ActivationLayer original;
     private final ReluSource source;
     private final DnnlEltwise eltwise = new DnnlEltwise();
-    private long passedThrough, computed;
+    private long passedThrough, computed, copiedThrough;
 
     DnnlReluLayer(ActivationLayer original, ReluSource source) {
         super(original.conf(), original.getDataType());
@@ -48,6 +48,11 @@ public final class DnnlReluLayer extends ActivationLayer {
         return passedThrough;
     }
 
+    /** Pass-throughs where DL4J's workspace manager copied the input into the activations workspace. */
+    public long copiedThrough() {
+        return copiedThrough;
+    }
+
     public long computed() {
         return computed;
     }
@@ -57,7 +62,9 @@ public final class DnnlReluLayer extends ActivationLayer {
         assertInputSet(false);
         if (source != null && source.reluApplied(input)) {
             passedThrough++;
-            return mgr.leverageTo(ArrayType.ACTIVATIONS, input);
+            INDArray out = mgr.leverageTo(ArrayType.ACTIVATIONS, input);
+            if (out != input) copiedThrough++;
+            return out;
         }
         if (input.dataType() != DataType.FLOAT || !DnnlEltwise.fits(input)) return super.activate(training, mgr);
         INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, input.shape(), input.ordering());

@@ -16,7 +16,9 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import java.lang.reflect.Field;
 
 /**
- * Installs the product's own oneDNN helpers ({@link DnnlConvolutionHelper}, {@link DnnlBatchNormHelper}) into a built network's layers. DL4J M2.1
+ * Installs the product's own oneDNN helpers ({@link DnnlConvolutionHelper}, {@link DnnlBatchNormHelper}) into a built
+ * network's layers, and in a ComputationGraph the ReLU pieces ({@link DnnlReluLayer}, BatchNorm + ReLU fused,
+ * {@link DnnlAddReluVertex}) in place of DL4J's layer/vertex objects (the configuration stays DL4J's). DL4J M2.1
  * picks a layer's helper in the layer's constructor and offers no setter, so the field is set by reflection (as
  * DL4J's own tests do). Call after every {@code init()}, restore or clone: those rebuild the layers.
  *

@@ -116,6 +116,8 @@ class DnnlReluFusionTest {
         assertTrue(apart / moved <= DnnlConvolutionHelperTest.TRAINED_TOL, "after 4 Adam steps the two paths' parameters are "
                 + apart + " apart (L2), " + (apart / moved) + " of the update " + moved);
         assertFused(fast);
+        // in training the pass-through is free: the input already lives in the activations workspace
+        for (DnnlReluLayer r : relus(fast)) assertEquals(0, r.copiedThrough(), "a training pass-through copied its input");
         DnnlBatchNormHelperTest.assertBatchNormHelpers(fast, BNS);
     }
 
