@@ -17,8 +17,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class DnnlAddReluVertex extends ElementWiseVertex implements ReluSource {
     private final ElementWiseVertex original;
-    private final DnnlEltwise eltwise = new DnnlEltwise();
-    private INDArray lastReluOutput;
+    /** Native primitives: not serialized (a deserialized copy creates its own; DL4J's layers are Serializable). */
+    private transient DnnlEltwise eltwise;
+    private transient INDArray lastReluOutput;
     private boolean lastFused;
 
     DnnlAddReluVertex(ElementWiseVertex original) {
@@ -29,6 +30,11 @@ public final class DnnlAddReluVertex extends ElementWiseVertex implements ReluSo
 
     ElementWiseVertex original() {
         return original;
+    }
+
+    private DnnlEltwise eltwise() {
+        if (eltwise == null) eltwise = new DnnlEltwise();
+        return eltwise;
     }
 
     @Override
@@ -45,7 +51,7 @@ public final class DnnlAddReluVertex extends ElementWiseVertex implements ReluSo
                 && DnnlEltwise.fits(inputs[0], inputs[1]);
         if (!lastFused) return super.doForward(training, mgr);
         INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, inputs[0].shape(), inputs[0].ordering());
-        eltwise.addRelu(inputs[0], inputs[1], out);
+        eltwise().addRelu(inputs[0], inputs[1], out);
         lastReluOutput = out;
         return out;
     }

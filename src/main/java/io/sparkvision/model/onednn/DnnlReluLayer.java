@@ -19,8 +19,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class DnnlReluLayer extends ActivationLayer {
     private final ActivationLayer original;
-    private final ReluSource source;
-    private final DnnlEltwise eltwise = new DnnlEltwise();
+    private final transient ReluSource source; // null after deserialization: ReLU computed, still correct
+    /** Native primitives: not serialized (a deserialized copy creates its own; DL4J's layers are Serializable). */
+    private transient DnnlEltwise eltwise;
     private long passedThrough, computed, copiedThrough;
 
     DnnlReluLayer(ActivationLayer original, ReluSource source) {
@@ -57,6 +58,11 @@ public final class DnnlReluLayer extends ActivationLayer {
         return computed;
     }
 
+    private DnnlEltwise eltwise() {
+        if (eltwise == null) eltwise = new DnnlEltwise();
+        return eltwise;
+    }
+
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
         assertInputSet(false);
@@ -68,7 +74,7 @@ public final class DnnlReluLayer extends ActivationLayer {
         }
         if (input.dataType() != DataType.FLOAT || !DnnlEltwise.fits(input)) return super.activate(training, mgr);
         INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, input.shape(), input.ordering());
-        eltwise.reluForward(input, out);
+        eltwise().reluForward(input, out);
         computed++;
         return out;
     }
@@ -79,7 +85,7 @@ public final class DnnlReluLayer extends ActivationLayer {
         if (!DnnlEltwise.fits(input, epsilon) || epsilon.ordering() != input.ordering() || !java.util.Arrays.equals(input.shape(), epsilon.shape()))
             return super.backpropGradient(epsilon, mgr);
         INDArray dx = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape(), input.ordering());
-        eltwise.reluBackward(input, epsilon, dx);
+        eltwise().reluBackward(input, epsilon, dx);
         return new Pair<>(new DefaultGradient(), dx);
     }
 }
