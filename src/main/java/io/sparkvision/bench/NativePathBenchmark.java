@@ -13,9 +13,12 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The product's own oneDNN path against DL4J's, single JVM, 2 threads, in one run: three networks of the same model and
- * seed - the whole path (conv + BatchNorm), the conv-only path of the first step, DL4J's helpers - trained in alternating slices (so machine load hits
- * both alike), then the PyTorch twin. Prints examples/s of each and the ratios.
+ * The product's own oneDNN path against DL4J's, single JVM, 2 threads, in one run: networks of the same model and seed,
+ * one per variant ({@code -Dsparkvision.bench.variants}, default {@code all,convbn,dl4j}: the whole path with the ReLU
+ * pieces, the second step's conv + BatchNorm path, DL4J's helpers; also {@code relu}: ReLU layers without fusion,
+ * {@code conv}: the first step) trained in alternating slices, the order rotated each round (so machine load hits all
+ * alike), then the PyTorch twin. Prints examples/s and process CPU-ms per example of each, ratios to the first variant,
+ * and in how many rounds each used the least CPU per example.
  * {@code java ... io.sparkvision.bench.NativePathBenchmark MODEL CxHxW BATCH ROUNDS SECONDS_PER_SLICE [adam|sgd|nesterovs]}
  */
 public final class NativePathBenchmark {
@@ -32,51 +35,75 @@ public final class NativePathBenchmark {
         TrainBenchmark.threads(cores);
         Architecture arch = Architectures.get(model);
         List<DataSet> data = TrainBenchmark.batches(in, batch, 4, classes, 0);
-        Model fast = arch.build(in, classes, 1, TrainBenchmark.updater(updater), 0);
-        Model convOnly = arch.build(in, classes, 1, TrainBenchmark.updater(updater), 0);
-        Model dl4j = arch.build(in, classes, 1, TrainBenchmark.updater(updater), 0);
-        NativePath.uninstall(dl4j);
-        NativePath.uninstall(convOnly);
-        NativePath.uninstall(fast);
-        NativePath.installAlways(fast);
-        int installed = NativePath.installed(fast);
-        int convs = NativePath.installAlways(convOnly, false);
-        if (NativePath.installed(dl4j) != 0) throw new IllegalStateException("DL4J's side still has the product's helper");
-        Model[] nets = {fast, convOnly, dl4j};
-        String[] names = {"product's oneDNN (conv + BatchNorm)", "conv only (the first step)", "DL4J's path"};
+        // -Dsparkvision.bench.variants=all,convbn,relu,conv,dl4j (default all,convbn,dl4j): the path's pieces side by side
+        String[] keys = System.getProperty("sparkvision.bench.variants", "all,convbn,dl4j").split(",");
+        int v = keys.length;
+        Model[] nets = new Model[v];
+        String[] names = new String[v];
+        int[] installed = new int[v];
+        for (int i = 0; i < v; i++) {
+            nets[i] = arch.build(in, classes, 1, TrainBenchmark.updater(updater), 0);
+            NativePath.uninstall(nets[i]);
+            NativePath.Pieces p = switch (keys[i].trim()) {
+                case "all" -> NativePath.Pieces.ALL;
+                case "relu" -> new NativePath.Pieces(true, true, true, false);
+                case "convbn" -> new NativePath.Pieces(true, true, false, false);
+                case "conv" -> new NativePath.Pieces(true, false, false, false);
+                case "dl4j" -> null;
+                default -> throw new IllegalArgumentException("sparkvision.bench.variants: unknown '" + keys[i]
+                        + "'; use all, relu (ReLU layers, no fusion), convbn, conv, dl4j");
+            };
+            names[i] = switch (keys[i].trim()) {
+                case "all" -> "whole path (conv+BN+ReLU fused)";
+                case "relu" -> "conv+BN+ReLU layers, no fusion";
+                case "convbn" -> "conv+BN (second step)";
+                case "conv" -> "conv only (first step)";
+                default -> "DL4J's path";
+            };
+            installed[i] = p == null ? 0 : NativePath.install(nets[i], p);
+            if (p == null && NativePath.installed(nets[i]) != 0) throw new IllegalStateException("DL4J's side still has the product's helper");
+        }
         for (int i = 0; i < 2; i++)
             for (Model n : nets) fit(n, data.get(i));
-        double[] t = new double[3], cpu = new double[3];
-        long[] ex = new long[3];
-        PrintOut.line("native-path A/B/C: %s %s batch %d %s, %d layers on the product's oneDNN (%d convs in the conv-only net), %d rounds x %.0f s each side, 2 threads",
-                model, in, batch, updater, installed, convs, rounds, slice);
+        double[] t = new double[v], cpu = new double[v];
+        long[] ex = new long[v];
+        int[] fastestCpu = new int[v];
+        PrintOut.line("native-path A/B: %s %s batch %d %s, variants %s (layers/vertices on the product's code: %s), %d rounds x %.0f s each, 2 threads, load %s",
+                model, in, batch, updater, String.join(",", keys), java.util.Arrays.toString(installed), rounds, slice, load());
         for (int r = 0; r < rounds; r++) {
             StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  round %d:", r + 1));
-            for (int i = 0; i < 3; i++) {
+            double best = Double.MAX_VALUE;
+            int bestI = 0;
+            double[][] round = new double[v][];
+            for (int k = 0; k < v; k++) {
+                int i = (k + r) % v; // rotate the order so no variant always runs first
                 double[] s = slice(nets[i], data, batch, slice);
+                round[i] = s;
                 t[i] += s[0];
                 ex[i] += (long) s[1];
                 cpu[i] += s[2];
-                line.append(String.format(Locale.ROOT, " %s %.2f ex/s, %.1f CPU-ms/ex;", names[i], s[1] / s[0], 1e3 * s[2] / s[1]));
+                double cms = 1e3 * s[2] / s[1];
+                if (cms < best) {
+                    best = cms;
+                    bestI = i;
+                }
             }
-            PrintOut.line("%s (load %s)", line, load());
+            fastestCpu[bestI]++;
+            for (int i = 0; i < v; i++)
+                line.append(String.format(Locale.ROOT, " %s %.2f ex/s %.1f CPU-ms/ex;", keys[i], round[i][1] / round[i][0], 1e3 * round[i][2] / round[i][1]));
+            PrintOut.line("%s: least CPU per example %s (load %s)", line, keys[bestI], load());
         }
-        double rf = ex[0] / t[0], rc = ex[1] / t[1], rd = ex[2] / t[2];
         // -Dsparkvision.bench.torch=false: no PyTorch twin (A/B only)
         boolean withTorch = Boolean.parseBoolean(System.getProperty("sparkvision.bench.torch", "true"));
         TorchReference.Result torch = withTorch ? TorchReference.measure(model, in, batch, classes, cores, slice * rounds, updater) : null;
         // CPU time of the whole process per example: less sensitive to other processes' load than wall time (time not
         // scheduled does not count), though cache sharing and OpenMP spin-waits still move it.
-        double[] cms = new double[3];
-        for (int i = 0; i < 3; i++) cms[i] = 1e3 * cpu[i] / ex[i];
-        PrintOut.line("  CPU-ms per example: new %.1f, conv only %.1f, DL4J %.1f (conv only / new %.2fx, DL4J / new %.2fx)",
-                cms[0], cms[1], cms[2], cms[1] / cms[0], cms[2] / cms[0]);
-        PrintOut.line("  %-36s %.2f ex/s", names[0], rf);
-        PrintOut.line("  %-36s %.2f ex/s   (new / conv only %.2fx)", names[1], rc, rf / rc);
-        PrintOut.line("  %-36s %.2f ex/s   (new / DL4J %.2fx, conv only / DL4J %.2fx)", names[2], rd, rf / rd, rc / rd);
+        for (int i = 0; i < v; i++)
+            PrintOut.line("  %-36s %7.2f ex/s  %6.1f CPU-ms/ex  (ex/s %.2fx, CPU-ms/ex %.2fx of the first; least CPU in %d of %d rounds)",
+                    names[i], ex[i] / t[i], 1e3 * cpu[i] / ex[i], (ex[i] / t[i]) / (ex[0] / t[0]), (cpu[i] / ex[i]) / (cpu[0] / ex[0]), fastestCpu[i], rounds);
         if (torch == null) PrintOut.line("  PyTorch: not run (-Dsparkvision.bench.torch=false)");
-        else if (torch.measured()) PrintOut.line("  PyTorch (2 threads)    %.2f ex/s   (new / PyTorch %.2fx, DL4J / PyTorch %.2fx)",
-                torch.examplesPerSecond(), rf / torch.examplesPerSecond(), rd / torch.examplesPerSecond());
+        else if (torch.measured()) PrintOut.line("  PyTorch (2 threads)    %.2f ex/s   (first / PyTorch %.2fx)",
+                torch.examplesPerSecond(), (ex[0] / t[0]) / torch.examplesPerSecond());
         else PrintOut.line("  PyTorch: %s", torch.note());
         PrintOut.line("  load at end: %s", load());
     }

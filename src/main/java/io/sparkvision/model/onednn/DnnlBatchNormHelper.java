@@ -32,6 +32,8 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SCALE;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SHIFT;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_VARIANCE;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WORKSPACE;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_fuse_norm_relu;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_backward;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_forward_inference;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_forward_training;
@@ -49,7 +51,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_use_shift;
  * Rank-4 float32 input with trainable gamma/beta only; anything else goes to the helper DL4J installed (or, with none,
  * DL4J's built-in path).
  */
-public final class DnnlBatchNormHelper implements BatchNormalizationHelper {
+public final class DnnlBatchNormHelper implements BatchNormalizationHelper, ReluSource {
     private final Map<Key, Prims> cache = new HashMap<>();
     private final BatchNormalizationHelper dl4j;
     private final boolean nchw;
@@ -57,6 +59,13 @@ public final class DnnlBatchNormHelper implements BatchNormalizationHelper {
     private INDArray meanCache, varCache;
     /** Whether the last forward pass went to DL4J's helper: then its caches hold the statistics. */
     private boolean lastDelegated;
+    /**
+     * Apply ReLU in the forward pass (oneDNN's {@code fuse_norm_relu}): set by {@link NativePath} where this layer's only
+     * consumer is a plain ReLU layer, which then passes the output through ({@link DnnlReluLayer}). The backward
+     * stays the plain BatchNorm backward: the ReLU layer applies ReLU's derivative.
+     */
+    private boolean fuseRelu;
+    private INDArray lastReluOutput;
 
     /**
      * @param dl4jHelper the helper DL4J installed itself (may be null: then DL4J's built-in path)
@@ -67,7 +76,21 @@ public final class DnnlBatchNormHelper implements BatchNormalizationHelper {
         this.nchw = nchw;
     }
 
-    private record Key(long n, long c, long h, long w, boolean nhwc, float eps) {
+    void fuseRelu(boolean on) {
+        fuseRelu = on;
+        cache.clear();
+    }
+
+    boolean fusesRelu() {
+        return fuseRelu;
+    }
+
+    @Override
+    public boolean reluApplied(INDArray output) {
+        return output != null && output == lastReluOutput;
+    }
+
+    private record Key(long n, long c, long h, long w, boolean nhwc, float eps, boolean relu) {
         long[] dims() {
             return new long[] {n, c, h, w};
         }
@@ -80,6 +103,8 @@ public final class DnnlBatchNormHelper implements BatchNormalizationHelper {
     /** Created on first use of a shape; the inference primitive only once inference runs. */
     private static final class Prims {
         final memory src, dst, mean, var, scale, shift, diffSrc, diffDst, diffScale, diffShift;
+        /** fuse_norm_relu's training workspace (ReLU's mask); unused by the plain backward, but oneDNN writes it. */
+        final memory workspace;
         final batch_normalization_forward.primitive_desc trainPd;
         final batch_normalization_forward train;
         final batch_normalization_backward bwd;
@@ -92,11 +117,14 @@ public final class DnnlBatchNormHelper implements BatchNormalizationHelper {
             memory.desc data = Dnnl.desc(k.dims(), k.tag());
             memory.desc vec = Dnnl.desc(new long[] {k.c}, memory.format_tag.x);
             int flags = dnnl_use_scale | dnnl_use_shift;
-            trainPd = new batch_normalization_forward.primitive_desc(
+            var plainPd = new batch_normalization_forward.primitive_desc(
                     new batch_normalization_forward.desc(dnnl_forward_training, data, k.eps, flags), eng);
+            trainPd = k.relu ? new batch_normalization_forward.primitive_desc(
+                    new batch_normalization_forward.desc(dnnl_forward_training, data, k.eps, flags | dnnl_fuse_norm_relu), eng) : plainPd;
             train = new batch_normalization_forward(trainPd);
+            workspace = k.relu ? new memory(trainPd.workspace_desc(), eng) : null;
             var bpd = new batch_normalization_backward.primitive_desc(
-                    new batch_normalization_backward.desc(dnnl_backward, data, data, k.eps, flags), eng, trainPd);
+                    new batch_normalization_backward.desc(dnnl_backward, data, data, k.eps, flags), eng, plainPd);
             bwd = new batch_normalization_backward(bpd);
             src = new memory(data, eng, null);
             dst = new memory(data, eng, null);
@@ -113,7 +141,7 @@ public final class DnnlBatchNormHelper implements BatchNormalizationHelper {
         batch_normalization_forward inference() {
             if (infer == null) {
                 memory.desc data = Dnnl.desc(k.dims(), k.tag());
-                int flags = dnnl_use_scale | dnnl_use_shift | dnnl_use_global_stats;
+                int flags = dnnl_use_scale | dnnl_use_shift | dnnl_use_global_stats | (k.relu ? dnnl_fuse_norm_relu : 0);
                 infer = new batch_normalization_forward(new batch_normalization_forward.primitive_desc(
                         new batch_normalization_forward.desc(dnnl_forward_inference, data, k.eps, flags), Dnnl.engine()));
             }
@@ -128,7 +156,7 @@ public final class DnnlBatchNormHelper implements BatchNormalizationHelper {
         if (!nhwc && !nchw) return null;
         long n = x.size(0), c = nhwc ? x.size(3) : x.size(1), h = nhwc ? x.size(1) : x.size(2), w = nhwc ? x.size(2) : x.size(3);
         if (gamma.length() != c || beta.length() != c) return null;
-        return new Key(n, c, h, w, nhwc, (float) eps);
+        return new Key(n, c, h, w, nhwc, (float) eps, fuseRelu);
     }
 
     @Override
@@ -146,6 +174,7 @@ public final class DnnlBatchNormHelper implements BatchNormalizationHelper {
                               INDArray var, double decay, double eps, CNN2DFormat format, LayerWorkspaceMgr workspaceMgr) {
         Key k = key(x, gamma, beta, eps, format);
         lastDelegated = k == null;
+        lastReluOutput = null;
         if (k == null) return dl4j == null ? null : dl4j.preOutput(x, training, shape, gamma, beta, mean, var, decay, eps,
                 format, workspaceMgr);
         Prims p = cache.computeIfAbsent(k, Prims::new);
@@ -179,8 +208,10 @@ public final class DnnlBatchNormHelper implements BatchNormalizationHelper {
         args.put(DNNL_ARG_VARIANCE, p.var);
         args.put(DNNL_ARG_SCALE, p.scale);
         args.put(DNNL_ARG_SHIFT, p.shift);
+        if (training && p.workspace != null) args.put(DNNL_ARG_WORKSPACE, p.workspace);
         (training ? p.train : p.inference()).execute(Dnnl.stream(), args);
         Reference.reachabilityFence(new Object[] {in, m, v, g, b}); // possible copies oneDNN just read
+        if (k.relu) lastReluOutput = out;
         return out;
     }
 

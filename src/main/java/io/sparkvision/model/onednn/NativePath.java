@@ -3,6 +3,10 @@ package io.sparkvision.model.onednn;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.graph.vertex.GraphVertex;
+import org.deeplearning4j.nn.graph.vertex.impl.ElementWiseVertex;
+import org.deeplearning4j.nn.graph.vertex.impl.LayerVertex;
+import org.deeplearning4j.nn.layers.ActivationLayer;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionHelper;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
 import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
@@ -12,7 +16,9 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import java.lang.reflect.Field;
 
 /**
- * Installs the product's own oneDNN helpers ({@link DnnlConvolutionHelper}, {@link DnnlBatchNormHelper}) into a built network's layers. DL4J M2.1
+ * Installs the product's own oneDNN helpers ({@link DnnlConvolutionHelper}, {@link DnnlBatchNormHelper}) into a built
+ * network's layers, and in a ComputationGraph the ReLU pieces ({@link DnnlReluLayer}, BatchNorm + ReLU fused,
+ * {@link DnnlAddReluVertex}) in place of DL4J's layer/vertex objects (the configuration stays DL4J's). DL4J M2.1
  * picks a layer's helper in the layer's constructor and offers no setter, so the field is set by reflection (as
  * DL4J's own tests do). Call after every {@code init()}, restore or clone: those rebuild the layers.
  *
@@ -41,23 +47,52 @@ public final class NativePath {
      */
     public static final String BATCHNORM_PROPERTY = "sparkvision.native-path.batchnorm";
 
-    /** Installs the helpers when {@link #enabled()}; returns how many layers got one. */
+    /**
+     * ReLU layers of a ComputationGraph too (system property, default true): {@link DnnlReluLayer}, one oneDNN pass each
+     * way instead of DL4J's copy + ReLU; {@code false} leaves them (and the fusions) on DL4J's code.
+     */
+    public static final String RELU_PROPERTY = "sparkvision.native-path.relu";
+
+    /**
+     * ReLU fused into its producer (system property, default true; needs the ReLU layers): a BatchNorm or a residual
+     * add whose only consumer is a plain ReLU layer applies ReLU in its own pass (oneDNN's {@code fuse_norm_relu}, a
+     * binary add with a ReLU post-op) and the ReLU layer passes it through.
+     */
+    public static final String FUSE_PROPERTY = "sparkvision.native-path.fuse";
+
+    /** Which pieces to install (A/B runs switch them one by one). */
+    public record Pieces(boolean nchw, boolean batchNorm, boolean relu, boolean fuse) {
+        /** Everything, NCHW layers included. */
+        public static final Pieces ALL = new Pieces(true, true, true, true);
+
+        /** The pieces the system properties select (all but NCHW by default). */
+        public static Pieces fromProperties() {
+            return new Pieces(Boolean.getBoolean(NCHW_PROPERTY), on(BATCHNORM_PROPERTY), on(RELU_PROPERTY), on(FUSE_PROPERTY));
+        }
+
+        private static boolean on(String property) {
+            return Boolean.parseBoolean(System.getProperty(property, "true"));
+        }
+    }
+
+    /** Installs the helpers when {@link #enabled()}; returns how many layers/vertices got the product's code. */
     public static int install(Model model) {
-        return enabled() ? install(model, Boolean.getBoolean(NCHW_PROPERTY),
-                Boolean.parseBoolean(System.getProperty(BATCHNORM_PROPERTY, "true"))) : 0;
+        return enabled() ? install(model, Pieces.fromProperties()) : 0;
     }
 
     /** Installs regardless of the switch, NCHW layers included (tests, A/B runs); needs {@link Dnnl#available()}. */
     public static int installAlways(Model model) {
-        return install(model, true, true);
+        return install(model, Pieces.ALL);
     }
 
-    /** As {@link #installAlways(Model)}, BatchNorm layers only when {@code batchNorm} (A/B runs against the conv-only path). */
+    /** Conv, and BatchNorm when {@code batchNorm}, no ReLU pieces (the first and second steps' paths, for A/B runs and tests). */
     public static int installAlways(Model model, boolean batchNorm) {
-        return install(model, true, batchNorm);
+        return install(model, new Pieces(true, batchNorm, false, false));
     }
 
-    private static int install(Model model, boolean nchw, boolean batchNorm) {
+    /** Installs the given pieces regardless of the switch; needs {@link Dnnl#available()}. */
+    public static int install(Model model, Pieces pieces) {
+        boolean nchw = pieces.nchw(), batchNorm = pieces.batchNorm();
         Layer[] layers = layers(model);
         int installed = 0;
         for (Layer l : layers) {
@@ -74,7 +109,73 @@ public final class NativePath {
                 installed++;
             }
         }
+        if (pieces.relu() && model instanceof ComputationGraph g) installed += installRelu(g, pieces.fuse());
         return installed;
+    }
+
+    /**
+     * Replaces every plain ReLU {@code ActivationLayer} (exact class, no preprocessor) with {@link DnnlReluLayer}; with
+     * {@code fuse}, where its input vertex feeds nothing else and is a BatchNorm on {@link DnnlBatchNormHelper} (identity
+     * activation) or a two-input residual add, that producer applies ReLU itself. The graph's configuration is not
+     * touched: only the built graph's layer/vertex objects change (DL4J offers no other hook for these).
+     */
+    private static int installRelu(ComputationGraph g, boolean fuse) {
+        GraphVertex[] vertices = g.getVertices();
+        int n = 0;
+        for (GraphVertex v : vertices) {
+            if (!(v instanceof LayerVertex lv) || lv.getLayer().getClass() != ActivationLayer.class || lv.getLayerPreProcessor() != null
+                    || !DnnlReluLayer.plainRelu((ActivationLayer) lv.getLayer()) || lv.getInputVertices() == null || lv.getInputVertices().length != 1)
+                continue;
+            ReluSource source = null;
+            GraphVertex producer = vertices[lv.getInputVertices()[0].getVertexIndex()];
+            boolean onlyConsumer = producer.getOutputVertices() != null && producer.getOutputVertices().length == 1 && !producer.isOutputVertex();
+            if (fuse && onlyConsumer) {
+                if (producer instanceof LayerVertex pv && pv.getLayerPreProcessor() == null
+                        && pv.getLayer().getClass() == BatchNormalization.class
+                        && ((BatchNormalization) pv.getLayer()).getHelper() instanceof DnnlBatchNormHelper h) {
+                    // (DL4J's BatchNormalization layer never applies its configured activation: nothing to check there)
+                    h.fuseRelu(true);
+                    source = h;
+                } else if (producer.getClass() == ElementWiseVertex.class && producer.getInputVertices() != null
+                        && producer.getInputVertices().length == 2 && op((ElementWiseVertex) producer) == ElementWiseVertex.Op.Add) {
+                    DnnlAddReluVertex add = new DnnlAddReluVertex((ElementWiseVertex) producer);
+                    replaceVertex(g, producer, add);
+                    source = add;
+                }
+            }
+            ActivationLayer old = (ActivationLayer) lv.getLayer();
+            replaceLayer(g, lv, old, new DnnlReluLayer(old, source));
+            n++;
+        }
+        return n;
+    }
+
+    private static ElementWiseVertex.Op op(ElementWiseVertex v) {
+        try {
+            Field f = ElementWiseVertex.class.getDeclaredField("op");
+            f.setAccessible(true);
+            return (ElementWiseVertex.Op) f.get(v);
+        } catch (ReflectiveOperationException e) {
+            return null; // DL4J changed: no fusion, DL4J's add runs
+        }
+    }
+
+    private static void replaceLayer(ComputationGraph g, LayerVertex lv, Layer old, Layer replacement) {
+        lv.setLayer(replacement);
+        Layer[] layers = g.getLayers(); // the graph's own array
+        for (int i = 0; i < layers.length; i++) if (layers[i] == old) layers[i] = replacement;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void replaceVertex(ComputationGraph g, GraphVertex old, GraphVertex replacement) {
+        g.getVertices()[old.getVertexIndex()] = replacement; // the graph's own array
+        try {
+            Field f = ComputationGraph.class.getDeclaredField("verticesMap");
+            f.setAccessible(true);
+            ((java.util.Map<String, GraphVertex>) f.get(g)).put(old.getVertexName(), replacement);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("DL4J's ComputationGraph no longer has verticesMap; run with -D" + FUSE_PROPERTY + "=false", e);
+        }
     }
 
     /** How many layers run one of the product's helpers now. */
@@ -83,12 +184,22 @@ public final class NativePath {
         int n = 0;
         for (Layer l : layers)
             if (l.getClass() == ConvolutionLayer.class && ((ConvolutionLayer) l).getHelper() instanceof DnnlConvolutionHelper
-                    || l.getClass() == BatchNormalization.class && ((BatchNormalization) l).getHelper() instanceof DnnlBatchNormHelper) n++;
+                    || l.getClass() == BatchNormalization.class && ((BatchNormalization) l).getHelper() instanceof DnnlBatchNormHelper
+                    || l instanceof DnnlReluLayer) n++;
         return n;
     }
 
     /** Puts back the helper DL4J itself picks (its layer's own initializeHelper): DL4J's path, for A/B runs and tests. */
     public static void uninstall(Model model) {
+        if (model instanceof ComputationGraph g) {
+            for (GraphVertex v : g.getVertices().clone()) {
+                if (v instanceof LayerVertex lv && lv.getLayer() instanceof DnnlReluLayer r) {
+                    r.original().setListeners(r.getListeners());
+                    replaceLayer(g, lv, r, r.original());
+                }
+                if (v instanceof DnnlAddReluVertex a) replaceVertex(g, a, a.original());
+            }
+        }
         Layer[] layers = layers(model);
         for (Layer l : layers)
             if (l.getClass() == ConvolutionLayer.class || l.getClass() == BatchNormalization.class) {

@@ -11,7 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Counts the oneDNN primitives that actually ran ({@link VerboseProbe}: oneDNN's own {@code DNNL_VERBOSE=1} log of a
  * child JVM, not a flag the product sets): the product's oneDNN must run every convolution forward and both backward
  * passes and every BatchNorm forward and backward, and libnd4j's static copy none of them, so a silent fall-back to
- * DL4J's path fails this test. Switched off, the counts flip.
+ * DL4J's path fails this test; likewise the ReLU pieces (fused BatchNorm + ReLU, add + ReLU, ReLU backward). Switched
+ * off, the counts flip.
  */
 class NativePathPrimitivesTest {
     @Test
@@ -26,6 +27,15 @@ class NativePathPrimitivesTest {
         // forward (training, batch statistics inside) + backward per BatchNorm per step
         assertEquals(2 * c.batchNorms() * steps, c.execs(Lib.PRODUCT, "batch_normalization", ""), "BatchNorms on the product's oneDNN\n" + c.tail());
         assertEquals(0, c.execs(Lib.LIBND4J, "batch_normalization", ""), "BatchNorms that fell back to libnd4j's oneDNN\n" + c.tail());
+        // The ReLU pieces (ResNet-18: 17 ReLU layers; 9 follow a BatchNorm that feeds only them, 8 a residual add):
+        // 9 forward BatchNorms per step with oneDNN's fused ReLU (flags C = scale, H = shift, R = fuse_norm_relu),
+        // 8 binary adds with a ReLU post-op, no ReLU forward of its own (each passes its producer's output through),
+        // and one ReLU backward per ReLU layer (DL4J's ReLU is libnd4j's own loop, invisible here: hence these counts).
+        assertEquals(9L * steps, c.execs(Lib.PRODUCT, "batch_normalization", "forward_training", ",flags:CHR,"),
+                "BatchNorms with fused ReLU\n" + c.tail());
+        assertEquals(8L * steps, c.execs(Lib.PRODUCT, "binary", "", "attr-post-ops:eltwise_relu"), "add + ReLU\n" + c.tail());
+        assertEquals(0, c.execs(Lib.PRODUCT, "eltwise", "forward"), "ReLU forward passes the fused ones did not make unnecessary\n" + c.tail());
+        assertEquals(17L * steps, c.execs(Lib.PRODUCT, "eltwise", "backward"), "ReLU backward on the product's oneDNN\n" + c.tail());
     }
 
     @Test

@@ -40,7 +40,12 @@ public final class VerboseProbe {
          * propagation kind starts with {@code prop} ("forward", "backward_data", "backward", ...).
          */
         public long execs(Lib lib, String kind, String prop) {
-            return log.lines().filter(l -> {
+            return execs(lib, kind, prop, "");
+        }
+
+        /** As {@link #execs(Lib, String, String)}, lines that also contain {@code text} (e.g. ",flags:CHR," for a fused ReLU). */
+        public long execs(Lib lib, String kind, String prop, String text) {
+            return log.lines().filter(l -> l.contains(text)).filter(l -> {
                 String[] f = l.split(",");
                 if (f.length < 6 || !f[1].equals("exec")) return false;
                 if (lib.prefix == null ? !(f[0].equals("onednn_verbose") || f[0].equals("dnnl_verbose")) : !f[0].equals(lib.prefix))
