@@ -3,6 +3,8 @@ trained on random data for a fixed time; prints one line `TORCH_RESULT examples_
 
 Run by io.sparkvision.bench.TorchReference (extracted from the product's jar/classes to a temp file):
     python3 torch_train.py MODEL CHANNELS HEIGHT WIDTH BATCH CLASSES THREADS SECONDS UPDATER
+UPDATER `eval` times inference instead (`sparkvision bench infer`): `model.eval()` under `torch.no_grad()`, forward
+passes only; the line then also carries `cpu_s_per_example=<x>` (the process's CPU time, all threads).
 Exit code 3: no PyTorch twin for MODEL (the benchmark then prints "not measured").
 """
 import sys
@@ -82,6 +84,8 @@ def main(argv):
     if model is None:
         print('TORCH_NO_TWIN no PyTorch layout for %s at %dx%dx%d' % (name, c, h, w))
         return 3
+    if updater == 'eval':
+        return infer(model, c, h, w, batch, seconds)
     model.train()
     opt = optimizer(updater, model.parameters())
     loss_fn = nn.CrossEntropyLoss()
@@ -104,6 +108,26 @@ def main(argv):
             break
     params = sum(p.numel() for p in model.parameters())
     print('TORCH_RESULT examples_per_s=%.4f params=%d threads=%d' % (examples / elapsed, params, torch.get_num_threads()))
+    return 0
+
+
+def infer(model, c, h, w, batch, seconds):
+    model.eval()
+    x = torch.rand(batch, c, h, w)
+    with torch.no_grad():
+        for _ in range(2):  # warm-up: oneDNN primitive creation, allocator
+            model(x)
+        examples, start, cpu0 = 0, time.perf_counter(), time.process_time()
+        while True:
+            model(x)
+            examples += batch
+            elapsed = time.perf_counter() - start
+            if elapsed >= seconds:
+                break
+        cpu = time.process_time() - cpu0
+    params = sum(p.numel() for p in model.parameters())
+    print('TORCH_RESULT examples_per_s=%.4f params=%d threads=%d cpu_s_per_example=%.6f'
+          % (examples / elapsed, params, torch.get_num_threads(), cpu / examples))
     return 0
 
 

@@ -24,8 +24,20 @@ import java.util.regex.Pattern;
 public final class TorchReference {
     private static final Pattern RESULT = Pattern.compile("TORCH_RESULT examples_per_s=([0-9.eE+-]+) params=(\\d+) threads=(\\d+)");
 
-    /** rate in examples/s, or NaN with {@code note} saying why there is none. */
-    public record Result(double examplesPerSecond, long params, int threads, String python, String note) {
+    private static final Pattern CPU = Pattern.compile("cpu_s_per_example=([0-9.eE+-]+)");
+
+    /** The updater name that makes the script time inference ({@code model.eval()} under {@code torch.no_grad()}). */
+    public static final String EVAL = "eval";
+
+    /**
+     * rate in examples/s, or NaN with {@code note} saying why there is none; {@code cpuSecondsPerExample} the Python
+     * process's CPU time per example (inference runs only, else NaN).
+     */
+    public record Result(double examplesPerSecond, long params, int threads, String python, String note, double cpuSecondsPerExample) {
+        public Result(double examplesPerSecond, long params, int threads, String python, String note) {
+            this(examplesPerSecond, params, threads, python, note, Double.NaN);
+        }
+
         public boolean measured() {
             return !Double.isNaN(examplesPerSecond);
         }
@@ -61,7 +73,11 @@ public final class TorchReference {
                 return notMeasured("not measured: PyTorch run timed out");
             }
             Matcher m = RESULT.matcher(output);
-            if (m.find()) return new Result(Double.parseDouble(m.group(1)), Long.parseLong(m.group(2)), Integer.parseInt(m.group(3)), python, "");
+            if (m.find()) {
+                Matcher cpu = CPU.matcher(output);
+                return new Result(Double.parseDouble(m.group(1)), Long.parseLong(m.group(2)), Integer.parseInt(m.group(3)), python, "",
+                        cpu.find() ? Double.parseDouble(cpu.group(1)) : Double.NaN);
+            }
             if (p.exitValue() == 3) return notMeasured("not measured: no PyTorch twin of " + model);
             String tail = output.length() > 300 ? output.substring(output.length() - 300) : output;
             return notMeasured("not measured: PyTorch run failed (exit " + p.exitValue() + "): " + tail.strip());
@@ -73,6 +89,11 @@ public final class TorchReference {
         } finally {
             if (script != null) script.toFile().delete();
         }
+    }
+
+    /** PyTorch's inference rate: forward passes of {@code model.eval()} under {@code torch.no_grad()}. */
+    public static Result measureInference(String model, InputShape in, int batch, int classes, int threads, double seconds) {
+        return measure(pythonWithTorch(), model, in, batch, classes, threads, seconds, EVAL);
     }
 
     private static Result notMeasured(String why) {

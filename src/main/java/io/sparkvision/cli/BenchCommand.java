@@ -11,7 +11,7 @@ import java.util.concurrent.Callable;
 
 /** {@code sparkvision bench ...}: benchmarks that print measured ratios (never run as tests). */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks measured side by side in one run.",
-        subcommands = {BenchCommand.Train.class, BenchCommand.Job.class, BenchCommand.Scaling.class, BenchCommand.NetRigCheck.class, BenchCommand.Score.class, BenchCommand.Ingest.class, BenchCommand.Input.class, BenchCommand.SynthImages.class})
+        subcommands = {BenchCommand.Train.class, BenchCommand.Job.class, BenchCommand.Scaling.class, BenchCommand.NetRigCheck.class, BenchCommand.Score.class, BenchCommand.Infer.class, BenchCommand.Ingest.class, BenchCommand.Input.class, BenchCommand.SynthImages.class})
 final class BenchCommand implements Runnable {
     @Override
     public void run() {
@@ -46,6 +46,43 @@ final class BenchCommand implements Runnable {
         public Integer call() throws Exception {
             new io.sparkvision.bench.ScoreBenchmark(model, input == null ? null : io.sparkvision.image.InputShape.parse(input),
                     images, batch, workers, System.out).run();
+            return 0;
+        }
+    }
+
+    @Command(name = "infer", mixinStandardHelpOptions = true,
+            description = "Forward-only (inference) examples/s of the product's path, as the score and evaluate jobs run it, against PyTorch's"
+                    + " model.eval() under torch.no_grad() on the same model, input, batch and threads, in alternating slices of one run.")
+    static final class Infer implements Callable<Integer> {
+        @Option(names = "--model", defaultValue = "resnet50", description = "architecture name; default ${DEFAULT-VALUE}")
+        String model;
+
+        @Option(names = "--input", description = "CxHxW; default: the model's own (resnet50: 3x224x224)")
+        String input;
+
+        @Option(names = "--batch", defaultValue = "16", description = "default ${DEFAULT-VALUE}")
+        int batch;
+
+        @Option(names = "--threads", description = "OpenMP threads on both sides; default: the cores")
+        Integer threads;
+
+        @Option(names = "--seconds", defaultValue = "10", description = "length of each side's slice per round; default ${DEFAULT-VALUE}")
+        double seconds;
+
+        @Option(names = "--rounds", defaultValue = "2", description = "alternating product/PyTorch slices; default ${DEFAULT-VALUE}")
+        int rounds;
+
+        @Option(names = "--no-torch", description = "skip PyTorch")
+        boolean noTorch;
+
+        @Override
+        public Integer call() {
+            InputShape shape = input != null ? InputShape.parse(input) : Architectures.get(model).defaultInput();
+            if (batch < 1 || rounds < 1 || seconds <= 0 || threads != null && threads < 1)
+                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--batch, --rounds, --threads must be >= 1 and --seconds > 0");
+            int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+            new io.sparkvision.bench.InferenceBenchmark(new io.sparkvision.bench.InferenceBenchmark.Settings(model, shape, batch, t, seconds,
+                    rounds, !noTorch), System.out).run();
             return 0;
         }
     }

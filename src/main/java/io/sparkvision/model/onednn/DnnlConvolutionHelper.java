@@ -113,6 +113,8 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
         final memory weights, bwdWeights, diffWeights; // primitive layouts (may be the user memories)
         final primitive fwd, bwdData, bwdWeightsPrim;
         final reorder toFwdWeights, toBwdWeights, fromDiffWeights; // null when the layouts agree
+        /** {@link #weights} holds the reorder of these user weights (see {@link WeightsSeen}); null = stale. */
+        WeightsSeen fwdWeightsOf;
 
         Prims(Key k) {
             this.k = k;
@@ -157,6 +159,29 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
             fwd = new convolution_forward(fpd);
             bwdData = new convolution_backward_data(bdpd);
             bwdWeightsPrim = new convolution_backward_weights(bwpd);
+        }
+    }
+
+    /**
+     * Which user weights the forward primitive's reordered copy was made from: their address and a sample of their
+     * values. Weights change in place (the updater subtracts into the same buffer), so every backprop through this
+     * helper marks the copy stale (the next forward reorders again); a model whose parameters are replaced without
+     * backprop (setParams: Spark averaging on the driver, a restore into the same buffers) changes the sampled
+     * values. Inference (score, evaluate) therefore reorders each layer's weights once, not on every call.
+     */
+    private record WeightsSeen(long address, long length, float[] sample) {
+        static final int SAMPLES = 64;
+
+        static WeightsSeen of(INDArray w) {
+            var p = new org.bytedeco.javacpp.FloatPointer(Dnnl.ptr(w));
+            long n = w.length();
+            float[] s = new float[(int) Math.min(SAMPLES, n)];
+            for (int i = 0; i < s.length; i++) s[i] = p.get(i * (n / s.length) + (i * 7919L) % Math.max(1, n / s.length));
+            return new WeightsSeen(p.address(), n, s);
+        }
+
+        boolean same(WeightsSeen o) {
+            return o != null && address == o.address && length == o.length && Arrays.equals(sample, o.sample);
         }
     }
 
@@ -205,7 +230,18 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
         INDArray in = Dnnl.denseOrCopy(input), w = Dnnl.denseOrCopy(weights);
         INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, k.layerShape(k.dstDims()));
         p.userWeights.set_data_handle(Dnnl.ptr(w));
-        reorder(p.toFwdWeights, p.userWeights, p.weights);
+        if (p.toFwdWeights != null && w != weights) { // a fresh copy each call: nothing to recognise
+            reorder(p.toFwdWeights, p.userWeights, p.weights);
+            p.fwdWeightsOf = null;
+            forwardWeightReorders++;
+        } else if (p.toFwdWeights != null) {
+            WeightsSeen seen = WeightsSeen.of(w);
+            if (!seen.same(p.fwdWeightsOf)) {
+                reorder(p.toFwdWeights, p.userWeights, p.weights);
+                p.fwdWeightsOf = seen;
+                forwardWeightReorders++;
+            }
+        }
         p.src.set_data_handle(Dnnl.ptr(in));
         p.dst.set_data_handle(Dnnl.ptr(out));
         IntMemoryMap m = new IntMemoryMap();
@@ -233,6 +269,7 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
                 pad, biasGradView, weightGradView, afn, mode, bwdFilterAlgo, bwdDataAlgo, convolutionMode, dilation,
                 format, workspaceMgr);
         Prims p = prims(k);
+        for (Prims any : cache.values()) any.fwdWeightsOf = null; // the updater changes the weights after this
         INDArray in = Dnnl.denseOrCopy(input), w = Dnnl.denseOrCopy(weights), dz = Dnnl.denseOrCopy(delta);
         INDArray eps = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, in.shape());
         boolean wgDense = Dnnl.dense(weightGradView);
@@ -280,6 +317,13 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
     public Map<String, Long> helperMemoryUse() {
         return Collections.emptyMap();
     }
+
+    /** Reorders of the weights into the forward primitive's layout so far (skipped while they are unchanged); for tests. */
+    public int forwardWeightReorders() {
+        return forwardWeightReorders;
+    }
+
+    private int forwardWeightReorders;
 
     /** Primitive sets created so far (one per input shape seen); for tests. */
     public int primitiveSets() {
