@@ -120,7 +120,7 @@ public final class Options {
             "mlp"),
             "architecture (model.Architectures; `scripts/sparkvision models` lists them)");
     public static final Option<Boolean> MODEL_NATIVE_PATH = Option.flag("model.native-path", true,
-            "the product's own oneDNN convolutions (CPU backend, channels-last layers; docs/native-path.md) on the driver and "
+            "the product's own oneDNN path - convolutions, BatchNorm, ReLU and its fusions (CPU backend, channels-last layers; docs/native-path.md) - on the driver and "
                     + "every executor; false = DL4J's own path everywhere (the same as -Dsparkvision.native-path=false)");
     public static final Option<Integer> MODEL_INPUT_SIZE = Option.integer("model.input-size", 0, 0, 4_096,
             "the model's input side (e.g. 224 on images stored at ingest.image-size = 256); 0 = the dataset's stored size. "
