@@ -78,6 +78,60 @@ public final class InputBench {
     }
 
     /**
+     * The product's own preparation ({@code data.TrainingExamples}, what a training task runs) on the uint8 cache with
+     * the ResNet recipe, at each {@code train.input-threads} value given: examples per wall-clock second, and the
+     * speed-up over one thread. This is the row that says how many cores keep one GPU task fed.
+     */
+    public static List<Row> threads(Path input, int storedHeight, int storedWidth, int inputSize, int images, int batch, double seconds,
+                                    int[] threadCounts, PrintStream out) throws IOException {
+        List<Stored> stored = stored(input, storedHeight, storedWidth, images);
+        InputShape in = new InputShape(3, inputSize, inputSize);
+        List<io.sparkvision.data.CachedImage> cache = new ArrayList<>();
+        for (int i = 0; i < stored.size(); i++) {
+            cache.add(new io.sparkvision.data.CachedImage(stored.get(i).chw(), 3, storedHeight, storedWidth, i % 10));
+        }
+        out.printf(Locale.ROOT, "bench input --threads: the product's TrainingExamples (train.input-threads), ResNet recipe, %d images "
+                        + "stored at %dx%d, output %s, minibatch %d, %.0f s per row; %d cores, load average %.2f before%n",
+                stored.size(), storedWidth, storedHeight, in, batch, seconds, Runtime.getRuntime().availableProcessors(),
+                ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        List<Row> rows = new ArrayList<>();
+        double one = 0;
+        for (int t : threadCounts) {
+            double perSec = 0;
+            for (int pass = 0; pass < 2; pass++) {
+                java.util.Iterator<io.sparkvision.data.CachedImage> endless = new java.util.Iterator<>() {
+                    private int i;
+
+                    @Override
+                    public boolean hasNext() {
+                        return true;
+                    }
+
+                    @Override
+                    public io.sparkvision.data.CachedImage next() {
+                        return cache.get(i++ % cache.size());
+                    }
+                };
+                java.util.Iterator<Example> examples = io.sparkvision.data.TrainingExamples.of(endless, 7, RESNET, in, MEAN, STD, t);
+                long t0 = System.nanoTime(), n = 0, sink = 0;
+                long end = t0 + (long) (seconds * 1e9);
+                while (System.nanoTime() < end) {
+                    List<Example> buf = new ArrayList<>(batch);
+                    for (int b = 0; b < batch; b++, n++) buf.add(examples.next());
+                    sink += Batches.toDataSet(buf, in, 10).numExamples();
+                }
+                perSec = sink / ((System.nanoTime() - t0) / 1e9);
+            }
+            if (t == threadCounts[0]) one = perSec / t;
+            out.printf(Locale.ROOT, "  train.input-threads = %-3d %,8.0f examples/s wall (%.2fx of %d x the first row's per-thread rate)%n",
+                    t, perSec, perSec / (one * t), t);
+            rows.add(new Row("input-threads " + t, perSec, Double.NaN, 3L * storedHeight * storedWidth));
+        }
+        out.printf(Locale.ROOT, "bench input --threads: load average %.2f after%n", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        return rows;
+    }
+
+    /**
      * The same rows on a real sharded dataset (ingest.layout = parquet, raw): "from the cache" on the first
      * {@code images} stored train images held as the training cache holds them (uint8, each its own stored size),
      * and "from the shards" reading the train shards row by row (Parquet + zstd decode on one Spark local[1] task

@@ -348,8 +348,20 @@ final class BenchCommand implements Runnable {
                 + "images (from the cache, and reading the shards) instead of synthetic ones")
         String data;
 
+        @Option(names = "--threads", split = ",", description = "measure the product's own preparation (train.input-threads) at "
+                + "these thread counts instead, e.g. 1,2 (ResNet recipe from the uint8 cache, wall-clock examples/s)")
+        int[] threads;
+
         @Override
         public Integer call() throws Exception {
+            if (threads != null) {
+                if (java.util.Arrays.stream(threads).anyMatch(t -> t < 1))
+                    throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--threads: every count must be >= 1");
+                String[] hw = stored.toLowerCase(java.util.Locale.ROOT).split("x");
+                io.sparkvision.bench.InputBench.threads(input, Integer.parseInt(hw[0]), Integer.parseInt(hw[1]), size, images, batch,
+                        seconds, threads, System.out);
+                return 0;
+            }
             if (data != null) {
                 io.sparkvision.bench.InputBench.runOnDataset(data, size, images, batch, seconds, System.out);
                 return 0;

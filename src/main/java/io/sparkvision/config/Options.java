@@ -163,6 +163,10 @@ public final class Options {
             "training workers (one per executor core); 0 = Spark's default parallelism");
     public static final Option<Integer> TRAIN_PREFETCH = Option.integer("train.prefetch-batches", 2, 0, 1_000,
             "minibatches each worker prefetches asynchronously");
+    public static final Option<Integer> TRAIN_INPUT_THREADS = Option.integer("train.input-threads", 1, 1, 256,
+            "threads per training task that crop, augment and normalise its minibatches from the cache; 1 = the task's own "
+                    + "thread (CPU executors, whose cores train); on a GPU executor about its cores minus one (one core prepares "
+                    + "~1,300 ResNet-recipe examples/s here; docs/input-pipeline.md). The examples do not depend on it");
     public static final Option<Choices.Updater> TRAIN_UPDATER = Option.oneOf("train.updater", Choices.Updater.ADAM,
             "optimiser: plain SGD, SGD with Nesterov momentum, Adam, or Adam with decoupled weight decay");
     public static final Option<Double> TRAIN_LR = Option.decimal("train.learning-rate", 1e-3, 1e-9, 10,

@@ -55,6 +55,7 @@ public final class ImageDataset {
     private final long[] workerSizes;
     private final long count;
     private final PixelAugmentation augment;
+    private int inputThreads = 1;
 
     private ImageDataset(DatasetDescriptor descriptor, InputShape input, JavaRDD<CachedImage> cache, int workers, int perWorker,
                          long[] workerSizes, PixelAugmentation augment) {
@@ -197,6 +198,13 @@ public final class ImageDataset {
         return new CacheUse(count, 0, 0, 0, cache.getNumPartitions());
     }
 
+    /** Threads per training task that prepare its examples ({@code train.input-threads}); 1 = the task's own thread. */
+    public ImageDataset withInputThreads(int threads) {
+        if (threads < 1) throw new IllegalArgumentException("train.input-threads must be at least 1, was " + threads);
+        this.inputThreads = threads;
+        return this;
+    }
+
     /**
      * The minibatches of one epoch: each worker's examples in an order fixed by (seed, epoch, worker), so
      * a rerun or a resumed run sees the same batches.
@@ -233,6 +241,7 @@ public final class ImageDataset {
         InputShape in = input;
         int classes = descriptor.classes().size(), k = perWorker;
         PixelAugmentation aug = augment;
+        int threads = inputThreads;
         double[] mean = descriptor.mean(), std = descriptor.std();
         long[] sizes = workerSizes.clone();
         long[] seeds = new long[workers];
@@ -247,32 +256,9 @@ public final class ImageDataset {
         JavaRDD<CachedImage> perWorkerImages = k == 1 ? shuffled
                 : new JavaRDD<>(shuffled.rdd().coalesce(workers, false, Option.apply(new WorkerSlices(k, seeds)), null), shuffled.classTag());
         return perWorkerImages.mapPartitionsWithIndex((w, it) -> {
-            Iterator<Example> examples = training(it, seeds[w], aug, in, mean, std);
+            Iterator<Example> examples = TrainingExamples.of(it, seeds[w], aug, in, mean, std, threads);
             return batchesEach > 0 ? evenly(examples, sizes[w], batchesEach, in, classes) : Batches.batch(examples, batchSize, in, classes);
         }, true);
-    }
-
-    /** A worker's training examples, prepared one at a time (static: the Spark closure must not capture this dataset). */
-    private static Iterator<Example> training(Iterator<CachedImage> it, long workerSeed, PixelAugmentation aug, InputShape in,
-                                              double[] mean, double[] std) {
-        return new Iterator<>() {
-            private int i;
-
-            @Override
-            public boolean hasNext() {
-                return it.hasNext();
-            }
-
-            @Override
-            public Example next() {
-                CachedImage img = it.next();
-                // One generator per example: the result does not depend on how examples are batched.
-                Random rnd = new Random(workerSeed * 31L + i++);
-                float[] px = aug.train(img.pixels(), img.height(), img.width(), in, rnd);
-                ImagePreparer.normaliseInPlace(px, in.channels(), in.height() * in.width(), mean, std);
-                return new Example(px, img.label());
-            }
-        };
     }
 
     /** The seed of worker w's share in an epoch (as the float cache drew it per partition, one per worker). */

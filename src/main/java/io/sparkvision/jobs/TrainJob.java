@@ -137,7 +137,8 @@ public final class TrainJob {
             out.println(CacheSizing.estimateLine(d, limitedCount(d, trainSplit, limit), limitedCount(d, testSplit, limit),
                     CacheSizing.storageMemory(sc)));
             // Augmentation comes from this job's config; the test split never has any (and takes centre crops).
-            ImageDataset train = ImageDataset.load(sc, in.root(), d, trainSplit, in.workers(), limit, AugmentSettings.of(cfg), in.shape());
+            ImageDataset train = ImageDataset.load(sc, in.root(), d, trainSplit, in.workers(), limit, AugmentSettings.of(cfg), in.shape())
+                    .withInputThreads(cfg.get(Options.TRAIN_INPUT_THREADS));
             ImageDataset test = ImageDataset.load(sc, in.root(), d, testSplit, in.workers(), limit, AugmentSettings.OFF, in.shape());
             long testCount = test.count();
             out.println(CacheSizing.measuredLine(train.cacheUse(), test.cacheUse()));

@@ -135,6 +135,54 @@ class TrainingCacheTest {
         }
     }
 
+    /** Names of the threads that prepared training examples (local mode: the tasks run in this JVM). */
+    static final Set<String> PREPARED_ON = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** AugmentSettings' ResNet-style recipe (random-resized crop, flip), recording the preparing thread. */
+    record Recording(PixelAugmentation inner) implements PixelAugmentation {
+        @Override
+        public boolean enabled() {
+            return inner.enabled();
+        }
+
+        @Override
+        public float[] apply(float[] pixels, InputShape shape, java.util.Random rnd) {
+            return inner.apply(pixels, shape, rnd);
+        }
+
+        @Override
+        public float[] train(byte[] pixels, int sh, int sw, InputShape out, java.util.Random rnd) {
+            PREPARED_ON.add(Thread.currentThread().getName());
+            return inner.train(pixels, sh, sw, out, rnd);
+        }
+    }
+
+    /** train.input-threads: a pool prepares the examples, and they are the same examples in the same order. */
+    @Test
+    void inputThreadsPrepareTheSameExamplesOnAPool() throws Exception {
+        PixelAugmentation recipe = new Recording(new AugmentSettings(0, true, 0.08, true, 0, 0, 0, 0, 0, 2.0));
+        ImageDataset one = ImageDataset.load(sc, root, d, "train", 2, 0, recipe, IN);
+        ImageDataset three = ImageDataset.load(sc, root, d, "train", 2, 0, recipe, IN).withInputThreads(3);
+        PREPARED_ON.clear();
+        List<DataSet> a = one.epochBatches(5, 1, 4).collect();
+        Set<String> taskThreads = new HashSet<>(PREPARED_ON);
+        PREPARED_ON.clear();
+        List<DataSet> b = three.evenEpochBatches(5, 1, 4).collect();
+        List<DataSet> bAgain = three.epochBatches(5, 1, 4).collect();
+        Set<String> poolThreads = new HashSet<>(PREPARED_ON);
+        one.release();
+        three.release();
+        List<float[]> x1 = examples(a), x3 = examples(bAgain);
+        assertEquals(x1.size(), x3.size());
+        for (int i = 0; i < x1.size(); i++) assertArrayEquals(x1.get(i), x3.get(i), "example " + i + " with 1 and 3 input threads");
+        for (int i = 0; i < a.size(); i++) assertEquals(a.get(i).getLabels(), bAgain.get(i).getLabels(), "labels of batch " + i);
+        assertEquals(examples(b).size(), x1.size());
+        assertTrue(taskThreads.stream().allMatch(t -> t.startsWith("Executor task launch")), "one thread: the task's own " + taskThreads);
+        assertTrue(poolThreads.stream().noneMatch(t -> t.startsWith("Executor task launch")) && poolThreads.size() >= 2,
+                "three threads: prepared on a pool of several threads, not the task's: " + poolThreads);
+        assertThrows(IllegalArgumentException.class, () -> one.withInputThreads(0));
+    }
+
     @Test
     void trainingTakesRandomCropsOfTheInputSizeIdenticalOnARerun() throws Exception {
         ImageDataset first = ImageDataset.load(sc, root, d, "train", 2, 0, AugmentSettings.OFF, IN);
