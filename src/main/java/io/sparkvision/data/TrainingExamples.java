@@ -8,7 +8,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Random;
-import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ForkJoinPool;
@@ -18,7 +17,8 @@ import java.util.concurrent.Future;
  * A training task's examples from its cached images: the crop of the model's input size (random, or random-resized),
  * augmentation and normalisation, in the task's order. With one thread (the default) each example is prepared when
  * it is asked for; with {@code threads > 1} the next {@code threads x READ_AHEAD} images are prepared at once by a
- * pool of that many threads, so that one task can feed a GPU faster than one core prepares (about 1,300 ResNet-recipe
+ * pool of that many threads while the task hands out the chunk before, so that one task can feed a GPU faster than
+ * one core prepares (about 1,300 ResNet-recipe
  * examples per core-second here, docs/input-pipeline.md). Example i draws from its own generator, seeded by the
  * worker's seed and i alone, so the examples are the same whatever the thread count.
  */
@@ -65,7 +65,10 @@ public final class TrainingExamples {
         };
     }
 
-    /** Reads {@code ahead} images from the cache, prepares them in parallel on the pool, hands them out in order. */
+    /**
+     * Reads {@code ahead} images from the cache and prepares them in parallel on the pool while the task hands out the
+     * previous chunk (double-buffered: assembling minibatches on the task thread overlaps the next chunk's preparation).
+     */
     private static final class ReadAhead implements Iterator<Example> {
         private final Iterator<CachedImage> it;
         private final long workerSeed;
@@ -77,6 +80,11 @@ public final class TrainingExamples {
         private Example[] ready = new Example[0];
         private int next;
         private long index;
+        private Chunk pending;
+
+        /** A chunk being prepared: its slots and the pool's futures. */
+        private record Chunk(Example[] out, List<Future<Void>> jobs) {
+        }
 
         ReadAhead(Iterator<CachedImage> it, long workerSeed, PixelAugmentation aug, InputShape in, double[] mean, double[] std,
                   ForkJoinPool pool, int ahead) {
@@ -92,41 +100,50 @@ public final class TrainingExamples {
 
         @Override
         public boolean hasNext() {
-            return next < ready.length || it.hasNext();
+            return next < ready.length || pending != null || it.hasNext();
         }
 
         @Override
         public Example next() {
-            if (next == ready.length) fill();
+            if (next == ready.length) {
+                if (pending == null) pending = submit();
+                if (pending == null) throw new NoSuchElementException();
+                ready = await(pending);
+                next = 0;
+                pending = submit(); // the next chunk is prepared while this one is handed out
+            }
             return ready[next++];
         }
 
-        private void fill() {
-            // The cache iterator is Spark's: read on this (the task's) thread only.
+        /** Reads the next chunk's images (on the task's thread: the cache iterator is Spark's) and queues their preparation. */
+        private Chunk submit() {
             List<CachedImage> images = new ArrayList<>(ahead);
             while (images.size() < ahead && it.hasNext()) images.add(it.next());
-            if (images.isEmpty()) throw new NoSuchElementException();
+            if (images.isEmpty()) return null;
             Example[] out = new Example[images.size()];
-            List<Callable<Void>> jobs = new ArrayList<>(out.length);
+            List<Future<Void>> jobs = new ArrayList<>(out.length);
             long first = index;
+            index += out.length;
             for (int k = 0; k < out.length; k++) {
                 int slot = k;
-                jobs.add(() -> {
+                jobs.add(pool.submit(() -> {
                     out[slot] = prepare(images.get(slot), first + slot, workerSeed, aug, in, mean, std);
                     return null;
-                });
+                }));
             }
+            return new Chunk(out, jobs);
+        }
+
+        private static Example[] await(Chunk c) {
             try {
-                for (Future<Void> f : pool.invokeAll(jobs)) f.get();
+                for (Future<Void> f : c.jobs()) f.get();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted while preparing minibatch examples", e);
             } catch (ExecutionException e) {
                 throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
             }
-            index += out.length;
-            ready = out;
-            next = 0;
+            return c.out();
         }
     }
 }
