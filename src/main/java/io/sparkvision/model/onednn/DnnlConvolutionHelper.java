@@ -24,7 +24,6 @@ import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
@@ -163,25 +162,24 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
     }
 
     /**
-     * Which user weights the forward primitive's reordered copy was made from: their address and a sample of their
-     * values. Weights change in place (the updater subtracts into the same buffer), so every backprop through this
+     * Which user weights the forward primitive's reordered copy was made from: their address, length and a CRC32C of
+     * every value. Weights change in place (the updater subtracts into the same buffer), so every backprop through this
      * helper marks the copy stale (the next forward reorders again); a model whose parameters are replaced without
-     * backprop (setParams: Spark averaging on the driver, a restore into the same buffers) changes the sampled
-     * values. Inference (score, evaluate) therefore reorders each layer's weights once, not on every call.
+     * backprop (setParams: Spark averaging on the driver, a restore into the same buffers) changes the checksum. One
+     * streaming pass (the JDK's CRC32C intrinsic) is far cheaper than the blocked reorder it saves, so inference (score,
+     * evaluate) reorders each layer's weights once, not on every call, and never uses weights that changed.
      */
-    private record WeightsSeen(long address, long length, float[] sample) {
-        static final int SAMPLES = 64;
-
+    private record WeightsSeen(long address, long length, long crc) {
         static WeightsSeen of(INDArray w) {
-            var p = new org.bytedeco.javacpp.FloatPointer(Dnnl.ptr(w));
             long n = w.length();
-            float[] s = new float[(int) Math.min(SAMPLES, n)];
-            for (int i = 0; i < s.length; i++) s[i] = p.get(i * (n / s.length) + (i * 7919L) % Math.max(1, n / s.length));
-            return new WeightsSeen(p.address(), n, s);
+            java.nio.ByteBuffer bytes = new org.bytedeco.javacpp.BytePointer(Dnnl.ptr(w)).capacity(n * Float.BYTES).asByteBuffer();
+            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+            crc.update(bytes);
+            return new WeightsSeen(Dnnl.ptr(w).address(), n, crc.getValue());
         }
 
         boolean same(WeightsSeen o) {
-            return o != null && address == o.address && length == o.length && Arrays.equals(sample, o.sample);
+            return equals(o);
         }
     }
 
