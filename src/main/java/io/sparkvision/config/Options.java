@@ -45,7 +45,7 @@ public final class Options {
             List.of("parquet", "png-files"), "image-folder/manifest: how the dataset is stored: parquet = each split as "
                     + "Parquet shards of about ingest.shard-mb written by the executors (docs/dataset-format.md); "
                     + "png-files = the earlier layout, one <split>/<class>/<name>.png per image plus manifest.csv "
-                    + "(still read by every job; the retrain job's nightly dataset uses it)");
+                    + "(still read by every job; a retrain registry's existing png-files nightly dataset keeps it)");
     public static final Option<String> INGEST_ENCODING = Option.choice("ingest.encoding", "raw",
             List.of("raw", "png"), "ingest.layout = parquet: how a shard row holds its prepared image: raw = uint8 "
                     + "pixels channel-major, zstd-compressed (no decode when read), png = lossless PNG (decoded on every read; "

@@ -73,11 +73,12 @@ public final class StoredSplit {
         });
     }
 
-    /** The committed runs' shards of the split, less the rows a later run superseded. */
-    private static JavaRDD<StoredImage> shards(JavaSparkContext sc, String rootUri, DatasetDescriptor d, String split,
-                                               int partitions, int limit) {
+    /**
+     * A sharded split's rows as stored (columns path, label, source, sha256, image, channels, height, width, run): the
+     * committed runs' shards, less the rows a later run superseded. Lazy; Parquet reads only the columns used.
+     */
+    public static Dataset<Row> rows(SparkSession spark, String rootUri, DatasetDescriptor d, String split) {
         DatasetStorage st = d.storage();
-        SparkSession spark = SparkSession.builder().sparkContext(sc.sc()).getOrCreate();
         Object[] runs = st.runs().toArray();
         Dataset<Row> rows = spark.read().parquet(new Path(rootUri, st.images() + "/split=" + split).toString())
                 .filter(col("run").cast("long").isin(runs));
@@ -87,7 +88,15 @@ public final class StoredSplit {
             rows = rows.join(broadcast(gone), rows.col("source").equalTo(gone.col("source"))
                     .and(rows.col("run").cast("long").equalTo(gone.col("run"))), "left_anti");
         }
-        rows = rows.select("path", "label", "image", "channels", "height", "width");
+        return rows;
+    }
+
+    /** The committed runs' shards of the split, less the rows a later run superseded. */
+    private static JavaRDD<StoredImage> shards(JavaSparkContext sc, String rootUri, DatasetDescriptor d, String split,
+                                               int partitions, int limit) {
+        DatasetStorage st = d.storage();
+        SparkSession spark = SparkSession.builder().sparkContext(sc.sc()).getOrCreate();
+        Dataset<Row> rows = rows(spark, rootUri, d, split).select("path", "label", "image", "channels", "height", "width");
         // The first `limit` by path, as the png-files layout's manifest order gives them: a bare limit() takes whichever
         // rows a read returns first, so the train job and a later read of the same split saw different images.
         if (limit > 0) rows = rows.orderBy("path").limit(limit);

@@ -5,6 +5,7 @@ import io.sparkvision.config.Choices.Metric;
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.config.Options;
 import io.sparkvision.ingest.DatasetDescriptor;
+import io.sparkvision.ingest.DatasetStorage;
 import io.sparkvision.data.Datasets;
 import io.sparkvision.ingest.ImageIngest;
 import io.sparkvision.ingest.IngestSettings;
@@ -20,6 +21,7 @@ import io.sparkvision.retrain.NightOutcome;
 import io.sparkvision.retrain.Promotion;
 import io.sparkvision.retrain.Registry;
 import io.sparkvision.retrain.RegistryLock;
+import io.sparkvision.retrain.ShardedWindow;
 import io.sparkvision.retrain.TrainingWindow;
 import io.sparkvision.util.Json;
 import io.sparkvision.config.SparkContexts;
@@ -136,7 +138,7 @@ public final class RetrainJob {
         Optional<CurrentPointer> current = registry.current();
         Candidate candidate = Candidate.of(registry, registry.newCandidateId(night.toString(), rerun), current);
         TrainingWindow.Summary window = cutWindow(cfg, sc, registry, night, holdout, landed, candidate, out);
-        Optional<Result> idle = nothingToTrain(cfg, registry, night, window, candidate, force, sc.hadoopConfiguration(), out);
+        Optional<Result> idle = nothingToTrain(cfg, registry, night, window, candidate, force, sc, out);
         if (idle.isPresent()) {
             HadoopFs.fs(candidate.dir(), sc.hadoopConfiguration()).delete(candidate.dir(), true);
             return idle.get();
@@ -211,11 +213,31 @@ public final class RetrainJob {
             source = combined.manifest().toString();
             dates = combined.dates();
         }
-        // png-files: the training window lists the nightly images one by one, by URI (not yet on Parquet shards).
         ImageIngest.Result ingested = ImageIngest.run(sc, cfg.get(Options.RETRAIN_FORMAT).label(), source,
-                registry.data().toString(), IngestSettings.of(cfg), ImageIngest.Storage.PNG_FILES, classIndex.toString(),
-                cfg.get(Options.INGEST_PARTITIONS), out);
+                registry.data().toString(), IngestSettings.of(cfg), nightlyStorage(cfg, registry, conf, out),
+                classIndex.toString(), cfg.get(Options.INGEST_PARTITIONS), out);
         return new Landed(ingested, dates);
+    }
+
+    /**
+     * How the nightly dataset is stored: ingest.layout (Parquet shards by default) for a new registry; a registry's
+     * existing nightly dataset keeps its layout and encoding, so registries made before shards go on working unchanged.
+     */
+    static ImageIngest.Storage nightlyStorage(JobConfig cfg, Registry registry, Configuration conf, PrintStream out)
+            throws IOException {
+        ImageIngest.Storage wanted = IngestJob.storage(cfg);
+        Path descriptor = new Path(registry.data(), DatasetDescriptor.FILE_NAME);
+        if (!HadoopFs.exists(descriptor, conf)) return wanted;
+        DatasetDescriptor existing = Json.read(HadoopFs.readString(descriptor, conf), DatasetDescriptor.class);
+        if (existing.sharded()) {
+            return new ImageIngest.Storage(DatasetStorage.PARQUET, existing.storage().encoding(), existing.storage().shardMb());
+        }
+        if (!DatasetStorage.PNG_FILES.equals(wanted.layout())) {
+            out.printf("retrain: the nightly dataset %s is in the png-files layout and stays so (to move it to Parquet "
+                    + "shards: scripts/sparkvision convert-dataset --data %s --to <new folder>, then put it in its place)%n",
+                    registry.data(), registry.data());
+        }
+        return ImageIngest.Storage.PNG_FILES;
     }
 
     /** Step 5: the window, as the candidate's dataset, normalised like the production model it continues. */
@@ -232,10 +254,19 @@ public final class RetrainJob {
             }
         }
         int days = cfg.get(Options.RETRAIN_WINDOW_DAYS);
-        java.util.Set<String> holdoutHashes = TrainingWindow.holdoutHashes(sc, holdout.root(), holdout.descriptor(), holdout.split());
-        TrainingWindow.Summary window = TrainingWindow.write(registry.data(), landed.ingest().descriptor(),
-                IngestSettings.of(cfg).defaultSplit(), holdout.root(), holdout.descriptor(), holdout.split(), night, days,
-                landed.dates(), holdoutHashes, mean, std, candidate.window(), conf);
+        DatasetDescriptor nightly = landed.ingest().descriptor();
+        String trainSplit = IngestSettings.of(cfg).defaultSplit();
+        TrainingWindow.Summary window;
+        if (nightly.sharded() || holdout.descriptor().sharded()) {
+            // Selected, anti-joined and copied by the executors into the candidate's own sharded dataset.
+            window = ShardedWindow.write(sc, new ShardedWindow.Part(registry.data(), nightly, trainSplit),
+                    new ShardedWindow.Part(holdout.root(), holdout.descriptor(), holdout.split()), night, days,
+                    landed.dates(), mean, std, candidate.window());
+        } else {
+            java.util.Set<String> holdoutHashes = TrainingWindow.holdoutHashes(sc, holdout.root(), holdout.descriptor(), holdout.split());
+            window = TrainingWindow.write(registry.data(), nightly, trainSplit, holdout.root(), holdout.descriptor(),
+                    holdout.split(), night, days, landed.dates(), holdoutHashes, mean, std, candidate.window(), conf);
+        }
         if (window.holdoutCopies() > 0) {
             out.printf("retrain: %,d landing images in the window are identical to holdout images and do not train%n",
                     window.holdoutCopies());
@@ -252,7 +283,7 @@ public final class RetrainJob {
     /** Tonight's outcome if it trains nothing: an empty window, or one the last candidate already trained on. */
     private static Optional<Result> nothingToTrain(JobConfig cfg, Registry registry, LocalDate night,
                                                    TrainingWindow.Summary window, Candidate candidate, boolean force,
-                                                   Configuration conf, PrintStream out) throws IOException {
+                                                   JavaSparkContext sc, PrintStream out) throws IOException {
         int days = cfg.get(Options.RETRAIN_WINDOW_DAYS);
         if (window.images() == 0) {
             String why = "no images in the window's partitions " + (days == 0 ? "up to " + night : "from "
@@ -264,8 +295,7 @@ public final class RetrainJob {
         if (lastTrained.isEmpty() || force) return Optional.empty();
         // Nothing new: every image of tonight's window already was in the window the last candidate trained on.
         String lastId = lastTrained.get().candidate();
-        java.util.Set<String> seen = TrainingWindow.trainRows(new Path(registry.candidate(lastId), "data"), conf);
-        if (!seen.containsAll(TrainingWindow.trainRows(candidate.window(), conf))) return Optional.empty();
+        if (!TrainingWindow.coveredBy(sc, candidate.window(), new Path(registry.candidate(lastId), "data"))) return Optional.empty();
         String why = "every image in the window was already in the window candidate " + lastId + " trained on";
         out.println("retrain: " + why + "; nothing new to train (--force trains anyway)");
         return Optional.of(new Result(night.toString(), NightOutcome.NO_NEW_DATA, null, null, null, why));

@@ -29,7 +29,9 @@ import java.util.regex.Pattern;
  * ({@code date=YYYY-MM-DD}) falls in the window, as split {@code train}, plus the fixed holdout as split
  * {@code holdout}. It is written into the candidate's {@code data/} folder as dataset.json + manifest.csv whose
  * paths are absolute URIs (the images stay where they are), so the train and evaluate jobs read it like any other
- * dataset, and the candidate records exactly which images trained it.
+ * dataset, and the candidate records exactly which images trained it. This is the window of a registry whose nightly
+ * dataset and holdout are both in the png-files layout; when either is stored as Parquet shards,
+ * {@link ShardedWindow} cuts it by the same rules in Spark and copies the rows.
  */
 public final class TrainingWindow {
     public static final String TRAIN = "train";
@@ -184,11 +186,28 @@ public final class TrainingWindow {
         return rows;
     }
 
-    /** The window lists images one by one by URI: a Parquet-sharded holdout has no such files (not built yet). */
+    /**
+     * Whether every training image of {@code tonight}'s window was in the {@code last} window too. Windows of the two
+     * kinds (a manifest of URIs, shard rows) are compared by what they list: manifest lines, or (source, sha256,
+     * label) rows in Spark; a manifest window against a sharded one (the night a registry moved to shards) is never
+     * covered, so that night trains.
+     */
+    public static boolean coveredBy(org.apache.spark.api.java.JavaSparkContext sc, Path tonight, Path last)
+            throws IOException {
+        Configuration conf = sc.hadoopConfiguration();
+        org.apache.spark.sql.SparkSession spark = org.apache.spark.sql.SparkSession.builder().sparkContext(sc.sc()).getOrCreate();
+        var mine = ShardedWindow.trainKeys(spark, tonight, conf);
+        var before = ShardedWindow.trainKeys(spark, last, conf);
+        if (mine != null && before != null) return mine.except(before).isEmpty();
+        if (mine != null || before != null) return false;
+        return trainRows(last, conf).containsAll(trainRows(tonight, conf));
+    }
+
+    /** This writer lists images one by one by URI: datasets stored as Parquet shards go through {@link ShardedWindow}. */
     static void requireFiles(Path root, DatasetDescriptor d) {
         if (d.sharded()) {
-            throw new IllegalArgumentException("the retrain holdout " + root + " is stored as Parquet shards; the training "
-                    + "window lists holdout images as files: ingest the holdout with ingest.layout = png-files");
+            throw new IllegalArgumentException(root + " is stored as Parquet shards; its training window is cut by "
+                    + "ShardedWindow.write, not from files");
         }
     }
 

@@ -35,7 +35,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Three simulated nights of the nightly retrain on real MNIST digits landing in dated partitions: night 1 trains from
  * scratch and is promoted; night 2 adds data, warm-starts and is promoted with a better holdout top-1; night 3 lands
  * digits with deliberately wrong labels and its candidate is rejected, so {@code current} stays on night 2's model.
- * Re-running a decided night is a no-op, and a held lock stops a second run with a clear message.
+ * Re-running a decided night is a no-op, and a held lock stops a second run with a clear message. These nights keep
+ * the nightly dataset in the png-files layout; the manifest-landing nights take the default (Parquet shards) with
+ * this png-files holdout, so their window is cut by ShardedWindow from both layouts.
  */
 class RetrainJobTest {
     @TempDir
@@ -82,7 +84,9 @@ class RetrainJobTest {
         return JobConfig.fromString(String.join("\n",
                 "retrain { source = \"" + landing + "\", registry = \"" + registry + "\", holdout = \"" + digits + "\"",
                 "  holdout-split = test, date = \"" + night + "\", window-days = 2, tolerance = 0.01 }",
-                "ingest { image-size = 28, channels = 1 }",
+                // The png-files layout (a registry made before shards): its window is a manifest.csv of URIs.
+                // ShardedRetrainTest runs the same nights on the default, Parquet shards.
+                "ingest { image-size = 28, channels = 1, layout = png-files }",
                 "model.name = lenet5",
                 "train { epochs = 4, batch-size-per-worker = 16, learning-rate = 0.003, averaging-frequency = 3 }",
                 "progress.interval-seconds = 60"));
@@ -220,5 +224,10 @@ class RetrainJobTest {
         assertEquals(400, record.at("/window/images").asLong(), log.toString());
         assertEquals(200, record.at("/ingest/newImages").asLong(), "only night 2's images were decoded");
         assertEquals("[\"date=2026-11-01\",\"date=2026-11-02\"]", record.at("/window/partitions").toString());
+        // The default layout: the nightly dataset and the window are Parquet shards, the holdout's png-files copied in.
+        var window = io.sparkvision.data.Datasets.readDescriptor(registryM.resolve("candidates/2026-11-02/data").toString(),
+                sc.hadoopConfiguration());
+        assertTrue(window.sharded() && window.count("holdout") == 200, window.toString());
+        assertTrue(io.sparkvision.data.Datasets.readDescriptor(registryM.resolve("data").toString(), sc.hadoopConfiguration()).sharded());
     }
 }
