@@ -35,12 +35,15 @@ class NativePathPrimitivesTest {
         // The ReLU pieces (ResNet-18: 17 ReLU layers; 9 follow a BatchNorm that feeds only them, 8 a residual add):
         // 9 forward BatchNorms per step with oneDNN's fused ReLU (flags C = scale, H = shift, R = fuse_norm_relu),
         // 8 binary adds with a ReLU post-op, no ReLU forward of its own (each passes its producer's output through),
-        // and one ReLU backward per ReLU layer (DL4J's ReLU is libnd4j's own loop, invisible here: hence these counts).
+        // the 9 BatchNorm backward passes fused with ReLU's derivative (from the forward's mask), and one ReLU backward
+        // for each of the 8 ReLU layers after an add (DL4J's ReLU is libnd4j's own loop, invisible here: hence these counts).
         assertEquals(9L * steps, c.execs(Lib.PRODUCT, "batch_normalization", "forward_training", ",flags:CHR,"),
                 "BatchNorms with fused ReLU\n" + c.tail());
+        assertEquals(9L * steps, c.execs(Lib.PRODUCT, "batch_normalization", "backward", ",flags:CHR,"),
+                "BatchNorm backward passes with fused ReLU derivative\n" + c.tail());
         assertEquals(8L * steps, c.execs(Lib.PRODUCT, "binary", "", "attr-post-ops:eltwise_relu"), "add + ReLU\n" + c.tail());
         assertEquals(0, c.execs(Lib.PRODUCT, "eltwise", "forward"), "ReLU forward passes the fused ones did not make unnecessary\n" + c.tail());
-        assertEquals(17L * steps, c.execs(Lib.PRODUCT, "eltwise", "backward"), "ReLU backward on the product's oneDNN\n" + c.tail());
+        assertEquals(8L * steps, c.execs(Lib.PRODUCT, "eltwise", "backward"), "ReLU backward on the product's oneDNN\n" + c.tail());
     }
 
     @Test
