@@ -61,8 +61,9 @@ public final class DnnlBatchNormHelper implements BatchNormalizationHelper, Relu
     private boolean lastDelegated;
     /**
      * Apply ReLU in the forward pass (oneDNN's {@code fuse_norm_relu}): set by {@link NativePath} where this layer's only
-     * consumer is a plain ReLU layer, which then passes the output through ({@link DnnlReluLayer}). The backward
-     * stays the plain BatchNorm backward: the ReLU layer applies ReLU's derivative.
+     * consumer is a plain ReLU layer, which then passes the output through ({@link DnnlReluLayer}). The backward is
+     * fused too: oneDNN applies ReLU's derivative from the mask the forward pass kept in its workspace, and the ReLU
+     * layer passes the gradient through ({@link #appliesReluDerivative}).
      */
     private boolean fuseRelu;
     private INDArray lastReluOutput;
@@ -90,6 +91,11 @@ public final class DnnlBatchNormHelper implements BatchNormalizationHelper, Relu
         return output != null && output == lastReluOutput;
     }
 
+    @Override
+    public boolean appliesReluDerivative() {
+        return fuseRelu;
+    }
+
     private record Key(long n, long c, long h, long w, boolean nhwc, float eps, boolean relu) {
         long[] dims() {
             return new long[] {n, c, h, w};
@@ -103,7 +109,7 @@ public final class DnnlBatchNormHelper implements BatchNormalizationHelper, Relu
     /** Created on first use of a shape; the inference primitive only once inference runs. */
     private static final class Prims {
         final memory src, dst, mean, var, scale, shift, diffSrc, diffDst, diffScale, diffShift;
-        /** fuse_norm_relu's training workspace (ReLU's mask); unused by the plain backward, but oneDNN writes it. */
+        /** fuse_norm_relu's training workspace: ReLU's mask, written by the forward pass and read by the backward. */
         final memory workspace;
         final batch_normalization_forward.primitive_desc trainPd;
         final batch_normalization_forward train;
@@ -123,8 +129,8 @@ public final class DnnlBatchNormHelper implements BatchNormalizationHelper, Relu
                     new batch_normalization_forward.desc(dnnl_forward_training, data, k.eps, flags | dnnl_fuse_norm_relu), eng) : plainPd;
             train = new batch_normalization_forward(trainPd);
             workspace = k.relu ? new memory(trainPd.workspace_desc(), eng) : null;
-            var bpd = new batch_normalization_backward.primitive_desc(
-                    new batch_normalization_backward.desc(dnnl_backward, data, data, k.eps, flags), eng, plainPd);
+            var bpd = new batch_normalization_backward.primitive_desc(new batch_normalization_backward.desc(
+                    dnnl_backward, data, data, k.eps, k.relu ? flags | dnnl_fuse_norm_relu : flags), eng, trainPd);
             bwd = new batch_normalization_backward(bpd);
             src = new memory(data, eng, null);
             dst = new memory(data, eng, null);
@@ -248,6 +254,7 @@ public final class DnnlBatchNormHelper implements BatchNormalizationHelper, Relu
         args.put(DNNL_ARG_DIFF_SRC, p.diffSrc);
         args.put(DNNL_ARG_DIFF_SCALE, p.diffScale);
         args.put(DNNL_ARG_DIFF_SHIFT, p.diffShift);
+        if (p.workspace != null) args.put(DNNL_ARG_WORKSPACE, p.workspace); // the mask of this layer's last forward
         p.bwd.execute(Dnnl.stream(), args);
         Reference.reachabilityFence(new Object[] {in, dz, g, b});
         if (dg != dGammaView) dGammaView.assign(dg.reshape(dGammaView.shape()));

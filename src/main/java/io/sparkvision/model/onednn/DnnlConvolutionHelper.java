@@ -273,15 +273,22 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
         boolean wgDense = Dnnl.dense(weightGradView);
         INDArray wg = wgDense ? weightGradView : weightGradView.ulike();
 
-        p.userWeights.set_data_handle(Dnnl.ptr(w));
-        reorder(p.toBwdWeights, p.userWeights, p.bwdWeights);
         p.diffDst.set_data_handle(Dnnl.ptr(dz));
-        p.diffSrc.set_data_handle(Dnnl.ptr(eps));
-        IntMemoryMap md = new IntMemoryMap();
-        md.put(DNNL_ARG_DIFF_DST, p.diffDst);
-        md.put(DNNL_ARG_WEIGHTS, p.bwdWeights);
-        md.put(DNNL_ARG_DIFF_SRC, p.diffSrc);
-        p.bwdData.execute(Dnnl.stream(), md);
+        if (inputGradientUnused) {
+            // The network's input: nothing reads its gradient in training (DL4J hands it to the input vertex and
+            // drops it). NaN, not zeros, so that a caller who does read it sees at once that it was not computed.
+            eps.assign(Float.NaN);
+            skippedInputGradients++;
+        } else {
+            p.userWeights.set_data_handle(Dnnl.ptr(w));
+            reorder(p.toBwdWeights, p.userWeights, p.bwdWeights);
+            p.diffSrc.set_data_handle(Dnnl.ptr(eps));
+            IntMemoryMap md = new IntMemoryMap();
+            md.put(DNNL_ARG_DIFF_DST, p.diffDst);
+            md.put(DNNL_ARG_WEIGHTS, p.bwdWeights);
+            md.put(DNNL_ARG_DIFF_SRC, p.diffSrc);
+            p.bwdData.execute(Dnnl.stream(), md);
+        }
 
         p.src.set_data_handle(Dnnl.ptr(in));
         p.userDiffWeights.set_data_handle(Dnnl.ptr(wg));
@@ -322,6 +329,24 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
     }
 
     private int forwardWeightReorders;
+
+    /**
+     * Backprop of a layer whose input is the network's own input: the gradient with respect to the input (oneDNN's
+     * backward-data pass, as long as the forward pass for a 3-channel stem) is not computed; the returned epsilon is
+     * NaN. Set by {@link NativePath} for convolutions fed by a graph input vertex only.
+     */
+    void inputGradientUnused(boolean unused) {
+        this.inputGradientUnused = unused;
+    }
+
+    private boolean inputGradientUnused;
+
+    /** Backprops that skipped the input gradient so far; for tests. */
+    public int skippedInputGradients() {
+        return skippedInputGradients;
+    }
+
+    private int skippedInputGradients;
 
     /** Primitive sets created so far (one per input shape seen); for tests. */
     public int primitiveSets() {

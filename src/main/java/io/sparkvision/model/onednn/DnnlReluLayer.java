@@ -14,7 +14,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * Replaces DL4J's {@link ActivationLayer} with plain ReLU in a built graph, same configuration (the saved JSON and
  * model.zip are DL4J's): forward is one oneDNN pass (DL4J: a copy of the input, then ReLU in place) or, where the
  * producer already applied ReLU in its own pass ({@link ReluSource}: fused BatchNorm, add + ReLU), none - the input
- * passes through; backward is one oneDNN pass from the layer's input (DL4J: a copy of the input, then the derivative).
+ * passes through; backward is one oneDNN pass from the layer's input (DL4J: a copy of the input, then the derivative),
+ * or none where the producer's backward applies the derivative itself (BatchNorm fused with ReLU).
  * Anything oneDNN cannot take as it is (not dense float32) goes to DL4J's code.
  */
 public final class DnnlReluLayer extends ActivationLayer {
@@ -22,7 +23,9 @@ public final class DnnlReluLayer extends ActivationLayer {
     private final transient ReluSource source; // null after deserialization: ReLU computed, still correct
     /** Native primitives: not serialized (a deserialized copy creates its own; DL4J's layers are Serializable). */
     private transient DnnlEltwise eltwise;
-    private long passedThrough, computed, copiedThrough;
+    private long passedThrough, computed, copiedThrough, gradientsPassedThrough;
+    /** Whether the last forward pass took its input as it came (its producer applied ReLU). */
+    private boolean lastPassedThrough;
 
     DnnlReluLayer(ActivationLayer original, ReluSource source) {
         super(original.conf(), original.getDataType());
@@ -54,6 +57,11 @@ public final class DnnlReluLayer extends ActivationLayer {
         return copiedThrough;
     }
 
+    /** Backward passes that left ReLU's derivative to the producer's fused backward; for tests. */
+    public long gradientsPassedThrough() {
+        return gradientsPassedThrough;
+    }
+
     public long computed() {
         return computed;
     }
@@ -66,7 +74,8 @@ public final class DnnlReluLayer extends ActivationLayer {
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
         assertInputSet(false);
-        if (source != null && source.reluApplied(input)) {
+        lastPassedThrough = source != null && source.reluApplied(input);
+        if (lastPassedThrough) {
             passedThrough++;
             INDArray out = mgr.leverageTo(ArrayType.ACTIVATIONS, input);
             if (out != input) copiedThrough++;
@@ -82,6 +91,12 @@ public final class DnnlReluLayer extends ActivationLayer {
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
         assertInputSet(true);
+        if (lastPassedThrough && source.appliesReluDerivative()) {
+            // The producer (a fused BatchNorm) applied ReLU in its forward pass and applies the derivative in its
+            // backward pass from the same mask: nothing to do here.
+            gradientsPassedThrough++;
+            return new Pair<>(new DefaultGradient(), mgr.leverageTo(ArrayType.ACTIVATION_GRAD, epsilon));
+        }
         if (!DnnlEltwise.fits(input, epsilon) || epsilon.ordering() != input.ordering() || !java.util.Arrays.equals(input.shape(), epsilon.shape()))
             return super.backpropGradient(epsilon, mgr);
         INDArray dx = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape(), input.ordering());

@@ -110,7 +110,37 @@ public final class NativePath {
             }
         }
         if (pieces.relu() && model instanceof ComputationGraph g) installed += installRelu(g, pieces.fuse());
+        markInputConvolutions(model);
         return installed;
+    }
+
+    /**
+     * Tells the helper of each convolution that sees the network's input (directly or through parameter-free layers
+     * only) that its input gradient is never used, so its backprop skips oneDNN's backward-data pass: PyTorch does not
+     * compute it either (the image does not require a gradient). ResNet's 3-channel 7x7 stem at 224² costs about as
+     * much backward-data as forward.
+     */
+    private static void markInputConvolutions(Model model) {
+        if (model instanceof ComputationGraph g) {
+            GraphVertex[] vertices = g.getVertices();
+            boolean[] gradientFree = new boolean[vertices.length];
+            for (int i : g.topologicalSortOrder()) {
+                GraphVertex v = vertices[i];
+                boolean inputsFree = v.getInputVertices() != null && v.getInputVertices().length > 0;
+                if (inputsFree) for (var in : v.getInputVertices()) inputsFree &= gradientFree[in.getVertexIndex()];
+                if (v.isInputVertex()) gradientFree[i] = true;
+                else if (inputsFree && v.numParams() == 0) gradientFree[i] = true;
+                if (inputsFree && v instanceof LayerVertex lv && lv.getLayer() instanceof ConvolutionLayer conv
+                        && conv.getHelper() instanceof DnnlConvolutionHelper h) {
+                    h.inputGradientUnused(true);
+                }
+            }
+        } else if (model instanceof MultiLayerNetwork net) {
+            for (Layer l : net.getLayers()) {
+                if (l instanceof ConvolutionLayer conv && conv.getHelper() instanceof DnnlConvolutionHelper h) h.inputGradientUnused(true);
+                if (l.numParams() > 0) break;
+            }
+        }
     }
 
     /**

@@ -9,4 +9,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 interface ReluSource {
     /** Whether {@code output} is the very array this producer returned last, with ReLU already applied. */
     boolean reluApplied(INDArray output);
+
+    /**
+     * Whether this producer's backward pass also applies ReLU's derivative (BatchNorm's fused backward, from the mask
+     * its forward pass kept): the ReLU layer after it then passes the gradient through unchanged.
+     */
+    default boolean appliesReluDerivative() {
+        return false;
+    }
 }

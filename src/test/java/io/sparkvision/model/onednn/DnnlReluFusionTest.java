@@ -185,7 +185,7 @@ class DnnlReluFusionTest {
         return y;
     }
 
-    /** Every ReLU passed its producer's output through in training (none computed there), 8 adds fused, 9 BatchNorms fused. */
+    /** Every ReLU passed its producer's output through in training (none computed there), 8 adds fused, 9 BatchNorms fused both ways. */
     private static void assertFused(ComputationGraph g) {
         assertEquals(8, fusedAdds(g), "residual adds replaced by add + ReLU");
         long bnFused = Arrays.stream(g.getLayers())
@@ -193,6 +193,8 @@ class DnnlReluFusionTest {
                         && b.getHelper() instanceof DnnlBatchNormHelper h && h.fusesRelu()).count();
         assertEquals(9, bnFused, "BatchNorms with fuse_norm_relu");
         for (DnnlReluLayer r : relus(g)) assertTrue(r.passedThrough() > 0, "a ReLU layer never passed its input through");
+        // ReLU's derivative: inside the fused BatchNorm backward for the 9 after a BatchNorm, computed for the 8 after an add
+        assertEquals(9, relus(g).stream().filter(r -> r.gradientsPassedThrough() > 0).count(), "ReLU layers whose derivative the BatchNorm applied");
     }
 
     private static long fusedAdds(ComputationGraph g) {
