@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -108,6 +109,43 @@ class ManifestListingTest {
         assertEquals(10, again.report().unchanged(), "the missing file's row is unchanged too (as on the driver)");
         assertEquals(1, again.report().ingested());
         assertEquals(8L, again.descriptor().splits().get("train"));
+    }
+
+    /** The executors' items are the driver-side reader's, row for row: sizes, times, splits by fraction, skips. */
+    @Test
+    void theItemsAreTheDriverSideReadersItems(@TempDir Path src, @TempDir Path elsewhere) throws IOException {
+        byte[] png = IngestValidationTest.png();
+        StringBuilder csv = new StringBuilder("path,label,split\n");
+        for (int i = 0; i < 40; i++) {
+            put(src, "img/" + i + ".png", java.util.Arrays.copyOf(png, png.length + i));
+            csv.append("img/").append(i).append(".png,").append(i % 3 == 0 ? "cat" : "dog").append(i % 5 == 0 ? ",val\n" : ",\n");
+        }
+        put(elsewhere, "far.png", png);
+        put(src, ".hidden/h.png", png);
+        csv.append(elsewhere.resolve("far.png").toUri()).append(",dog\n").append(elsewhere.resolve("gone.png").toUri())
+                .append(",dog\n").append(".hidden/h.png,cat\nnot/there.png,cat,val\n");
+        Files.writeString(src.resolve("m.csv"), csv);
+        LinkedHashMap<String, Double> fractions = new LinkedHashMap<>();
+        fractions.put("train", 0.6);
+        fractions.put("test", 0.4);
+        IngestSettings s = S.withSplitFractions(SplitFractions.of(fractions));
+        org.apache.hadoop.fs.Path m = io.sparkvision.io.HadoopFs.path(src.resolve("m.csv").toString());
+        org.apache.hadoop.fs.Path out = io.sparkvision.io.HadoopFs.path(src.resolve("out").toString());
+
+        List<String> driver = new ArrayList<>();
+        for (Work.Item it : ImageIngest.list(sc, "manifest", m, out, s, null, null, QUIET)) driver.add(it.toString());
+        ParallelListing.Listed l = ManifestListing.list(sc, m, out, s, null, null, QUIET);
+        List<String> executors = new ArrayList<>();
+        for (org.apache.spark.sql.Row r : l.items().collectAsList()) {
+            executors.add(new Work.Item(r.getString(0), r.getLong(1), r.getLong(2), r.getString(3), r.getString(4), null).toString());
+        }
+        l.items().unpersist();
+        driver.sort(null);
+        executors.sort(null);
+        assertEquals(44, l.count());
+        assertEquals(driver, executors);
+        assertTrue(driver.stream().anyMatch(x -> x.contains("split=test")) && driver.stream().anyMatch(x -> x.contains("gone.png")
+                && x.contains("does not exist")), driver.toString());
     }
 
     @Test
