@@ -27,7 +27,20 @@ public final class ManifestCsv {
     private static final ThreadLocal<CsvParser> PARSER = ThreadLocal.withInitial(() -> new CsvParser(parserSettings()));
     private static final ThreadLocal<CsvWriter> WRITER = ThreadLocal.withInitial(() -> new CsvWriter(writerSettings()));
 
+    /** Data rows parsed by {@link #dataFields} in this JVM (a test reads it on the driver: it must not parse rows). */
+    private static final java.util.concurrent.atomic.AtomicLong DATA_ROWS = new java.util.concurrent.atomic.AtomicLong();
+
     private ManifestCsv() {
+    }
+
+    /** {@link #fields} of a data row (not a header): the executor-side readers of a manifest parse rows with this. */
+    public static String[] dataFields(String line) {
+        DATA_ROWS.incrementAndGet();
+        return fields(line);
+    }
+
+    public static long dataRowsParsedInThisJvm() {
+        return DATA_ROWS.get();
     }
 
     /** The fields of one line, unquoted, exactly as written (no trimming; an empty field is ""). */

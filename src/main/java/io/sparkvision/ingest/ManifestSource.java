@@ -25,7 +25,8 @@ import java.util.Set;
  * A CSV manifest (or a Parquet one, named *.parquet, with columns path, label[, split]): {@code path,label[,split]} rows (a header row starting with {@code path} is optional); paths are
  * relative to the CSV's folder or full URIs. The folder is listed once (one listing instead of a metadata call per
  * image, which matters on S3); rows whose file is missing are reported as skipped. Malformed rows fail the ingest
- * before any Spark work, naming the line.
+ * before any Spark work, naming the line. This driver-side reader serves the png-files layout; the parquet layout
+ * reads a manifest on the executors with the same rules ({@link ManifestListing}).
  */
 public final class ManifestSource {
     private ManifestSource() {
@@ -87,7 +88,7 @@ public final class ManifestSource {
         for (int n = 0; n < lines.length; n++) {
             String line = lines[n].strip();
             if (line.isEmpty() || line.startsWith("#") || (n == 0 && ManifestCsv.isHeader(line))) continue;
-            String[] f = ManifestCsv.fields(line);
+            String[] f = ManifestCsv.dataFields(line);
             String where = csv + " line " + (n + 1);
             if (f.length < 2 || f.length > 3 || f[0].isBlank() || f[1].isBlank()) {
                 throw new IllegalArgumentException(where + ": '" + line + "' is not path,label[,split]; fix the row "

@@ -90,19 +90,23 @@ final class ParallelListing {
             return new Listed(listed.drop("splitDir", "classDir"), count, folders.size());
         } catch (Exception e) { // a failed job is a SparkException, which Java cannot name in a catch here
             if (listed != null) listed.unpersist(false);
-            // An executor's "cannot list" (an unreadable folder) is bad input: the same error the driver gives.
-            String m = String.valueOf(e.getMessage());
-            int at = m.indexOf("cannot list ");
-            if (e instanceof SparkException && at >= 0) {
-                int end = m.indexOf('\n', at);
-                throw new IllegalArgumentException(m.substring(at, end < 0 ? m.length() : end), e);
-            }
-            if (e instanceof IOException io) throw io;
-            if (e instanceof RuntimeException re) throw re;
-            throw new IOException("listing " + src + " failed: " + m, e);
+            throw rethrow(e, src);
         } finally {
             sc.setJobDescription(before);
         }
+    }
+
+    /** A failed listing job as the driver-side listing would fail: an executor's "cannot list" is bad input. */
+    static IOException rethrow(Exception e, Path src) throws IOException {
+        String m = String.valueOf(e.getMessage());
+        int at = m.indexOf("cannot list ");
+        if (e instanceof SparkException && at >= 0) {
+            int end = m.indexOf('\n', at);
+            throw new IllegalArgumentException(m.substring(at, end < 0 ? m.length() : end), e);
+        }
+        if (e instanceof IOException io) throw io;
+        if (e instanceof RuntimeException re) throw re;
+        throw new IOException("listing " + src + " failed: " + m, e);
     }
 
     /** The checks ImageIngest.listFolder and validateClasses make, from one row per split/class folder and class. */
@@ -130,17 +134,22 @@ final class ParallelListing {
 
     /** Driver side: the root and its sub-folders for their own files, the folders of the second level recursively. */
     static List<Folder> folders(Path root, String outPrefix, Configuration conf) throws IOException {
+        return folders(root, outPrefix, true, conf);
+    }
+
+    /** The same; with {@code visibleOnly} false, hidden folders and data.root too (a manifest may name files there). */
+    static List<Folder> folders(Path root, String outPrefix, boolean visibleOnly, Configuration conf) throws IOException {
         List<Folder> out = new ArrayList<>();
         out.add(new Folder(root.toString(), false));
-        for (Path first : subfolders(root, outPrefix, conf)) {
+        for (Path first : subfolders(root, outPrefix, visibleOnly, conf)) {
             out.add(new Folder(first.toString(), false));
-            for (Path second : subfolders(first, outPrefix, conf)) out.add(new Folder(second.toString(), true));
+            for (Path second : subfolders(first, outPrefix, visibleOnly, conf)) out.add(new Folder(second.toString(), true));
         }
         return out;
     }
 
     /** Visible folders directly in {@code dir} (not data.root, not symbolic links: a folder walk does not follow them). */
-    private static List<Path> subfolders(Path dir, String outPrefix, Configuration conf) throws IOException {
+    private static List<Path> subfolders(Path dir, String outPrefix, boolean visibleOnly, Configuration conf) throws IOException {
         List<Path> out = new ArrayList<>();
         if ("file".equals(dir.toUri().getScheme())) {
             try (Stream<java.nio.file.Path> list = Files.list(Paths.get(dir.toUri()))) {
@@ -158,7 +167,9 @@ final class ParallelListing {
                 if (st.isDirectory()) out.add(st.getPath());
             }
         }
-        out.removeIf(p -> p.getName().startsWith(".") || p.getName().startsWith("_") || (p + "/").startsWith(outPrefix));
+        if (visibleOnly) {
+            out.removeIf(p -> p.getName().startsWith(".") || p.getName().startsWith("_") || (p + "/").startsWith(outPrefix));
+        }
         out.sort(null);
         return out;
     }

@@ -105,18 +105,13 @@ final class ShardIngest {
         List<Long> committed = before == null ? List.of() : before.storage().runs();
         removeUncommitted(out, committed, conf);
         String rootPath = ImageIngest.rootPath(format, src, conf);
-        // A folder tree is listed by the executors (the driver holds folder names only); a manifest is one file.
-        Dataset<Row> listed;
-        long listedCount;
-        if (format.equals("manifest")) {
-            List<Work.Item> items = ImageIngest.list(sc, format, src, out, s, classIndex, before, log);
-            listed = spark.createDataFrame(itemRows(items), ITEM);
-            listedCount = items.size();
-        } else {
-            ParallelListing.Listed l = ParallelListing.list(sc, src, out, s, classIndex, before, log);
-            listed = l.items();
-            listedCount = l.count();
-        }
+        // A folder tree is listed by the executors (the driver holds folder names only); a manifest's rows are read,
+        // resolved and found by the executors too (the driver holds counts and class names).
+        ParallelListing.Listed l = format.equals("manifest")
+                ? ManifestListing.list(sc, src, out, s, classIndex, before, log)
+                : ParallelListing.list(sc, src, out, s, classIndex, before, log);
+        Dataset<Row> listed = l.items();
+        long listedCount = l.count();
         try {
             if (listedCount == 0) throw ImageIngest.noImages(format, src);
             return ingest(sc, spark, format, src, out, s, encoding, shardMb, classIndex, partitions, log, t0, startedAt,
@@ -246,15 +241,6 @@ final class ShardIngest {
             String n = p.getName();
             if (n.startsWith("run=") && !committed.contains(Long.parseLong(n.substring(4)))) fs.delete(p, true);
         }
-    }
-
-    private static List<Row> itemRows(List<Work.Item> items) {
-        List<Row> rows = new ArrayList<>(items.size());
-        for (Work.Item it : items) {
-            rows.add(RowFactory.create(it.uri(), it.size(), it.mtime(), it.split(), it.label(),
-                    it.prefix() == null ? null : it.prefix().toArray(new String[0])));
-        }
-        return rows;
     }
 
     private static Iterator<Work.Item> items(Iterator<Row> rows) {

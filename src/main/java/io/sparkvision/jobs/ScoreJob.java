@@ -16,7 +16,6 @@ import org.apache.spark.sql.SparkSession;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.util.List;
 import java.util.Locale;
 
 /**
@@ -50,11 +49,11 @@ public final class ScoreJob {
         output.requireWritable(hadoop);
         ScoringModel model = ScoringModel.read(HadoopFs.path(cfg.get(Options.MODEL_PATH)), hadoop);
         Scorer scorer = model.scorer(cfg.get(Options.SCORE_TOP_K), cfg.get(Options.SCORE_BATCH));
-        List<Scorer.Unit> units = ScoreInput.units(HadoopFs.path(cfg.get(Options.SCORE_INPUT)), hadoop,
+        ScoreInput.Units units = ScoreInput.units(sc, HadoopFs.path(cfg.get(Options.SCORE_INPUT)),
                 cfg.get(Options.SCORE_FILES_PER_TASK));
-        out.printf("score: %d task(s) from %s with %s (%s)%n", units.size(), cfg.get(Options.SCORE_INPUT),
+        out.printf("score: %d task(s) from %s with %s (%s)%n", units.count(), cfg.get(Options.SCORE_INPUT),
                 model.zip().getName(), scorer.getClass().getSimpleName());
-        ScoreRows rows = ScoreRows.of(sc, model, scorer, units);
+        ScoreRows rows = ScoreRows.of(sc, model, scorer, units.rdd());
         double secs;
         try (ScoreProgress progress = new ScoreProgress(rows.scored(), 10, out)) {
             output.write(rows.frame());

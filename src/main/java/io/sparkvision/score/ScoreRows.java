@@ -34,11 +34,12 @@ public record ScoreRows(Dataset<Row> frame, LongAccumulator scored) {
             .add("scored_at", DataTypes.TimestampType, false)
             .add("error", DataTypes.StringType, true);
 
-    public static ScoreRows of(JavaSparkContext sc, ScoringModel model, Scorer scorer, List<Scorer.Unit> units) {
+    /** {@code units}: one unit of work per partition (ScoreInput's). */
+    public static ScoreRows of(JavaSparkContext sc, ScoringModel model, Scorer scorer, JavaRDD<Scorer.Unit> units) {
         Broadcast<byte[]> bytes = sc.broadcast(model.bytes());
         SerializableHadoopConf conf = new SerializableHadoopConf(sc.hadoopConfiguration());
         LongAccumulator scored = sc.sc().longAccumulator("sparkvision.scored");
-        JavaRDD<Row> rows = sc.parallelize(units, Math.max(1, units.size())).mapPartitions(it -> {
+        JavaRDD<Row> rows = units.mapPartitions(it -> {
             GpuBinding.bindThisTask();
             List<Iterator<Row>> parts = new ArrayList<>();
             while (it.hasNext()) parts.add(scorer.score(it.next(), bytes.value(), conf.get(), scored));

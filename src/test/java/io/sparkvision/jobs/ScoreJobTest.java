@@ -166,6 +166,35 @@ class ScoreJobTest {
         }
     }
 
+    /**
+     * A CSV manifest (read by the executors, ScoreInput.manifestUnits) scores the images it lists exactly as the
+     * folder holding them does: the same rows, predictions and errors, with full URIs and relative paths mixed.
+     */
+    @Test
+    void aManifestScoresTheImagesItListsLikeTheirFolder() throws IOException {
+        Path dir = work.resolve("manifest-in");
+        Files.createDirectories(dir.resolve("img"));
+        List<Path> loose;
+        try (Stream<Path> s = Files.list(input.resolve("loose"))) {
+            loose = s.sorted().toList();
+        }
+        StringBuilder csv = new StringBuilder("label,path\n");
+        for (int i = loose.size() - 1; i >= 0; i--) { // not the listing's order
+            Path copy = Files.copy(loose.get(i), dir.resolve("img/" + loose.get(i).getFileName()));
+            csv.append("x,").append(i % 2 == 0 ? "img/" + copy.getFileName() : copy.toUri()).append('\n');
+        }
+        Files.writeString(dir.resolve("list.csv"), csv);
+        Path fromFolder = work.resolve("out-folder"), fromManifest = work.resolve("out-manifest");
+        ScoreJob.run(JobConfig.fromString("model.path = \"" + model + "\"\nscore.input = \"" + dir.resolve("img")
+                + "\"\nscore.output = \"" + fromFolder + "\"\nscore.files-per-task = 4"), sc, QUIET);
+        assertEquals(21, ScoreJob.run(JobConfig.fromString("model.path = \"" + model + "\"\nscore.input = \""
+                + dir.resolve("list.csv") + "\"\nscore.output = \"" + fromManifest + "\"\nscore.files-per-task = 4"), sc, QUIET));
+        SparkSession spark = SparkSession.builder().sparkContext(sc.sc()).getOrCreate();
+        java.util.Map<String, String> expected = top1ByName(spark.read().parquet(fromFolder.toString()).collectAsList());
+        assertEquals(21, expected.size());
+        assertEquals(expected, top1ByName(spark.read().parquet(fromManifest.toString()).collectAsList()));
+    }
+
     /** entry file name (archive entries keep their folders) -> top-1 name or the error's first words. */
     static java.util.Map<String, String> top1ByName(List<Row> rows) {
         java.util.Map<String, String> m = new java.util.TreeMap<>();
