@@ -9,6 +9,8 @@ import io.sparkvision.data.StoredImage;
 import io.sparkvision.data.StoredSplit;
 import io.sparkvision.image.ImagePreparer;
 import io.sparkvision.image.InputShape;
+import io.sparkvision.config.JobConfig;
+import io.sparkvision.jobs.IngestJob;
 import io.sparkvision.util.Hashing;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -336,6 +338,25 @@ class MnistIdxIngestTest {
         assertFalse(Files.exists(out.resolve("ingest-state/run=5")));
         assertEquals(1000L, d.count("train"));
         assertEquals(1000, StoredSplit.read(sc, out.toString(), d, "train", 2, 0).count());
+    }
+
+    /** The ingest job hands ingest.layout, ingest.encoding and ingest.shard-mb to the IDX ingest as to the image ingest. */
+    @Test
+    void theIngestJobFollowsTheLayoutKeys(@TempDir Path work) throws IOException {
+        for (String layout : List.of("parquet", "png-files")) {
+            Path out = work.resolve(layout);
+            DatasetDescriptor d = IngestJob.run(JobConfig.fromString(String.join("\n",
+                    "ingest { source = \"" + TestSpark.mnistTiny() + "\", format = mnist-idx, layout = \"" + layout + "\"",
+                    "  encoding = png, shard-mb = 1 }", "data.root = \"" + out + "\"")), sc, QUIET).descriptor();
+            boolean shards = layout.equals("parquet");
+            assertEquals(shards, d.sharded(), layout);
+            assertEquals(shards, Files.exists(out.resolve("images")), layout);
+            assertEquals(!shards, Files.exists(out.resolve("manifest.csv")), layout);
+            if (shards) {
+                assertEquals(DatasetStorage.PNG, d.storage().encoding());
+                assertEquals(DatasetStorage.rowsPerShard(1, 784 * 6 / 10), d.storage().shardRows());
+            }
+        }
     }
 
     /** A split larger than a shard is cut into slices of at most a shard's rows, so no task writes more than one shard. */
