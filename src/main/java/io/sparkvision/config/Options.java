@@ -42,7 +42,7 @@ public final class Options {
                     + "side and pads with ingest.background; shorter-side scales the shorter side and keeps the whole "
                     + "image (aspect kept, no crop: each image keeps its own width, for random-resized-crop training)");
     public static final Option<String> INGEST_LAYOUT = Option.choice("ingest.layout", "parquet",
-            List.of("parquet", "png-files"), "image-folder/manifest: how the dataset is stored: parquet = each split as "
+            List.of("parquet", "png-files"), "every ingest.format, mnist-idx included: how the dataset is stored: parquet = each split as "
                     + "Parquet shards of about ingest.shard-mb written by the executors (docs/dataset-format.md); "
                     + "png-files = the earlier layout, one <split>/<class>/<name>.png per image plus manifest.csv "
                     + "(still read by every job; a retrain registry's existing png-files nightly dataset keeps it)");

@@ -34,11 +34,13 @@ import java.util.zip.ZipException;
 
 /**
  * Turns MNIST's IDX files (also Fashion-MNIST's, or any IDX set named like them; plain or gzipped, as they are
- * distributed) into the product's dataset layout: {@code <split>/<label>/<index>.png}, a {@code manifest.csv} and a
- * {@code dataset.json}. Executors read their slice of the image files and write the PNGs themselves, so this works
- * the same from and to file://, hdfs:// and s3a://. IDX has no class names: they come from {@code ingest.class-names}
- * (else the label numbers) and go into the manifest and the class index; folders keep the label number, so a name
- * such as "T-shirt/top" needs no escaping.
+ * distributed) into a dataset with a {@code dataset.json}: by default (ingest.layout = parquet) each split as Parquet
+ * shards of the IDX bytes ({@link IdxShards}); with ingest.layout = png-files the earlier layout,
+ * {@code <split>/<label>/<index>.png} and a {@code manifest.csv}. Either way executors read their slice of the image
+ * files and write their part themselves, so this works the same from and to file://, hdfs:// and s3a://. IDX has no
+ * class names: they come from {@code ingest.class-names} (else the label numbers) and go into the label column and
+ * the class index; paths keep the label number, so a name such as "T-shirt/top" needs no escaping. A re-run on the
+ * same IDX content (its hash in dataset.json) does nothing.
  */
 public final class MnistIdxIngest {
     /** The four files of the MNIST distribution, by split; each may also be gzipped ({@code <name>.gz}). */
@@ -68,8 +70,9 @@ public final class MnistIdxIngest {
             implements Serializable {
     }
 
+    /** Into the default storage, Parquet shards of raw images, with the label numbers as class names. */
     public static Result run(JavaSparkContext sc, String source, String output, int partitions, PrintStream log) throws IOException {
-        return run(sc, source, output, partitions, List.of(), log);
+        return run(sc, source, output, partitions, ImageIngest.Storage.DEFAULT, List.of(), log);
     }
 
     /** The validated source: every file's header, the labels (read on the driver), the content hash, the class index. */
@@ -80,23 +83,45 @@ public final class MnistIdxIngest {
         }
     }
 
-    /** @param classNames ingest.class-names: one per label value, in label order; empty = the label numbers */
+    /** Into the default storage, Parquet shards of raw images. */
     public static Result run(JavaSparkContext sc, String source, String output, int partitions, List<String> classNames,
                              PrintStream log) throws IOException {
+        return run(sc, source, output, partitions, ImageIngest.Storage.DEFAULT, classNames, log);
+    }
+
+    /**
+     * @param storage    ingest.layout (with ingest.encoding and ingest.shard-mb): Parquet shards or png-files
+     * @param classNames ingest.class-names: one per label value, in label order; empty = the label numbers
+     */
+    public static Result run(JavaSparkContext sc, String source, String output, int partitions, ImageIngest.Storage storage,
+                             List<String> classNames, PrintStream log) throws IOException {
         long t0 = System.nanoTime();
         Configuration conf = sc.hadoopConfiguration();
         Source src = readSource(HadoopFs.path(source), classNames, conf);
         Path out = HadoopFs.path(output);
         DatasetDescriptor existing = existingDataset(out, output, src, conf);
+        boolean shards = DatasetStorage.PARQUET.equals(storage.layout());
         if (existing != null) {
-            log.printf("ingest: %s already holds this source (%s); nothing to do%n", output, src.contentHash().substring(0, 19));
+            // The content decides, not the layout: both layouts are read by every job, so a dataset already there
+            // (e.g. a png-files one from before Parquet was the default) is kept as it is rather than rewritten.
+            String held = existing.sharded() ? "Parquet shards" : "png-files";
+            String convert = existing.sharded() == shards ? "" : "; it is stored as " + held + ", not " + storage.layout()
+                    + (existing.sharded() ? "" : " (scripts/sparkvision convert-dataset --data " + output
+                    + " --to <new root> converts it)");
+            log.printf("ingest: %s already holds this source (%s); nothing to do%s%n", output,
+                    src.contentHash().substring(0, 19), convert);
             return new Result(existing, true, 0, (System.nanoTime() - t0) / 1e9);
         }
-        List<Slice> slices = slices(src, partitions > 0 ? partitions : sc.defaultParallelism() * 4);
-        log.printf("ingest: %,d images of %d classes from %s -> %s in %d tasks%n", src.images(), src.classes().size(),
-                source, output, slices.size());
-        List<SliceResult> written = writeImages(sc, slices, out);
-        DatasetDescriptor d = writeDataset(out, source, src, written, conf);
+        DatasetDescriptor d;
+        if (shards) {
+            d = IdxShards.write(sc, source, src, out, storage.encoding(), storage.shardMb(), partitions, log);
+        } else {
+            List<Slice> slices = slices(src, partitions > 0 ? partitions : sc.defaultParallelism() * 4);
+            log.printf("ingest: %,d images of %d classes from %s -> %s in %d tasks%n", src.images(), src.classes().size(),
+                    source, output, slices.size());
+            List<SliceResult> written = writeImages(sc, slices, out);
+            d = writeDataset(out, source, src, written, conf);
+        }
         double secs = (System.nanoTime() - t0) / 1e9;
         log.printf("ingest: wrote %,d images in %.1f s (%,.0f images/s)%n", src.images(), secs, src.images() / secs);
         return new Result(d, false, src.images(), secs);
@@ -145,11 +170,17 @@ public final class MnistIdxIngest {
 
     /** Contiguous ranges of each split, about {@code nSlices} in all, in proportion to the splits' sizes. */
     static List<Slice> slices(Source src, int nSlices) {
+        return slices(src, nSlices, Integer.MAX_VALUE);
+    }
+
+    /** As {@link #slices(Source, int)}, with at most {@code maxImages} images in a slice (more slices where needed). */
+    static List<Slice> slices(Source src, int nSlices, int maxImages) {
         long total = src.images();
         List<Slice> slices = new ArrayList<>();
         for (Map.Entry<String, IdxFile[]> e : src.headers().entrySet()) {
             IdxFile ih = e.getValue()[0];
-            int per = (int) Math.max(1, Math.ceil(ih.count() * (double) nSlices / total));
+            int per = (int) Math.max(Math.max(1, Math.ceil(ih.count() * (double) nSlices / total)),
+                    Math.ceil(ih.count() / (double) maxImages));
             int step = (ih.count() + per - 1) / per;
             byte[] lb = src.labels().get(e.getKey());
             for (int start = 0; start < ih.count(); start += step) {
@@ -212,20 +243,8 @@ public final class MnistIdxIngest {
         byte[] labels = s.labels();
         List<String> classes = s.classes();
         try {
-            // The source and the output may be on different file systems (local IDX files -> hdfs://).
-            Path images = new Path(s.images());
-            FileSystem in = HadoopFs.fs(images, conf);
-            long offset = (long) s.headerImages() + (long) s.start() * px;
-            if (s.images().endsWith(GZ)) {
-                // No random access into gzip: decompress and discard up to this slice (MNIST's 47 MB take well under 1 s).
-                try (InputStream gz = new GZIPInputStream(in.open(images), 1 << 16)) {
-                    gz.skipNBytes(offset);
-                    if (gz.readNBytes(pixels, 0, pixels.length) != pixels.length) throw new EOFException("ends early");
-                }
-            } else {
-                try (FSDataInputStream raw = in.open(images)) {
-                    raw.readFully(offset, pixels);
-                }
+            try (InputStream in = openSlice(s, conf)) {
+                if (in.readNBytes(pixels, 0, pixels.length) != pixels.length) throw new EOFException("ends early");
             }
             List<String> rows = new ArrayList<>(s.count());
             long[] counts = new long[classes.size()];
@@ -241,10 +260,8 @@ public final class MnistIdxIngest {
                     sum += v;
                     sumSq += v * v;
                 }
-                png.reset();
-                ImageIO.write(img, "png", png);
                 String rel = String.format("%s/%d/%05d.png", s.split(), label, s.start() + i);
-                HadoopFs.write(new Path(out, rel), png.toByteArray(), conf);
+                HadoopFs.write(new Path(out, rel), png(img, png), conf);
                 rows.add(ManifestCsv.line(rel, classes.get(label), s.split()));
                 counts[label]++;
             }
@@ -253,6 +270,37 @@ public final class MnistIdxIngest {
             throw new UncheckedIOException("ingest of " + s.images() + " items " + s.start() + ".." + (s.start() + s.count())
                     + " failed: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The slice's images file, positioned at its first image. The source and the output may be on different file
+     * systems (local IDX files -> hdfs://).
+     */
+    static InputStream openSlice(Slice s, Configuration conf) throws IOException {
+        Path images = new Path(s.images());
+        FileSystem fs = HadoopFs.fs(images, conf);
+        long offset = (long) s.headerImages() + (long) s.start() * s.rows() * s.cols();
+        if (s.images().endsWith(GZ)) {
+            // No random access into gzip: decompress and discard up to this slice (MNIST's 47 MB take well under 1 s).
+            InputStream gz = new GZIPInputStream(fs.open(images), 1 << 16);
+            try {
+                gz.skipNBytes(offset);
+            } catch (IOException e) {
+                gz.close();
+                throw e;
+            }
+            return gz;
+        }
+        FSDataInputStream raw = fs.open(images, 1 << 16);
+        raw.seek(offset);
+        return raw;
+    }
+
+    /** A grey image as PNG bytes, through the given (reused) buffer. */
+    static byte[] png(BufferedImage img, ByteArrayOutputStream buffer) throws IOException {
+        buffer.reset();
+        ImageIO.write(img, "png", buffer);
+        return buffer.toByteArray();
     }
 
     /** Each expected file, plain or gzipped; when any is missing, says which files were found and which are expected. */

@@ -226,7 +226,7 @@ final class ShardIngest {
     }
 
     /** Runs a crashed ingest wrote before its dataset.json: not part of the dataset; removed before this run writes. */
-    private static void removeUncommitted(Path out, List<Long> committed, Configuration conf) throws IOException {
+    static void removeUncommitted(Path out, List<Long> committed, Configuration conf) throws IOException {
         FileSystem fs = HadoopFs.fs(out, conf);
         List<Path> dirs = new ArrayList<>();
         Path state = new Path(out, DatasetStorage.STATE);

@@ -18,7 +18,7 @@ import java.util.Set;
 
 /**
  * The ingest job: source data in -> a dataset at data.root: Parquet shards (ingest.layout = parquet) or the class-folder
- * image tree with manifest.csv (png-files, and always for mnist-idx), with dataset.json.
+ * image tree with manifest.csv (png-files), with dataset.json; the same for every ingest.format, mnist-idx included.
  */
 public final class IngestJob {
     private IngestJob() {
@@ -50,7 +50,7 @@ public final class IngestJob {
                     r.seconds());
         }
         return MnistIdxIngest.run(sc, cfg.get(Options.INGEST_SOURCE), cfg.get(Options.DATA_ROOT),
-                cfg.get(Options.INGEST_PARTITIONS), cfg.get(Options.INGEST_CLASS_NAMES), out);
+                cfg.get(Options.INGEST_PARTITIONS), storage(cfg), cfg.get(Options.INGEST_CLASS_NAMES), out);
     }
 
     /** The png-files dataset at {@code from} as Parquet shards at {@code to} (ingest.encoding, ingest.shard-mb). */

@@ -30,6 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.sparkvision.ingest.ImageIngest.Storage.PNG_FILES;
 
 /**
  * Three simulated nights of the nightly retrain on real MNIST digits landing in dated partitions: night 1 trains from
@@ -51,7 +52,7 @@ class RetrainJobTest {
         sc = TestSpark.local(2);
         digits = work.resolve("mnist");
         // The ingested MNIST fixture is both the fixed holdout (its test split) and the source of the landing images.
-        MnistIdxIngest.run(sc, TestSpark.mnistTiny(), digits.toString(), 2, quiet());
+        MnistIdxIngest.run(sc, TestSpark.mnistTiny(), digits.toString(), 2, PNG_FILES, List.of(), quiet());
         try (Stream<Path> s = Files.walk(digits.resolve("train"))) {
             trainPngs = s.filter(p -> p.toString().endsWith(".png")).sorted().toList();
         }

@@ -31,6 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.sparkvision.ingest.ImageIngest.Storage.PNG_FILES;
 
 /**
  * The nightly retrain with landing area, holdout and registry all on HDFS (a real MiniDFSCluster): a night is
@@ -66,9 +67,9 @@ class RetrainOnHdfsTest {
         Configuration conf = sc.hadoopConfiguration();
         String root = hdfs.root();
         // The holdout is ingested straight onto HDFS; the landing partition gets every third local train digit (334, all classes).
-        MnistIdxIngest.run(sc, TestSpark.mnistTiny(), root + "/holdout", 2, quiet);
+        MnistIdxIngest.run(sc, TestSpark.mnistTiny(), root + "/holdout", 2, PNG_FILES, List.of(), quiet);
         java.nio.file.Path local = work.toPath().resolve("mnist");
-        MnistIdxIngest.run(sc, TestSpark.mnistTiny(), local.toString(), 2, quiet);
+        MnistIdxIngest.run(sc, TestSpark.mnistTiny(), local.toString(), 2, PNG_FILES, List.of(), quiet);
         List<java.nio.file.Path> pngs;
         try (Stream<java.nio.file.Path> s = Files.walk(local.resolve("train"))) {
             pngs = s.filter(p -> p.toString().endsWith(".png")).sorted().toList();

@@ -34,6 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.sparkvision.ingest.ImageIngest.Storage.PNG_FILES;
 
 /** The score job on loose files, .zip and .tar.gz archives with hostile entries, to Parquet and CSV. */
 class ScoreJobTest {
@@ -47,7 +48,7 @@ class ScoreJobTest {
     static void trainAModelAndPackImages() throws IOException {
         sc = TestSpark.local(2);
         Path data = work.resolve("data");
-        MnistIdxIngest.run(sc, TestSpark.mnistTiny(), data.toString(), 2, QUIET);
+        MnistIdxIngest.run(sc, TestSpark.mnistTiny(), data.toString(), 2, PNG_FILES, List.of(), QUIET);
         TrainJob.run(JobConfig.fromString("data.root = \"" + data + "\"\noutput.dir = \"" + work.resolve("run")
                 + "\"\ntrain { epochs = 3, batch-size-per-worker = 16, learning-rate = 0.003 }"), sc, QUIET);
         model = work.resolve("run/model.zip");

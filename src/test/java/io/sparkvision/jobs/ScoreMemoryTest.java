@@ -28,6 +28,7 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.sparkvision.ingest.ImageIngest.Storage.PNG_FILES;
 
 /**
  * Memory stays flat: a driver + local[2] executor JVM with a 640 MB heap (close to Spark's own minimum) scores two
@@ -66,7 +67,7 @@ class ScoreMemoryTest {
         Path data = work.resolve("data"), run = work.resolve("run");
         try (JavaSparkContext sc = TestSpark.local(2)) {
             PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
-            MnistIdxIngest.run(sc, TestSpark.mnistTiny(), data.toString(), 2, quiet);
+            MnistIdxIngest.run(sc, TestSpark.mnistTiny(), data.toString(), 2, PNG_FILES, List.of(), quiet);
             TrainJob.run(JobConfig.fromString("data.root = \"" + data + "\"\noutput.dir = \"" + run
                     + "\"\ntrain { epochs = 1, batch-size-per-worker = 32 }"), sc, quiet);
         }

@@ -20,6 +20,7 @@ import java.util.Locale;
 import java.util.stream.Stream;
 
 import static org.apache.spark.sql.functions.col;
+import static io.sparkvision.ingest.ImageIngest.Storage.PNG_FILES;
 
 /**
  * Not a test: a side-by-side benchmark, in one JVM on local[2], of the three ways to score a cached DataFrame of
@@ -48,7 +49,7 @@ public final class ScoringPathsBench {
         try (JavaSparkContext sc = new JavaSparkContext(conf)) {
             SparkSession spark = SparkSession.builder().sparkContext(sc.sc()).getOrCreate();
             Path data = work.resolve("data");
-            MnistIdxIngest.run(sc, args[1], data.toString(), 2, quiet);
+            MnistIdxIngest.run(sc, args[1], data.toString(), 2, PNG_FILES, List.of(), quiet);
             TrainJob.run(JobConfig.fromString("data.root = \"" + data + "\"\noutput.dir = \"" + work.resolve("run")
                     + "\"\ntrain { epochs = 1, batch-size-per-worker = 16 }"), sc, quiet);
             String model = work.resolve("run/model.zip").toString();
