@@ -27,7 +27,7 @@ public final class ClusterEvaluator implements Evaluator {
     public EvalResult evaluate(SparkModel model) {
         JavaRDD<DataSet> batches = GpuBinding.bindTasks(test.batches(batchSize)); // each task on its GPU
         Evaluation ev = model.evaluate(batches, batchSize, new Evaluation(classes, topK));
-        return EvalResult.of(ev, model.meanLoss(batches), classes);
+        return EvalResult.of(ev, model.meanLoss(batches, batchSize), classes);
     }
 
     @Override

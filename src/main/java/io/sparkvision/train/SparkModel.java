@@ -69,10 +69,16 @@ public final class SparkModel {
         return copy.mln != null ? copy.mln.doEvaluation(data, batchSize, empty)[0] : copy.cg.doEvaluation(data, batchSize, empty)[0];
     }
 
-    /** Mean loss per example, computed on the executors (on a copy, as {@link #evaluate}). */
-    public double meanLoss(JavaRDD<DataSet> data) {
+    /**
+     * Mean loss per example, computed on the executors (on a copy, as {@link #evaluate}). {@code batchSize} must be the
+     * largest minibatch in {@code data}: DL4J scores in minibatches of the size it is given (64 if none) and re-cuts
+     * larger ones with its IteratorDataSetIterator, which drops examples (1,100 in minibatches of 500 scored as 1,088)
+     * and, for some counts (5,000), fails with "Cannot merge examples ... shape: []". Given the data's own size it
+     * scores every minibatch as it comes.
+     */
+    public double meanLoss(JavaRDD<DataSet> data, int batchSize) {
         SparkModel copy = detachedCopy();
-        return copy.mln != null ? copy.mln.calculateScore(data, true) : copy.cg.calculateScore(data, true);
+        return copy.mln != null ? copy.mln.calculateScore(data, true, batchSize) : copy.cg.calculateScore(data, true, batchSize);
     }
 
     private SparkModel detachedCopy() {
