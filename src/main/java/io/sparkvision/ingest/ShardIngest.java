@@ -19,7 +19,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.LongAccumulator;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -28,6 +28,7 @@ import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -81,6 +82,8 @@ final class ShardIngest {
             .add("height", DataTypes.IntegerType, false).add("width", DataTypes.IntegerType, false)
             .add("split", DataTypes.StringType, false).add("run", DataTypes.LongType, false);
     private static final int HASH_BUCKETS = 256;
+    /** Spark accumulator: the source items read and decoded by an ingest (one pass decodes each once). */
+    static final String DECODED = "sparkvision.ingest.decoded";
 
     private ShardIngest() {
     }
@@ -127,6 +130,9 @@ final class ShardIngest {
                                              DatasetDescriptor before, List<Long> committed, String rootPath,
                                              Dataset<Row> listed, long listedCount) throws IOException {
         Configuration conf = sc.hadoopConfiguration();
+        // Outcomes a run staged before it died: never part of the dataset (as its uncommitted run= folders).
+        Path deadStaging = new Path(out, OutcomeStaging.DIR);
+        HadoopFs.fs(deadStaging, conf).delete(deadStaging, true);
         Dataset<Row> previous = before == null ? null : current(spark, out, committed);
         Dataset<Row> todo = previous == null ? listed : listed.join(previous.select(col("source"),
                         col("size").as("psize"), col("mtime").as("pmtime")),
@@ -146,65 +152,90 @@ final class ShardIngest {
                         + "shards of at most %,d rows (%d MB at %s)%n", todoCount, listedCount, listedCount - todoCount, src, out,
                 tasks, shardRows, shardMb, encoding);
 
+        // One pass: each task decodes its slice, hands the images to the shard writer and stages every item's outcome
+        // (OutcomeStaging); no decoded copy is kept. With a class index the task drops images outside it; without
+        // one, the train split's classes are known only once every image was decoded (a class whose train images
+        // all fail, an archive's entries): images of other classes are dropped from their shards afterwards.
+        String trainSplit = s.splits().get(0);
+        String outside = "' is not in the class index " + (classIndex != null ? "(ingest.class-index)"
+                : "(no '" + trainSplit + "' images of it)") + "; add it there or remove the image";
+        Set<String> index = classIndex == null ? null : new HashSet<>(classIndex);
+        Path staging = OutcomeStaging.dir(out, run);
+        String stagingDir = new Path(staging, OutcomeStaging.OUTCOMES).toString();
+        LongAccumulator decoded = sc.sc().longAccumulator(DECODED);
         SerializableHadoopConf shc = new SerializableHadoopConf(conf);
-        JavaRDD<IngestTask.Stored> decoded = todo.repartitionByRange(tasks, col("split"), col("uri")).javaRDD()
-                .mapPartitions(rows -> IngestTask.stored(items(rows), null, rootPath, s, encoding, shc.get()))
-                // Decoded once: the outcome and shard writes below read it back from the executors' local disks.
-                .persist(StorageLevel.DISK_ONLY());
-        try {
-            // Classes: the train split's (a few names, aggregated), or the given index. This first job decodes everything.
-            String trainSplit = s.splits().get(0);
-            Set<String> trainClasses = new TreeSet<>(before == null ? List.of() : before.classes());
-            trainClasses.addAll(decoded.filter(st -> st.outcome().ok() && trainSplit.equals(st.outcome().split()))
-                    .map(st -> st.outcome().label()).distinct().collect());
-            Set<String> allowed = classIndex != null ? new TreeSet<>(classIndex) : trainClasses;
+        JavaRDD<Row> imageRows = todo.repartitionByRange(tasks, col("split"), col("uri")).javaRDD()
+                .mapPartitions(rows -> OutcomeStaging.imageRows(IngestTask.stored(items(rows), null, rootPath, s, encoding,
+                        shc.get()), index, outside, run, decoded, stagingDir, shc.get()));
+        // The shards: one write by the executors; a task's rows of one split roll over into a new file at shardRows.
+        spark.createDataFrame(imageRows, IMAGE).write().mode(SaveMode.Append).partitionBy("split", "run")
+                .option("maxRecordsPerFile", shardRows).option("compression", "zstd")
+                .parquet(new Path(out, DatasetStorage.IMAGES).toString());
 
-            // The shards: one write by the executors; a task's rows of one split roll over into a new file at shardRows.
-            Dataset<Row> images = spark.createDataFrame(decoded.filter(st -> st.outcome().ok()
-                    && allowed.contains(st.outcome().label())).map(st -> imageRow(st, run)), IMAGE);
-            images.write().mode(SaveMode.Append).partitionBy("split", "run").option("maxRecordsPerFile", shardRows)
-                    .option("compression", "zstd").parquet(new Path(out, DatasetStorage.IMAGES).toString());
+        // Classes: the train split's (a few names, aggregated from the staged outcomes), or the given index.
+        Dataset<Row> staged = spark.createDataFrame(spark.read().textFile(stagingDir).javaRDD()
+                .map(line -> outcomeRow(OutcomeStaging.parse(line), rootPath)), OUTCOME);
+        List<Row> okClasses = staged.filter(ok()).select("split", "label").distinct().collectAsList();
+        Set<String> trainClasses = new TreeSet<>(before == null ? List.of() : before.classes());
+        for (Row r : okClasses) if (trainSplit.equals(r.getString(0))) trainClasses.add(r.getString(1));
+        Set<String> allowed = classIndex != null ? new TreeSet<>(classIndex) : trainClasses;
+        Set<String> splitsWithOthers = new TreeSet<>();
+        for (Row r : okClasses) if (!allowed.contains(r.getString(1))) splitsWithOthers.add(r.getString(0));
+        for (String split : splitsWithOthers) dropOtherClasses(spark, out, split, run, allowed, shardRows, staging, conf);
 
-            // Every item's outcome as rows (archive entries of classes outside the index become skips here), in few
-            // files: ~200 bytes a row, so one file per 500,000 items rather than one per task.
-            Path stateRun = new Path(out, DatasetStorage.STATE + "/run=" + run);
-            Column unknown = ok().and(not(col("label").isin(allowed.toArray())));
-            Column why = concat(lit("class '"), col("label"), lit("' is not in the class index " + (classIndex != null
-                    ? "(ingest.class-index)" : "(no '" + trainSplit + "' images of it)") + "; add it there or remove the image"));
-            spark.createDataFrame(decoded.map(st -> outcomeRow(st.outcome(), rootPath)), OUTCOME)
-                    .withColumn("reason", when(unknown, why).otherwise(col("reason")))
-                    .withColumn("path", when(unknown, lit(null)).otherwise(col("path")))
-                    .withColumn("pixels", when(unknown, lit(0L)).otherwise(col("pixels")))
-                    .withColumn("sums", when(unknown, lit(null)).otherwise(col("sums")))
-                    .coalesce((int) Math.max(1, Math.min(tasks, todoCount / 500_000)))
-                    .write().mode(SaveMode.ErrorIfExists).parquet(stateRun.toString());
-            Dataset<Row> outcomes = spark.read().schema(OUTCOME).parquet(stateRun.toString());
+        // Every item's outcome as rows (images of classes outside the index become skips here), in few files:
+        // ~200 bytes a row, so one file per 500,000 items rather than one per task.
+        Path stateRun = new Path(out, DatasetStorage.STATE + "/run=" + run);
+        Column unknown = ok().and(not(col("label").isin(allowed.toArray())));
+        Column why = concat(lit("class '"), col("label"), lit(outside));
+        staged.withColumn("reason", when(unknown, why).otherwise(col("reason")))
+                .withColumn("path", when(unknown, lit(null)).otherwise(col("path")))
+                .withColumn("pixels", when(unknown, lit(0L)).otherwise(col("pixels")))
+                .withColumn("sums", when(unknown, lit(null)).otherwise(col("sums")))
+                .coalesce((int) Math.max(1, Math.min(tasks, todoCount / 500_000)))
+                .write().mode(SaveMode.ErrorIfExists).parquet(stateRun.toString());
+        HadoopFs.fs(deadStaging, conf).delete(deadStaging, true); // this run's staging: the only one there
+        Dataset<Row> outcomes = spark.read().schema(OUTCOME).parquet(stateRun.toString());
 
-            // Sources this run replaced: their earlier rows are excluded by readers.
-            String superseded = before == null ? null : before.storage().superseded();
-            if (previous != null) {
-                Dataset<Row> replaced = previous.filter(ok()).join(outcomes.select("source"), "source")
-                        .select(col("source"), col("split"), col("run"), lit(run).as("byRun"));
-                if (!replaced.isEmpty()) {
-                    replaced.write().mode(SaveMode.Append).parquet(new Path(out, DatasetStorage.SUPERSEDED).toString());
-                    superseded = DatasetStorage.SUPERSEDED;
-                }
+        // Sources this run replaced: their earlier rows are excluded by readers.
+        String superseded = before == null ? null : before.storage().superseded();
+        if (previous != null) {
+            Dataset<Row> replaced = previous.filter(ok()).join(outcomes.select("source"), "source")
+                    .select(col("source"), col("split"), col("run"), lit(run).as("byRun"));
+            if (!replaced.isEmpty()) {
+                replaced.write().mode(SaveMode.Append).parquet(new Path(out, DatasetStorage.SUPERSEDED).toString());
+                superseded = DatasetStorage.SUPERSEDED;
             }
-
-            IngestReport report = report(spark, format, src, out, startedAt, t0, listedCount, listedCount - todoCount, outcomes);
-            HadoopFs.writeStringAtomically(new Path(out, IngestReport.FILE_NAME), Json.pretty(report), conf);
-            List<Long> runs = new ArrayList<>(committed);
-            runs.add(run);
-            DatasetStorage storage = new DatasetStorage(DatasetStorage.PARQUET, DatasetStorage.IMAGES, encoding, shardRows,
-                    shardMb, DatasetStorage.STATE, superseded, runs);
-            List<String> classes = ImageIngest.classIndex(classIndex, before, trainClasses);
-            DatasetDescriptor d = describe(spark, format, out, current(spark, out, runs), classes, s, src.toString(), storage, conf);
-            log.printf("ingest: read %,d images: %,d ingested, %,d skipped (see %s) in %.1f s%n", report.read(),
-                    report.ingested(), report.skipped(), new Path(out, IngestReport.FILE_NAME), report.seconds());
-            return new ImageIngest.Result(d, report, false, report.seconds());
-        } finally {
-            decoded.unpersist(false);
         }
+
+        IngestReport report = report(spark, format, src, out, startedAt, t0, listedCount, listedCount - todoCount, outcomes);
+        HadoopFs.writeStringAtomically(new Path(out, IngestReport.FILE_NAME), Json.pretty(report), conf);
+        List<Long> runs = new ArrayList<>(committed);
+        runs.add(run);
+        DatasetStorage storage = new DatasetStorage(DatasetStorage.PARQUET, DatasetStorage.IMAGES, encoding, shardRows,
+                shardMb, DatasetStorage.STATE, superseded, runs);
+        List<String> classes = ImageIngest.classIndex(classIndex, before, trainClasses);
+        DatasetDescriptor d = describe(spark, format, out, current(spark, out, runs), classes, s, src.toString(), storage, conf);
+        log.printf("ingest: read %,d images: %,d ingested, %,d skipped (see %s) in %.1f s%n", report.read(),
+                report.ingested(), report.skipped(), new Path(out, IngestReport.FILE_NAME), report.seconds());
+        return new ImageIngest.Result(d, report, false, report.seconds());
+    }
+
+    /**
+     * Rewrites this run's shards of {@code split} without images of classes outside {@code allowed}: only when the
+     * train split's classes came out smaller than the other splits' (a class whose train images all failed to
+     * decode, or archive entries of a class with no train images). Reads the shards, not the sources; the run is
+     * not committed yet, so a crash here leaves nothing a reader sees.
+     */
+    private static void dropOtherClasses(SparkSession spark, Path out, String split, long run, Set<String> allowed,
+                                         int shardRows, Path staging, Configuration conf) throws IOException {
+        Path shards = new Path(out, DatasetStorage.IMAGES + "/split=" + split + "/run=" + run);
+        Path kept = new Path(staging, "kept/split=" + split);
+        spark.read().parquet(shards.toString()).filter(col("label").isin(allowed.toArray())).write()
+                .option("maxRecordsPerFile", shardRows).option("compression", "zstd").parquet(kept.toString());
+        FileSystem fs = HadoopFs.fs(shards, conf);
+        fs.delete(shards, true);
+        if (!fs.rename(kept, shards)) throw new IOException("could not move " + kept + " to " + shards);
     }
 
     /** Bytes one stored image takes: exact for raw square images; modelled for the rest (PNG ~ 60%, 4:3 photos). */
@@ -264,7 +295,7 @@ final class ShardIngest {
                 o.sha256(), o.path(), o.label(), o.split(), o.pixels(), o.sums(), o.reason());
     }
 
-    private static Row imageRow(IngestTask.Stored st, long run) {
+    static Row imageRow(IngestTask.Stored st, long run) {
         Outcome o = st.outcome();
         return RowFactory.create(o.path(), o.label(), o.source(), o.sha256(), st.image(), st.channels(), st.height(),
                 st.width(), o.split(), run);

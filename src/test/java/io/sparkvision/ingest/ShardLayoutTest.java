@@ -8,6 +8,10 @@ import io.sparkvision.image.ImagePreparation;
 import io.sparkvision.image.ImagePreparer;
 import io.sparkvision.util.Json;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.scheduler.AccumulableInfo;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerBlockUpdated;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,6 +31,8 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -166,6 +172,103 @@ class ShardLayoutTest {
         // 200 rows at 64 per shard: three full shards and one of 8.
         assertEquals(List.of((long) shardRows, (long) shardRows, (long) shardRows, 200L - 3 * shardRows), sizes);
         assertEquals(200, StoredSplit.read(sc, out, d, "train", 2, 0).count());
+    }
+
+    /**
+     * One decode pass and no decoded copy: every source item is read and decoded once (the ingest's own count, an
+     * accumulator), no RDD block reaches the executors' disks, and the staged outcomes are gone afterwards. A run that
+     * died leaving staged outcomes has them removed by the next run.
+     */
+    @Test
+    void decodesEachItemOnceAndKeepsNoDecodedCopy() throws Exception {
+        Path src = source("src-once");
+        String out = work.resolve("once").toString();
+        ImageIngest.Storage storage = new ImageIngest.Storage(DatasetStorage.PARQUET, DatasetStorage.RAW, 1);
+        DecodesAndDiskBlocks watch = new DecodesAndDiskBlocks();
+        sc.sc().addSparkListener(watch);
+        try {
+            ImageIngest.Result r = ImageIngest.run(sc, "image-folder", src.toString(), out, SETTINGS, storage, "", 0, QUIET);
+            sc.sc().listenerBus().waitUntilEmpty(60_000);
+            assertEquals(222, r.report().read());
+            assertEquals(222, watch.decodes.get(), "220 images and 2 non-images, each read and decoded once");
+            assertEquals(List.of(), watch.diskBlocks, "RDD blocks written to the executors' local disks");
+            assertFalse(Files.exists(Path.of(out, OutcomeStaging.DIR)), "the staged outcomes are removed once written");
+            SparkSession spark = SparkSession.builder().sparkContext(sc.sc()).getOrCreate();
+            assertEquals(222, spark.read().parquet(Path.of(out, DatasetStorage.STATE).toString()).count());
+            assertEquals(200, StoredSplit.read(sc, out, r.descriptor(), "train", 2, 0).count());
+
+            // A run that died after staging some outcomes: the next run removes them, and they are not read.
+            Path dead = Path.of(out, OutcomeStaging.DIR, "run=1", OutcomeStaging.OUTCOMES, "part-00000.jsonl");
+            Files.createDirectories(dead.getParent());
+            Files.writeString(dead, "{\"source\":\"file:/nowhere.png\"}\n");
+            ImageIO.write(noise(48, 36, new Random(5)), "png", src.resolve("train/odd/late.png").toFile());
+            ImageIngest.Result more = ImageIngest.run(sc, "image-folder", src.toString(), out, SETTINGS, storage, "", 0, QUIET);
+            sc.sc().listenerBus().waitUntilEmpty(60_000);
+            assertEquals(1, more.report().read());
+            assertEquals(223, watch.decodes.get(), "only the new image decoded");
+            assertFalse(Files.exists(Path.of(out, OutcomeStaging.DIR)), "a dead run's staged outcomes are removed");
+            assertEquals(201, more.descriptor().count("train"));
+        } finally {
+            sc.sc().removeSparkListener(watch);
+        }
+    }
+
+    /**
+     * A class whose only train image cannot be decoded has no train images: as before the one-pass ingest, its val
+     * image is skipped with that reason (the class is not in the index) and left out of the val shards, which the
+     * ingest rewrote after the pass.
+     */
+    @Test
+    void aClassWithoutADecodableTrainImageIsSkippedInTheOtherSplits() throws Exception {
+        Path src = work.resolve("src-no-train");
+        Random rnd = new Random(11);
+        for (String f : List.of("train/a/1.png", "train/a/2.png", "train/a/3.png", "val/a/4.png", "val/b/5.png")) {
+            Files.createDirectories(src.resolve(f).getParent());
+            ImageIO.write(noise(48, 36, rnd), "png", src.resolve(f).toFile());
+        }
+        Files.createDirectories(src.resolve("train/b"));
+        Files.write(src.resolve("train/b/broken.png"), new byte[] {1, 2, 3});
+        String out = work.resolve("no-train").toString();
+        ImageIngest.Result r = ImageIngest.run(sc, "image-folder", src.toString(), out, SETTINGS,
+                new ImageIngest.Storage(DatasetStorage.PARQUET, DatasetStorage.RAW, 1), "", 0, QUIET);
+        DatasetDescriptor d = r.descriptor();
+        assertEquals(List.of("a"), d.classes());
+        assertEquals(3, d.count("train"));
+        assertEquals(1, d.count("val"));
+        Map<String, String> skips = new HashMap<>();
+        for (IngestReport.Skip k : r.report().skippedItems()) skips.put(k.path().replaceAll("^.*/src-no-train/", ""), k.reason());
+        assertEquals(Set.of("train/b/broken.png", "val/b/5.png"), skips.keySet());
+        assertEquals("class 'b' is not in the class index (no 'train' images of it); add it there or remove the image",
+                skips.get("val/b/5.png"));
+        List<StoredImage> val = StoredSplit.read(sc, out, d, "val", 1, 0).collect();
+        assertEquals(List.of(0), val.stream().map(StoredImage::label).collect(Collectors.toList()), "class a (id 0) only");
+        SparkSession spark = SparkSession.builder().sparkContext(sc.sc()).getOrCreate();
+        assertEquals(1, spark.read().parquet(Path.of(out, "images/split=val").toString()).count(), "the val shards hold a's image only");
+        assertFalse(Files.exists(Path.of(out, OutcomeStaging.DIR)));
+    }
+
+    /** The ingest's count of decoded items and every RDD block that was put on disk. */
+    static final class DecodesAndDiskBlocks extends SparkListener {
+        final AtomicLong decodes = new AtomicLong();
+        final List<String> diskBlocks = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void onTaskEnd(SparkListenerTaskEnd end) {
+            scala.collection.Iterator<AccumulableInfo> it = end.taskInfo().accumulables().iterator();
+            while (it.hasNext()) {
+                AccumulableInfo a = it.next();
+                if (a.name().isDefined() && ShardIngest.DECODED.equals(a.name().get()) && a.update().isDefined()) {
+                    decodes.addAndGet(((Number) a.update().get()).longValue());
+                }
+            }
+        }
+
+        @Override
+        public void onBlockUpdated(SparkListenerBlockUpdated u) {
+            if (u.blockUpdatedInfo().blockId().isRDD() && u.blockUpdatedInfo().diskSize() > 0) {
+                diskBlocks.add(u.blockUpdatedInfo().blockId().name() + " " + u.blockUpdatedInfo().diskSize() + " bytes");
+            }
+        }
     }
 
     @Test
