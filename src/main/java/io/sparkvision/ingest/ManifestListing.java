@@ -96,7 +96,7 @@ final class ManifestListing {
             check(items, resolved, s, classIndex, existing, source, log);
             log.printf("ingest: read, resolved and found the manifest's rows on the executors in %.1f s%n",
                     (System.nanoTime() - t0) / 1e9);
-            return new ParallelListing.Listed(items, count, folders.size());
+            return new ParallelListing.Listed(items, count, folders.size(), items);
         } catch (Exception e) { // a failed job is a SparkException, which Java cannot name in a catch here
             if (items != null) items.unpersist(false);
             throw ParallelListing.rethrow(e, dir);

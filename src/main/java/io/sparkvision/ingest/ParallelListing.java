@@ -56,8 +56,14 @@ final class ParallelListing {
     record Folder(String uri, boolean recursive) implements Serializable {
     }
 
-    /** The listed files (ShardIngest's ITEM columns; persisted: unpersist when done) and how many. */
-    record Listed(Dataset<Row> items, long count, int folders) {
+    /**
+     * The listed files (ShardIngest's ITEM columns) and how many; {@code cached} is the persisted Dataset they are read
+     * from ({@link #release} when done: unpersisting a projection of it, such as {@code items}, frees nothing).
+     */
+    record Listed(Dataset<Row> items, long count, int folders, Dataset<Row> cached) {
+        void release() {
+            cached.unpersist(false);
+        }
     }
 
     static Listed list(JavaSparkContext sc, Path src, Path out, IngestSettings s, List<String> classIndex,
@@ -87,7 +93,7 @@ final class ParallelListing {
             check(fs, root, listed, s, classIndex, existing, src, log);
             log.printf("ingest: listed %,d files in %,d folders on the executors in %.1f s%n", count, folders.size(),
                     (System.nanoTime() - t0) / 1e9);
-            return new Listed(listed.drop("splitDir", "classDir"), count, folders.size());
+            return new Listed(listed.drop("splitDir", "classDir"), count, folders.size(), listed);
         } catch (Exception e) { // a failed job is a SparkException, which Java cannot name in a catch here
             if (listed != null) listed.unpersist(false);
             throw rethrow(e, src);

@@ -120,7 +120,7 @@ final class ShardIngest {
             return ingest(sc, spark, format, src, out, s, encoding, shardMb, classIndex, partitions, log, t0, startedAt,
                     before, committed, rootPath, listed, listedCount);
         } finally {
-            listed.unpersist(false);
+            l.release();
         }
     }
 
