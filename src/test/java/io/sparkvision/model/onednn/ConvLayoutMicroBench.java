@@ -6,6 +6,7 @@ import org.bytedeco.dnnl.convolution_backward_weights;
 import org.bytedeco.dnnl.convolution_forward;
 import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.primitive;
+import org.bytedeco.dnnl.reorder;
 import org.bytedeco.dnnl.global.dnnl.algorithm;
 import org.bytedeco.dnnl.global.dnnl.prop_kind;
 
@@ -26,7 +27,9 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
  * activations in {@code nhwc} (what the product's layers hand over) and in {@code nChw16c} (oneDNN's blocked layout,
  * what a blocked residual block would keep), each with {@code convolution_direct} and {@code convolution_auto}
  * (Winograd where oneDNN offers it: only for the blocked layout in oneDNN 2.5). Weights in whatever layout the
- * primitive wants; no reorders timed at all, so the blocked rows are an upper bound on what blocked activations gain.
+ * primitive wants, and the three weight reorders a training step makes timed beside the convolutions (Winograd's
+ * weights are a transform, not only a permutation); activation reorders are not timed: the blocked rows are what
+ * activations kept blocked through the network would give, an upper bound for anything that reorders them.
  * The four variants run in turn within each round (primitives and memory created once), so load drifts hit all alike.
  * {@code java -cp ... io.sparkvision.model.onednn.ConvLayoutMicroBench resnet18|resnet50 BATCH INPUT ROUNDS}
  */
@@ -34,9 +37,15 @@ public final class ConvLayoutMicroBench {
     private record Variant(String name, memory.format_tag tag, algorithm alg) {
     }
 
-    /** One conv shape's three primitives with their memories bound. */
+    /**
+     * One conv shape's primitives with their memories bound: forward, backward-data, backward-weights, then the three
+     * weight reorders a training step makes (DL4J's {@code oihw} weights into the forward's and the backward-data's
+     * layouts, the weight gradient back), null where the layouts agree.
+     */
     private record Conv(String what, int count, primitive[] prims, IntMemoryMap[] args, String impls) {
     }
+
+    private static final int PASSES = 6;
 
     public static void main(String[] a) {
         String model = a[0];
@@ -53,11 +62,12 @@ public final class ConvLayoutMicroBench {
             for (long[] s : shapes) list.add(conv(n, s, v));
             convs.add(list);
         }
-        double[][] perPass = new double[variants.length][3];
+        double[][] perPass = new double[variants.length][PASSES];
         for (int r = 0; r <= rounds; r++) { // round 0 warms up (JIT kernels, first touch)
             for (int v = 0; v < variants.length; v++) {
                 for (Conv c : convs.get(v)) {
-                    for (int i = 0; i < 3; i++) {
+                    for (int i = 0; i < PASSES; i++) {
+                        if (c.prims()[i] == null) continue;
                         long t0 = System.nanoTime();
                         c.prims()[i].execute(Dnnl.stream(), c.args()[i]);
                         Dnnl.stream()._wait();
@@ -68,11 +78,12 @@ public final class ConvLayoutMicroBench {
         }
         System.out.printf(Locale.ROOT, "%s batch %d input %d, %d rounds, %d conv shapes (stem excluded), ms per step:%n",
                 model, n, input, rounds, shapes.size());
+        double base = java.util.Arrays.stream(perPass[0]).sum();
         for (int v = 0; v < variants.length; v++) {
             double[] t = perPass[v];
-            System.out.printf(Locale.ROOT, "  %-15s forward %7.1f  backward-data %7.1f  backward-weights %7.1f  total %7.1f (%.2fx nhwc direct)%n",
-                    variants[v].name(), t[0], t[1], t[2], t[0] + t[1] + t[2],
-                    (perPass[0][0] + perPass[0][1] + perPass[0][2]) / (t[0] + t[1] + t[2]));
+            double total = java.util.Arrays.stream(t).sum();
+            System.out.printf(Locale.ROOT, "  %-15s forward %7.1f  backward-data %7.1f  backward-weights %7.1f  weight reorders %6.1f  total %7.1f (%.2fx nhwc direct)%n",
+                    variants[v].name(), t[0], t[1], t[2], t[3] + t[4] + t[5], total, base / total);
         }
         for (int v = 0; v < variants.length; v++)
             for (Conv c : convs.get(v)) System.out.printf(Locale.ROOT, "  %-15s %-28s %s%n", variants[v].name(), c.what(), c.impls());
@@ -142,7 +153,29 @@ public final class ConvLayoutMicroBench {
         bw.put(DNNL_ARG_DIFF_WEIGHTS, new memory(bwpd.diff_weights_desc(), eng));
         String what = String.format(Locale.ROOT, "x%d %d->%d %dx%d/%d @%d", s[0], c, o, k, k, st, h);
         String impls = fpd.impl_info_str().getString() + " | " + bdpd.impl_info_str().getString() + " | " + bwpd.impl_info_str().getString();
-        return new Conv(what, (int) s[0], new primitive[] {new convolution_forward(fpd), new convolution_backward_data(bdpd),
-                new convolution_backward_weights(bwpd)}, new IntMemoryMap[] {f, bd, bw}, impls);
+        memory.desc user = Dnnl.desc(w, memory.format_tag.oihw);
+        memory userW = new memory(user, eng), userDw = new memory(user, eng);
+        primitive[] prims = {new convolution_forward(fpd), new convolution_backward_data(bdpd), new convolution_backward_weights(bwpd),
+                null, null, null};
+        IntMemoryMap[] args = {f, bd, bw, null, null, null};
+        memory.desc[] to = {fpd.weights_desc(), bdpd.weights_desc()};
+        memory[] toMem = {f.get(DNNL_ARG_WEIGHTS), bd.get(DNNL_ARG_WEIGHTS)};
+        for (int i = 0; i < 2; i++) {
+            if (to[i].equals(user)) continue;
+            prims[3 + i] = new reorder(userW, toMem[i]);
+            args[3 + i] = reorderArgs(userW, toMem[i]);
+        }
+        if (!bwpd.diff_weights_desc().equals(user)) {
+            prims[5] = new reorder(bw.get(DNNL_ARG_DIFF_WEIGHTS), userDw);
+            args[5] = reorderArgs(bw.get(DNNL_ARG_DIFF_WEIGHTS), userDw);
+        }
+        return new Conv(what, (int) s[0], prims, args, impls);
+    }
+
+    private static IntMemoryMap reorderArgs(memory from, memory to) {
+        IntMemoryMap m = new IntMemoryMap();
+        m.put(org.bytedeco.dnnl.global.dnnl.DNNL_ARG_FROM, from);
+        m.put(org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO, to);
+        return m;
     }
 }
