@@ -98,8 +98,8 @@ final class ShardIngest {
         DatasetDescriptor before = ImageIngest.existing(out, output, src, s, conf);
         if (before != null && !before.sharded()) {
             throw new IllegalArgumentException(output + " holds a png-files dataset (one PNG per image); convert it to "
-                    + "Parquet shards first (scripts/sparkvision convert-dataset --set data.root=" + output
-                    + " --set convert.output=<new root>) or keep ingest.layout = png-files for it");
+                    + "Parquet shards first (scripts/sparkvision convert-dataset --data " + output
+                    + " --to <new root>) or keep ingest.layout = png-files for it");
         }
         if (before != null && !before.storage().encoding().equals(encoding)) {
             throw new IllegalArgumentException(output + " stores images as " + before.storage().encoding()
