@@ -107,7 +107,12 @@ class InputsCliTest extends CapturedOutput {
         DatasetDescriptor d = descriptor(dir.resolve("data"));
         assertEquals("Sneaker", d.classes().get(7));
         assertEquals(1200, d.count("train") + d.count("test"));
-        assertTrue(Files.readString(dir.resolve("data/manifest.csv")).contains(",Ankle boot,test\n"));
+        // The names are the stored labels: in the shard rows (the default layout), as the manifest's label column was.
+        try (org.apache.spark.api.java.JavaSparkContext sc = TestSpark.local(1)) {
+            var rows = org.apache.spark.sql.SparkSession.builder().sparkContext(sc.sc()).getOrCreate()
+                    .read().parquet(dir.resolve("data/images/split=test").toString());
+            assertTrue(rows.filter(rows.col("label").equalTo("Ankle boot")).count() > 0, "a test row labelled 'Ankle boot'");
+        }
     }
 
     static String[] concat(String[] a, String[] b) {

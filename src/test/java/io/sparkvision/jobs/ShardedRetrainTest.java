@@ -59,7 +59,8 @@ class ShardedRetrainTest {
     static void shardedHoldout() throws IOException {
         sc = TestSpark.local(2);
         Path mnist = work.resolve("mnist");
-        MnistIdxIngest.run(sc, TestSpark.mnistTiny(), mnist.toString(), 2, quiet());
+        // The landing images are the png-files layout's PNGs; the holdout is that dataset converted to shards.
+        MnistIdxIngest.run(sc, TestSpark.mnistTiny(), mnist.toString(), 2, io.sparkvision.ingest.ImageIngest.Storage.PNG_FILES, List.of(), quiet());
         holdout = work.resolve("holdout");
         DatasetConverter.convert(sc, mnist.toString(), holdout.toString(), DatasetStorage.RAW, 128, quiet());
         trainPngs = pngs(mnist.resolve("train"));
