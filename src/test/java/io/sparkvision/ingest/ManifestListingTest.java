@@ -9,6 +9,7 @@ import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,6 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (ShardIngest's manifest branch calling ImageIngest.list, whose reader counts its rows too): "the driver parsed
  * manifest rows itself ==> expected: <0> but was: <10>"; restored, green.
  */
+@Tag("full") // a local-cluster of its own, ~2 min: in --full (CI) to keep scripts/test under 20 min; ParallelListingTest proves the same for folders in the default suite
 class ManifestListingTest {
     static JavaSparkContext sc;
     static final IngestSettings S = IngestSettings.defaults(16, 3);

@@ -15,6 +15,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,6 +39,7 @@ import static io.sparkvision.ingest.ImageIngest.Storage.PNG_FILES;
  * trained and promoted, its re-run is a no-op, the lock is exclusive on HDFS too, and the score job given the registry
  * scores with its current model.
  */
+@Tag("full") // MiniDFSCluster + a retrain, ~50 s: in --full (CI) to keep scripts/test under 20 min; CrossStoreIngestTest keeps HDFS in the default suite
 class RetrainOnHdfsTest {
     @TempDir
     static File work;
