@@ -2,6 +2,7 @@ package io.sparkvision.train;
 
 import io.sparkvision.train.sharing.DenseEncoding;
 import io.sparkvision.train.sharing.LearningRateThreshold;
+import io.sparkvision.train.sharing.OneTrainingTaskPerJvm;
 import io.sparkvision.config.Choices;
 import io.sparkvision.config.JobConfig;
 import io.sparkvision.config.Options;
@@ -145,7 +146,9 @@ public final class TrainingMasters {
                 // Two training threads per node deadlock on the network's lock in DL4J M2: one per node.
                 .workersPerNode(1)
                 .workerPrefetchNumBatches(c.get(Options.TRAIN_PREFETCH))
-                .repartitionData(Repartition.NumPartitionsWorkersDiffers)
+                // One partition per worker, as NumPartitionsWorkersDiffers, and one training task per JVM at a time:
+                // two at once can lose one's batches in DL4J's wrapper and hang the stage (OneTrainingTaskPerJvm).
+                .repartitioner(new OneTrainingTaskPerJvm())
                 .rddTrainingApproach(RDDTrainingApproach.Direct)
                 .storageLevel(StorageLevel.MEMORY_ONLY())
                 .rngSeed(rngSeed)

@@ -26,8 +26,8 @@ import java.time.Instant;
  * <p>The routes differ by master because DL4J's masters differ. Parameter averaging collects each worker's reports
  * with its results and hands them to the driver's router after every averaging round: that router is the stats file
  * itself. Gradient sharing ships the router to the executors and calls it there (its results carry no reports), so
- * the executors get a {@link RemoteUIStatsStorageRouter} that posts to this server's remote receiver, which writes
- * into the same file.
+ * the executors get a {@link RemoteUIStatsStorageRouter} (built there, see {@link ExecutorStatsRouter}) that posts to
+ * this server's remote receiver, which writes into the same file.
  *
  * <p>The file is DL4J's SQLite stats storage ({@link J7FileStatsStorage}), not its MapDB one: MapDB locks its file,
  * SQLite lets {@code sparkvision ui RUN_DIR} read a run that is still writing.
@@ -117,7 +117,7 @@ public final class TrainingUi implements AutoCloseable {
      * the driver's receiver over HTTP for gradient sharing (DL4J calls the router on the executors).
      */
     public StatsStorageRouter router(boolean onExecutors) {
-        return onExecutors ? new RemoteUIStatsStorageRouter(receiver) : storage;
+        return onExecutors ? new ExecutorStatsRouter(receiver) : storage;
     }
 
     /** The stats storage the UI shows (for tests and the CLI). */
