@@ -3,16 +3,15 @@ package io.sparkvision.train.sharing;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.util.TaskCompletionListener;
-import org.deeplearning4j.spark.api.Repartition;
 import org.deeplearning4j.spark.api.Repartitioner;
-import org.deeplearning4j.spark.util.SparkUtils;
+import org.deeplearning4j.spark.impl.repartitioner.DefaultRepartitioner;
 
 import java.util.Iterator;
 import java.util.concurrent.Semaphore;
 
 /**
- * Gradient sharing's repartitioner: spreads the epoch's batches over one partition per worker as DL4J's own
- * {@code NumPartitionsWorkersDiffers} does, and lets only one training task of a JVM at a time into DL4J's
+ * Gradient sharing's repartitioner: DL4J's own ({@link DefaultRepartitioner}: the partitions DL4J's master would
+ * cut, one minibatch each here) with one addition, only one training task of a JVM at a time enters DL4J's
  * {@code SharedTrainingWrapper}.
  *
  * <p>Why: DL4J M2 trains every task of a JVM through one wrapper. The first task to arrive trains, the others attach
@@ -22,7 +21,8 @@ import java.util.concurrent.Semaphore;
  * tasks of a fit (Spark {@code local[n]}, executors with more than one core) and a partition is short or a task
  * starts late; a 2-epoch MNIST run on {@code local[2]} hung in 1 of 4 tries. One task at a time costs nothing a
  * user would see: a JVM has one training thread either way ({@code workersPerNode = 1}), the other tasks only hand
- * it their iterators, and their batches are trained in the same order (one partition after the other).
+ * it their iterators, and their batches are trained in the same order (one partition after the other); executors
+ * with one core ran their tasks one at a time already.
  *
  * <p>The permit is taken where the training task first asks this RDD for its partition (before DL4J's function sees
  * the iterator) and given back when the task ends, success or not, after the wrapper has reset.
@@ -30,11 +30,13 @@ import java.util.concurrent.Semaphore;
 public final class OneTrainingTaskPerJvm implements Repartitioner {
     private static final long serialVersionUID = 1L;
     private static final Semaphore TRAINING_TASK = new Semaphore(1, true);
+    private static final DefaultRepartitioner DEFAULT = new DefaultRepartitioner();
 
     @Override
     public <T> JavaRDD<T> repartition(JavaRDD<T> input, int minObjectsPerPartition, int numExecutors) {
-        return SparkUtils.repartitionEqually(input, Repartition.NumPartitionsWorkersDiffers, numExecutors)
-                .mapPartitions(OneTrainingTaskPerJvm::enter, true);
+        // Keeping DL4J's cut keeps the training as it was measured (docs/scaling.md models one task per worker as a
+        // change of its own: it alters gradient sharing's schedule and needs the parity runs again).
+        return DEFAULT.repartition(input, minObjectsPerPartition, numExecutors).mapPartitions(OneTrainingTaskPerJvm::enter, true);
     }
 
     private static <T> Iterator<T> enter(Iterator<T> partition) throws InterruptedException {
