@@ -88,6 +88,7 @@ public final class DnnlBatchNormHelper implements BatchNormalizationHelper, Relu
 
     /** Input and output held blocked ({@code nChw16c}); set by {@link NativePath} from the graph. */
     void blocked(boolean on) {
+        if (blocked == on) return; // keep the primitives (install runs every step on Spark workers)
         blocked = on;
         cache.clear();
     }

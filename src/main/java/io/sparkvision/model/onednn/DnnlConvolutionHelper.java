@@ -405,6 +405,7 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
      * {@link NativePath} from the graph (every reader and writer of the tensor must be one of the product's layers).
      */
     void blocked(boolean input, boolean output) {
+        if (srcBlocked == input && dstBlocked == output) return; // keep the primitives (install runs every step on Spark workers)
         srcBlocked = input;
         dstBlocked = output;
         cache.clear();

@@ -135,7 +135,8 @@ public final class NativePath {
             }
         }
         if (pieces.relu() && model instanceof ComputationGraph g) installed += installRelu(g, pieces.fuse());
-        if (pieces.blocked() && batchNorm && model instanceof ComputationGraph g) markBlocked(g);
+        // Only when something was installed now: Spark workers call this after every step (ExampleCounter).
+        if (installed > 0 && pieces.blocked() && batchNorm && model instanceof ComputationGraph g) markBlocked(g);
         markInputConvolutions(model);
         return installed;
     }

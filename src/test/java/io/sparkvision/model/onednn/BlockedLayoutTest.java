@@ -61,6 +61,20 @@ class BlockedLayoutTest {
         assertFalse(plainIn.isEmpty() || plainOut.isEmpty(), "the stem stays NHWC");
     }
 
+    /** Spark workers call install after every step (ExampleCounter): a second call must keep the primitives. */
+    @Test
+    void installingAgainKeepsThePrimitives() {
+        ComputationGraph g = resnet(18, NativePath.Pieces.ALL);
+        g.fit(new org.nd4j.linalg.dataset.DataSet(Nd4j.rand(DataType.FLOAT, 2, 3, 64, 64), ResNet50NativePathTest.labels(2)));
+        List<DnnlConvolutionHelper> helpers = new ArrayList<>();
+        for (var l : g.getLayers()) if (l instanceof ConvolutionLayer c && c.getHelper() instanceof DnnlConvolutionHelper h) helpers.add(h);
+        int[] before = helpers.stream().mapToInt(DnnlConvolutionHelper::primitiveSets).toArray();
+        assertTrue(java.util.Arrays.stream(before).allMatch(n -> n > 0), "every conv built its primitives");
+        assertEquals(0, NativePath.install(g, NativePath.Pieces.ALL), "nothing new to install");
+        assertEquals(java.util.Arrays.toString(before),
+                java.util.Arrays.toString(helpers.stream().mapToInt(DnnlConvolutionHelper::primitiveSets).toArray()));
+    }
+
     @Test
     void blockedResNetsComputeWhatNhwcOnesDo() {
         for (int depth : new int[] {18, 50}) {
