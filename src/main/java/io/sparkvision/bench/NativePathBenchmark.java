@@ -46,15 +46,17 @@ public final class NativePathBenchmark {
             NativePath.uninstall(nets[i]);
             NativePath.Pieces p = switch (keys[i].trim()) {
                 case "all" -> NativePath.Pieces.ALL;
+                case "unblocked" -> new NativePath.Pieces(true, true, true, true, false);
                 case "relu" -> new NativePath.Pieces(true, true, true, false);
                 case "convbn" -> new NativePath.Pieces(true, true, false, false);
                 case "conv" -> new NativePath.Pieces(true, false, false, false);
                 case "dl4j" -> null;
                 default -> throw new IllegalArgumentException("sparkvision.bench.variants: unknown '" + keys[i]
-                        + "'; use all, relu (ReLU layers, no fusion), convbn, conv, dl4j");
+                        + "'; use all, unblocked (all but blocked activations), relu (ReLU layers, no fusion), convbn, conv, dl4j");
             };
             names[i] = switch (keys[i].trim()) {
-                case "all" -> "whole path (conv+BN+ReLU fused)";
+                case "all" -> "whole path (conv+BN+ReLU fused, blocked activations)";
+                case "unblocked" -> "whole path, NHWC activations (fourth step)";
                 case "relu" -> "conv+BN+ReLU layers, no fusion";
                 case "convbn" -> "conv+BN (second step)";
                 case "conv" -> "conv only (first step)";

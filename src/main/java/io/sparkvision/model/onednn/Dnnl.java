@@ -80,6 +80,21 @@ public final class Dnnl {
         return a.data().addressPointer();
     }
 
+    /**
+     * {@code a} itself; it must be dense. For an array that holds oneDNN's blocked layout (see
+     * {@link NativePath#BLOCKED_PROPERTY}) a copy by ND4J's logical indices would scramble it, so a view is a fault here.
+     */
+    static INDArray denseBlocked(INDArray a, String what) {
+        if (!dense(a)) throw new NativePath.LayoutError(what + " holds a blocked (nChw16c) activation but arrived as a view "
+                + a.shapeInfoToString() + "; run with -D" + NativePath.BLOCKED_PROPERTY + "=false");
+        return a;
+    }
+
+    /** The activation layout of a tensor: blocked ({@code nChw16c}) or DL4J's channels-last. */
+    static memory.format_tag activationTag(boolean blocked) {
+        return blocked ? memory.format_tag.nChw16c : memory.format_tag.nhwc;
+    }
+
     static memory.desc desc(long[] dims, memory.format_tag tag) {
         return new memory.desc(dims, memory.data_type.f32, tag);
     }

@@ -86,6 +86,20 @@ public final class DnnlBatchNormHelper implements BatchNormalizationHelper, Relu
         return fuseRelu;
     }
 
+    /** Input and output held blocked ({@code nChw16c}); set by {@link NativePath} from the graph. */
+    void blocked(boolean on) {
+        if (blocked == on) return; // keep the primitives (install runs every step on Spark workers)
+        blocked = on;
+        cache.clear();
+    }
+
+    private boolean blocked;
+
+    /** Whether this layer's activations are held blocked; for tests. */
+    public boolean isBlocked() {
+        return blocked;
+    }
+
     @Override
     public boolean reluApplied(INDArray output) {
         return output != null && output == lastReluOutput;
@@ -96,13 +110,14 @@ public final class DnnlBatchNormHelper implements BatchNormalizationHelper, Relu
         return fuseRelu;
     }
 
-    private record Key(long n, long c, long h, long w, boolean nhwc, float eps, boolean relu) {
+    /** {@code blocked}: the layer's input and output are held in oneDNN's {@code nChw16c} ({@link NativePath}). */
+    private record Key(long n, long c, long h, long w, boolean nhwc, float eps, boolean relu, boolean blocked) {
         long[] dims() {
             return new long[] {n, c, h, w};
         }
 
         memory.format_tag tag() {
-            return nhwc ? memory.format_tag.nhwc : memory.format_tag.nchw;
+            return blocked ? memory.format_tag.nChw16c : nhwc ? memory.format_tag.nhwc : memory.format_tag.nchw;
         }
     }
 
@@ -156,13 +171,23 @@ public final class DnnlBatchNormHelper implements BatchNormalizationHelper, Relu
     }
 
     private Key key(INDArray x, INDArray gamma, INDArray beta, double eps, CNN2DFormat format) {
+        Key k = keyOrNull(x, gamma, beta, eps, format);
+        if (k == null && blocked) {
+            throw new NativePath.LayoutError("a BatchNorm marked for blocked activations got a call this helper does not take: input "
+                    + x.shapeInfoToString() + "; run with -D" + NativePath.BLOCKED_PROPERTY + "=false");
+        }
+        return k;
+    }
+
+    private Key keyOrNull(INDArray x, INDArray gamma, INDArray beta, double eps, CNN2DFormat format) {
         if (x.rank() != 4 || x.dataType() != DataType.FLOAT || gamma == null || beta == null) return null;
         if (gamma.dataType() != DataType.FLOAT || beta.dataType() != DataType.FLOAT) return null;
         boolean nhwc = format == CNN2DFormat.NHWC;
         if (!nhwc && !nchw) return null;
         long n = x.size(0), c = nhwc ? x.size(3) : x.size(1), h = nhwc ? x.size(1) : x.size(2), w = nhwc ? x.size(2) : x.size(3);
         if (gamma.length() != c || beta.length() != c) return null;
-        return new Key(n, c, h, w, nhwc, (float) eps, fuseRelu);
+        if (blocked && (!nhwc || c % 16 != 0)) return null; // NativePath never marks these
+        return new Key(n, c, h, w, nhwc, (float) eps, fuseRelu, blocked);
     }
 
     @Override
@@ -184,7 +209,7 @@ public final class DnnlBatchNormHelper implements BatchNormalizationHelper, Relu
         if (k == null) return dl4j == null ? null : dl4j.preOutput(x, training, shape, gamma, beta, mean, var, decay, eps,
                 format, workspaceMgr);
         Prims p = cache.computeIfAbsent(k, Prims::new);
-        INDArray in = Dnnl.denseOrCopy(x);
+        INDArray in = k.blocked ? Dnnl.denseBlocked(x, "a BatchNorm's input") : Dnnl.denseOrCopy(x);
         INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, in.shape());
         INDArray m, v;
         if (training) {
@@ -226,11 +251,15 @@ public final class DnnlBatchNormHelper implements BatchNormalizationHelper, Relu
                                                      INDArray beta, INDArray dGammaView, INDArray dBetaView, double eps,
                                                      CNN2DFormat format, LayerWorkspaceMgr workspaceMgr) {
         Key k = key(input, gamma, beta, eps, format);
+        if (blocked && (lastDelegated || meanCache == null || meanCache.length() != k.c))
+            throw new NativePath.LayoutError("a BatchNorm on blocked activations was asked for a backward pass without its forward; run with -D"
+                    + NativePath.BLOCKED_PROPERTY + "=false");
         if (k == null || lastDelegated || meanCache == null || meanCache.length() != k.c)
             return dl4j == null ? null : dl4j.backpropGradient(input, epsilon, shape, gamma, beta, dGammaView, dBetaView,
                     eps, format, workspaceMgr);
         Prims p = cache.computeIfAbsent(k, Prims::new);
-        INDArray in = Dnnl.denseOrCopy(input), dz = Dnnl.denseOrCopy(epsilon);
+        INDArray in = k.blocked ? Dnnl.denseBlocked(input, "a BatchNorm's input") : Dnnl.denseOrCopy(input);
+        INDArray dz = k.blocked ? Dnnl.denseBlocked(epsilon, "a BatchNorm's output gradient") : Dnnl.denseOrCopy(epsilon);
         INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, in.shape());
         INDArray dg = Dnnl.dense(dGammaView) ? dGammaView : dGammaView.ulike();
         INDArray db = Dnnl.dense(dBetaView) ? dBetaView : dBetaView.ulike();

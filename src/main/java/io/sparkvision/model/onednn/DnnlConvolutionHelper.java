@@ -67,8 +67,12 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
         this.nchw = nchw;
     }
 
-    /** One primitive set per input shape. */
-    private record Key(long n, long c, long h, long w, long o, int kh, int kw, int sh, int sw, int ph, int pw, boolean nhwc, boolean bias) {
+    /**
+     * One primitive set per input shape. {@code srcBlocked}/{@code dstBlocked}: the input/output activations are held in
+     * oneDNN's blocked {@code nChw16c} layout (in arrays DL4J still sees as NHWC; {@link NativePath} decides per tensor).
+     */
+    private record Key(long n, long c, long h, long w, long o, int kh, int kw, int sh, int sw, int ph, int pw, boolean nhwc, boolean bias,
+                       boolean srcBlocked, boolean dstBlocked) {
         long oh() {
             return (h + 2L * ph - kh) / sh + 1;
         }
@@ -93,6 +97,23 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
             return nhwc ? memory.format_tag.nhwc : memory.format_tag.nchw;
         }
 
+        /**
+         * The primitive's own activation layout: blocked when either side is (then both are, so that oneDNN's blocked
+         * kernels, Winograd among them, run; the other side is reordered in the helper), and only with channel counts
+         * nChw16c holds without padding.
+         */
+        memory.format_tag primitiveAct() {
+            return (srcBlocked || dstBlocked) && c % 16 == 0 && o % 16 == 0 ? memory.format_tag.nChw16c : act();
+        }
+
+        memory.format_tag srcAct() {
+            return srcBlocked ? memory.format_tag.nChw16c : act();
+        }
+
+        memory.format_tag dstAct() {
+            return dstBlocked ? memory.format_tag.nChw16c : act();
+        }
+
         long[] layerShape(long[] nchw) {
             return nhwc ? new long[] {nchw[0], nchw[2], nchw[3], nchw[1]} : nchw;
         }
@@ -112,13 +133,15 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
         final memory weights, bwdWeights, diffWeights; // primitive layouts (may be the user memories)
         final primitive fwd, bwdData, bwdWeightsPrim;
         final reorder toFwdWeights, toBwdWeights, fromDiffWeights; // null when the layouts agree
+        /** The activations as the layer holds them, where that differs from the primitive's layout (else null). */
+        final Side srcSide, dstSide;
         /** {@link #weights} holds the reorder of these user weights (see {@link WeightsSeen}); null = stale. */
         WeightsSeen fwdWeightsOf;
 
         Prims(Key k) {
             this.k = k;
             var eng = Dnnl.engine();
-            memory.desc srcD = Dnnl.desc(k.srcDims(), k.act()), dstD = Dnnl.desc(k.dstDims(), k.act());
+            memory.desc srcD = Dnnl.desc(k.srcDims(), k.primitiveAct()), dstD = Dnnl.desc(k.dstDims(), k.primitiveAct());
             memory.desc userW = Dnnl.desc(k.weightDims(), memory.format_tag.oihw);
             memory.desc biasD = Dnnl.desc(new long[] {k.o}, memory.format_tag.x);
             long[] strides = {k.sh, k.sw}, pads = {k.ph, k.pw};
@@ -136,10 +159,13 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
                     : new convolution_backward_weights.desc(ALGORITHM, srcD, Dnnl.any(k.weightDims()), dstD, strides, pads, padR);
             var bwpd = new convolution_backward_weights.primitive_desc(bwd, eng, fpd);
 
-            src = new memory(srcD, eng, null);
-            dst = new memory(dstD, eng, null);
-            diffSrc = new memory(srcD, eng, null);
-            diffDst = new memory(dstD, eng, null);
+            srcSide = k.srcAct() == k.primitiveAct() ? null : new Side(Dnnl.desc(k.srcDims(), k.srcAct()), srcD);
+            dstSide = k.dstAct() == k.primitiveAct() ? null : new Side(Dnnl.desc(k.dstDims(), k.dstAct()), dstD);
+            // Where a side is reordered, the primitive reads/writes oneDNN-owned buffers; else the layer's arrays.
+            src = srcSide == null ? new memory(srcD, eng, null) : srcSide.primitive;
+            diffSrc = srcSide == null ? new memory(srcD, eng, null) : srcSide.primitiveGrad;
+            dst = dstSide == null ? new memory(dstD, eng, null) : dstSide.primitive;
+            diffDst = dstSide == null ? new memory(dstD, eng, null) : dstSide.primitiveGrad;
             userWeights = new memory(userW, eng, null);
             userDiffWeights = new memory(userW, eng, null);
             bias = k.bias ? new memory(biasD, eng, null) : null;
@@ -158,6 +184,28 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
             fwd = new convolution_forward(fpd);
             bwdData = new convolution_backward_data(bdpd);
             bwdWeightsPrim = new convolution_backward_weights(bwpd);
+        }
+    }
+
+    /**
+     * One side (input or output) of a conv whose layer holds its activations in another layout than the primitive's:
+     * the layer's array (and its gradient) are reordered into / out of oneDNN-owned buffers. Happens at the edges of a
+     * blocked region: a block's input straight from the max-pool, the last stage's outputs on their way to pooling.
+     */
+    private static final class Side {
+        final memory layer, layerGrad, primitive, primitiveGrad;
+        final reorder toPrimitive, gradToPrimitive, toLayer, gradToLayer;
+
+        Side(memory.desc layerDesc, memory.desc primitiveDesc) {
+            var eng = Dnnl.engine();
+            layer = new memory(layerDesc, eng, null);
+            layerGrad = new memory(layerDesc, eng, null);
+            primitive = new memory(primitiveDesc, eng);
+            primitiveGrad = new memory(primitiveDesc, eng);
+            toPrimitive = new reorder(layer, primitive);
+            gradToPrimitive = new reorder(layerGrad, primitiveGrad);
+            toLayer = new reorder(primitive, layer);
+            gradToLayer = new reorder(primitiveGrad, layerGrad);
         }
     }
 
@@ -193,6 +241,17 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
 
     private Key key(INDArray input, INDArray weights, INDArray bias, int[] kernel, int[] strides, int[] pad,
                     ConvolutionMode mode, int[] dilation, CNN2DFormat format) {
+        Key k = keyOrNull(input, weights, bias, kernel, strides, pad, mode, dilation, format);
+        if (k == null && (srcBlocked || dstBlocked)) {
+            // NativePath only marks convolutions this helper takes; DL4J would run its own code on blocked data.
+            throw new NativePath.LayoutError("a convolution marked for blocked activations got a call this helper does not take: input "
+                    + input.shapeInfoToString() + ", mode " + mode + "; run with -D" + NativePath.BLOCKED_PROPERTY + "=false");
+        }
+        return k;
+    }
+
+    private Key keyOrNull(INDArray input, INDArray weights, INDArray bias, int[] kernel, int[] strides, int[] pad,
+                          ConvolutionMode mode, int[] dilation, CNN2DFormat format) {
         if (mode != ConvolutionMode.Truncate && mode != ConvolutionMode.Strict) return null;
         if (dilation[0] != 1 || dilation[1] != 1) return null;
         if (input.rank() != 4 || input.dataType() != DataType.FLOAT || weights.dataType() != DataType.FLOAT) return null;
@@ -200,7 +259,9 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
         if (!nhwc && !nchw) return null;
         long n = input.size(0), c = nhwc ? input.size(3) : input.size(1), h = nhwc ? input.size(1) : input.size(2), w = nhwc ? input.size(2) : input.size(3);
         if (weights.size(1) != c) return null;
-        Key k = new Key(n, c, h, w, weights.size(0), kernel[0], kernel[1], strides[0], strides[1], pad[0], pad[1], nhwc, bias != null);
+        Key k = new Key(n, c, h, w, weights.size(0), kernel[0], kernel[1], strides[0], strides[1], pad[0], pad[1], nhwc, bias != null,
+                srcBlocked, dstBlocked);
+        if (srcBlocked || dstBlocked) return k; // nobody else can read a blocked array: this helper takes every call
         // 1x1 feature maps (ResNet's last stage at 32x32 input): with this helper's output there ChannelsLastTest's
         // NCHW and NHWC ResNet-18 disagreed after the BatchNorm that follows (cause not found in the time given;
         // DL4J's own built-in path there disagreed as well). DL4J's oneDNN helper takes those calls, as before.
@@ -225,7 +286,8 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
         if (k == null) return dl4j == null ? null : dl4j.preOutput(input, weights, bias, kernel, strides, pad, mode,
                 fwdAlgo, convolutionMode, dilation, format, workspaceMgr);
         Prims p = prims(k);
-        INDArray in = Dnnl.denseOrCopy(input), w = Dnnl.denseOrCopy(weights);
+        INDArray in = k.srcBlocked ? Dnnl.denseBlocked(input, "a convolution's input") : Dnnl.denseOrCopy(input);
+        INDArray w = Dnnl.denseOrCopy(weights);
         INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, k.layerShape(k.dstDims()));
         p.userWeights.set_data_handle(Dnnl.ptr(w));
         if (p.toFwdWeights != null && w != weights) { // a fresh copy each call: nothing to recognise
@@ -240,8 +302,8 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
                 forwardWeightReorders++;
             }
         }
-        p.src.set_data_handle(Dnnl.ptr(in));
-        p.dst.set_data_handle(Dnnl.ptr(out));
+        setSrc(p, in);
+        if (p.dstSide == null) p.dst.set_data_handle(Dnnl.ptr(out));
         IntMemoryMap m = new IntMemoryMap();
         m.put(DNNL_ARG_SRC, p.src);
         m.put(DNNL_ARG_WEIGHTS, p.weights);
@@ -252,6 +314,10 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
             m.put(DNNL_ARG_BIAS, p.bias);
         }
         p.fwd.execute(Dnnl.stream(), m);
+        if (p.dstSide != null) {
+            p.dstSide.layer.set_data_handle(Dnnl.ptr(out));
+            reorder(p.dstSide.toLayer, p.dstSide.primitive, p.dstSide.layer);
+        }
         return out;
     }
 
@@ -268,12 +334,19 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
                 format, workspaceMgr);
         Prims p = prims(k);
         for (Prims any : cache.values()) any.fwdWeightsOf = null; // the updater changes the weights after this
-        INDArray in = Dnnl.denseOrCopy(input), w = Dnnl.denseOrCopy(weights), dz = Dnnl.denseOrCopy(delta);
+        INDArray in = k.srcBlocked ? Dnnl.denseBlocked(input, "a convolution's input") : Dnnl.denseOrCopy(input);
+        INDArray dz = k.dstBlocked ? Dnnl.denseBlocked(delta, "a convolution's output gradient") : Dnnl.denseOrCopy(delta);
+        INDArray w = Dnnl.denseOrCopy(weights);
         INDArray eps = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, in.shape());
         boolean wgDense = Dnnl.dense(weightGradView);
         INDArray wg = wgDense ? weightGradView : weightGradView.ulike();
 
-        p.diffDst.set_data_handle(Dnnl.ptr(dz));
+        if (p.dstSide == null) {
+            p.diffDst.set_data_handle(Dnnl.ptr(dz));
+        } else {
+            p.dstSide.layerGrad.set_data_handle(Dnnl.ptr(dz));
+            reorder(p.dstSide.gradToPrimitive, p.dstSide.layerGrad, p.dstSide.primitiveGrad);
+        }
         if (inputGradientUnused) {
             // The network's input: nothing reads its gradient in training (DL4J hands it to the input vertex and
             // drops it). NaN, not zeros, so that a caller who does read it sees at once that it was not computed.
@@ -282,15 +355,19 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
         } else {
             p.userWeights.set_data_handle(Dnnl.ptr(w));
             reorder(p.toBwdWeights, p.userWeights, p.bwdWeights);
-            p.diffSrc.set_data_handle(Dnnl.ptr(eps));
+            if (p.srcSide == null) p.diffSrc.set_data_handle(Dnnl.ptr(eps));
             IntMemoryMap md = new IntMemoryMap();
             md.put(DNNL_ARG_DIFF_DST, p.diffDst);
             md.put(DNNL_ARG_WEIGHTS, p.bwdWeights);
             md.put(DNNL_ARG_DIFF_SRC, p.diffSrc);
             p.bwdData.execute(Dnnl.stream(), md);
+            if (p.srcSide != null) {
+                p.srcSide.layerGrad.set_data_handle(Dnnl.ptr(eps));
+                reorder(p.srcSide.gradToLayer, p.srcSide.primitiveGrad, p.srcSide.layerGrad);
+            }
         }
 
-        p.src.set_data_handle(Dnnl.ptr(in));
+        setSrc(p, in);
         p.userDiffWeights.set_data_handle(Dnnl.ptr(wg));
         IntMemoryMap mw = new IntMemoryMap();
         mw.put(DNNL_ARG_SRC, p.src);
@@ -311,6 +388,38 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
         if (k.bias) g.gradientForVariable().put(ConvolutionParamInitializer.BIAS_KEY, biasGradView);
         g.gradientForVariable().put(ConvolutionParamInitializer.WEIGHT_KEY, weightGradView);
         return new Pair<>(g, eps);
+    }
+
+    /** The primitive's input: the layer's array itself, or its reorder into the primitive's layout. */
+    private static void setSrc(Prims p, INDArray in) {
+        if (p.srcSide == null) {
+            p.src.set_data_handle(Dnnl.ptr(in));
+        } else {
+            p.srcSide.layer.set_data_handle(Dnnl.ptr(in));
+            reorder(p.srcSide.toPrimitive, p.srcSide.layer, p.srcSide.primitive);
+        }
+    }
+
+    /**
+     * Which of this layer's activations are held blocked ({@code nChw16c}): its input and its output. Set by
+     * {@link NativePath} from the graph (every reader and writer of the tensor must be one of the product's layers).
+     */
+    void blocked(boolean input, boolean output) {
+        if (srcBlocked == input && dstBlocked == output) return; // keep the primitives (install runs every step on Spark workers)
+        srcBlocked = input;
+        dstBlocked = output;
+        cache.clear();
+    }
+
+    private boolean srcBlocked, dstBlocked;
+
+    /** Whether this layer's input / output activations are held blocked; for tests. */
+    public boolean inputBlocked() {
+        return srcBlocked;
+    }
+
+    public boolean outputBlocked() {
+        return dstBlocked;
     }
 
     @Override

@@ -60,14 +60,39 @@ public final class NativePath {
      */
     public static final String FUSE_PROPERTY = "sparkvision.native-path.fuse";
 
+    /**
+     * Activations kept in oneDNN's blocked layout ({@code nChw16c}) between the product's convolutions, BatchNorms and
+     * element-wise layers of a ComputationGraph (system property, default true; needs the BatchNorm helper): oneDNN's
+     * blocked kernels, Winograd among them, run instead of the channels-last ones. Decided per tensor from the graph
+     * ({@link #markBlocked}); DL4J's arrays keep their NHWC shape and only the product's layers read them.
+     */
+    public static final String BLOCKED_PROPERTY = "sparkvision.native-path.blocked";
+
+    /**
+     * A blocked activation reached a call that would read it as NHWC. An Error, not an Exception: DL4J's layers catch a
+     * helper's exceptions and fall back to their own code, which would compute on scrambled data without a word.
+     */
+    public static final class LayoutError extends Error {
+        private static final long serialVersionUID = 1L;
+
+        LayoutError(String message) {
+            super(message);
+        }
+    }
+
     /** Which pieces to install (A/B runs switch them one by one). */
-    public record Pieces(boolean nchw, boolean batchNorm, boolean relu, boolean fuse) {
+    public record Pieces(boolean nchw, boolean batchNorm, boolean relu, boolean fuse, boolean blocked) {
         /** Everything, NCHW layers included. */
-        public static final Pieces ALL = new Pieces(true, true, true, true);
+        public static final Pieces ALL = new Pieces(true, true, true, true, true);
+
+        public Pieces(boolean nchw, boolean batchNorm, boolean relu, boolean fuse) {
+            this(nchw, batchNorm, relu, fuse, false);
+        }
 
         /** The pieces the system properties select (all but NCHW by default). */
         public static Pieces fromProperties() {
-            return new Pieces(Boolean.getBoolean(NCHW_PROPERTY), on(BATCHNORM_PROPERTY), on(RELU_PROPERTY), on(FUSE_PROPERTY));
+            return new Pieces(Boolean.getBoolean(NCHW_PROPERTY), on(BATCHNORM_PROPERTY), on(RELU_PROPERTY), on(FUSE_PROPERTY),
+                    on(BLOCKED_PROPERTY));
         }
 
         private static boolean on(String property) {
@@ -110,8 +135,125 @@ public final class NativePath {
             }
         }
         if (pieces.relu() && model instanceof ComputationGraph g) installed += installRelu(g, pieces.fuse());
+        // Only when something was installed now: Spark workers call this after every step (ExampleCounter).
+        if (installed > 0 && pieces.blocked() && batchNorm && model instanceof ComputationGraph g) markBlocked(g);
         markInputConvolutions(model);
         return installed;
+    }
+
+    /** How a vertex treats the layout of the activations it reads and writes. */
+    private enum Role {
+        /** The product's conv helper: reads and writes either layout, each side on its own. */
+        CONV,
+        /** The product's BatchNorm helper: either layout, the same on both sides. */
+        BATCH_NORM,
+        /** Element by element over same-shaped arrays (ReLU, residual add): any layout, the same on all sides. */
+        ELEMENTWISE,
+        /** Anything else (pooling, DL4J's own layers, inputs, outputs): reads and writes NHWC only. */
+        FOREIGN
+    }
+
+    /**
+     * Decides which activations of the graph are held blocked and tells the helpers. Tensors joined by layout-keeping
+     * vertices (BatchNorm, ReLU, add) form one region and share a layout; a region is blocked unless a foreign vertex
+     * writes or reads any of its tensors, one of them is a network input or output, or a channel count is not a
+     * multiple of 16. A convolution may sit between two regions of different layouts (it reorders that side). In
+     * ResNet-50 everything from the first block to the last stage's residual chain is blocked; the stem (its max-pool
+     * reads NHWC) and the last stage's residual outputs (global pooling reads them) stay NHWC.
+     *
+     * @return the number of blocked tensors
+     */
+    static int markBlocked(ComputationGraph g) {
+        GraphVertex[] vertices = g.getVertices();
+        int n = vertices.length;
+        boolean floats = g.getConfiguration().getDataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT;
+        Role[] role = new Role[n];
+        int[] region = new int[n];
+        for (int i = 0; i < n; i++) {
+            role[i] = floats ? role(vertices[i]) : Role.FOREIGN;
+            region[i] = i;
+        }
+        for (int i = 0; i < n; i++) {
+            if (role[i] == Role.BATCH_NORM || role[i] == Role.ELEMENTWISE) for (int in : inputs(vertices[i])) union(region, i, in);
+        }
+        boolean[] plain = new boolean[n]; // per region root: must stay NHWC
+        for (int i = 0; i < n; i++) {
+            GraphVertex v = vertices[i];
+            if (v.isInputVertex() || v.isOutputVertex() || role[i] == Role.FOREIGN) plain[find(region, i)] = true;
+            if (role[i] == Role.FOREIGN) for (int in : inputs(v)) plain[find(region, in)] = true;
+            if (role[i] == Role.CONV) {
+                var conf = (org.deeplearning4j.nn.conf.layers.ConvolutionLayer) ((LayerVertex) v).getLayer().conf().getLayer();
+                if (conf.getNIn() % 16 != 0) for (int in : inputs(v)) plain[find(region, in)] = true;
+                if (conf.getNOut() % 16 != 0) plain[find(region, i)] = true;
+            } else if (role[i] == Role.BATCH_NORM) {
+                var conf = (org.deeplearning4j.nn.conf.layers.BatchNormalization) ((LayerVertex) v).getLayer().conf().getLayer();
+                if (conf.getNOut() % 16 != 0) plain[find(region, i)] = true;
+            }
+        }
+        int blocked = 0;
+        for (int i = 0; i < n; i++) {
+            boolean mine = !plain[find(region, i)];
+            if (role[i] == Role.CONV) {
+                int[] in = inputs(vertices[i]);
+                ((DnnlConvolutionHelper) convOf(vertices[i]).getHelper()).blocked(in.length == 1 && !plain[find(region, in[0])], mine);
+            } else if (role[i] == Role.BATCH_NORM) {
+                ((DnnlBatchNormHelper) ((BatchNormalization) ((LayerVertex) vertices[i]).getLayer()).getHelper()).blocked(mine);
+            }
+            if (mine) blocked++;
+        }
+        return blocked;
+    }
+
+    private static Role role(GraphVertex v) {
+        if (v instanceof LayerVertex lv && lv.getLayerPreProcessor() == null) {
+            Layer l = lv.getLayer();
+            if (l.getClass() == ConvolutionLayer.class && ((ConvolutionLayer) l).getHelper() instanceof DnnlConvolutionHelper) {
+                var c = (org.deeplearning4j.nn.conf.layers.ConvolutionLayer) l.conf().getLayer();
+                boolean plainConv = (c.getConvolutionMode() == org.deeplearning4j.nn.conf.ConvolutionMode.Truncate
+                        || c.getConvolutionMode() == org.deeplearning4j.nn.conf.ConvolutionMode.Strict)
+                        && c.getDilation()[0] == 1 && c.getDilation()[1] == 1
+                        && c.getCnn2dDataFormat() == org.deeplearning4j.nn.conf.CNN2DFormat.NHWC
+                        && elementwise(c.getActivationFn()) && lv.getInputVertices() != null && lv.getInputVertices().length == 1;
+                return plainConv ? Role.CONV : Role.FOREIGN;
+            }
+            if (l.getClass() == BatchNormalization.class && ((BatchNormalization) l).getHelper() instanceof DnnlBatchNormHelper) {
+                var b = (org.deeplearning4j.nn.conf.layers.BatchNormalization) l.conf().getLayer();
+                return b.getCnn2DFormat() == org.deeplearning4j.nn.conf.CNN2DFormat.NHWC && !b.isLockGammaBeta() ? Role.BATCH_NORM : Role.FOREIGN;
+            }
+            if (l instanceof DnnlReluLayer) return Role.ELEMENTWISE;
+            if (l.getClass() == ActivationLayer.class
+                    && elementwise(((org.deeplearning4j.nn.conf.layers.ActivationLayer) l.conf().getLayer()).getActivationFn())) {
+                return Role.ELEMENTWISE;
+            }
+            return Role.FOREIGN;
+        }
+        if (v.getClass() == ElementWiseVertex.class || v instanceof DnnlAddReluVertex) return Role.ELEMENTWISE;
+        return Role.FOREIGN;
+    }
+
+    /** Activations computed value by value (a softmax, for one, reads across channels). */
+    private static boolean elementwise(org.nd4j.linalg.activations.IActivation a) {
+        return a instanceof org.nd4j.linalg.activations.impl.ActivationIdentity || a instanceof org.nd4j.linalg.activations.impl.ActivationReLU;
+    }
+
+    private static ConvolutionLayer convOf(GraphVertex v) {
+        return (ConvolutionLayer) ((LayerVertex) v).getLayer();
+    }
+
+    private static int[] inputs(GraphVertex v) {
+        if (v.getInputVertices() == null) return new int[0];
+        int[] in = new int[v.getInputVertices().length];
+        for (int i = 0; i < in.length; i++) in[i] = v.getInputVertices()[i].getVertexIndex();
+        return in;
+    }
+
+    private static int find(int[] region, int i) {
+        while (region[i] != i) i = region[i] = region[region[i]];
+        return i;
+    }
+
+    private static void union(int[] region, int a, int b) {
+        region[find(region, a)] = find(region, b);
     }
 
     /**
