@@ -1,6 +1,7 @@
 package io.sparkvision.train;
 
 import io.sparkvision.config.GpuBinding;
+import io.sparkvision.model.onednn.NativePath;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.deeplearning4j.core.storage.StatsStorageRouterProvider;
@@ -58,7 +59,12 @@ public final class EveryBatchParameterAveraging extends ParameterAveragingTraini
         return new BoundWorker(broadcast, saveUpdater, configuration, trainingHookList, listeners, getRouterProvider());
     }
 
-    /** DL4J's worker, bound to its task's GPU before it builds the round's model (later rounds read cached data). */
+    /**
+     * DL4J's worker, bound to its task's GPU before it builds the round's model (later rounds read cached data), with
+     * the product's oneDNN path installed in that model before its first step: DL4J builds a new network every
+     * averaging round, and installed only from the first step's listener the round's first minibatch ran DL4J's slower
+     * path (one in five at averaging-frequency 5).
+     */
     static final class BoundWorker extends ParameterAveragingTrainingWorker {
         BoundWorker(Broadcast<NetBroadcastTuple> broadcast, boolean saveUpdater, WorkerConfiguration configuration,
                     Collection<TrainingHook> hooks, Collection<TrainingListener> listeners, StatsStorageRouterProvider router) {
@@ -68,13 +74,17 @@ public final class EveryBatchParameterAveraging extends ParameterAveragingTraini
         @Override
         public MultiLayerNetwork getInitialModel() {
             GpuBinding.bindThisTask();
-            return super.getInitialModel();
+            MultiLayerNetwork net = super.getInitialModel();
+            NativePath.install(net);
+            return net;
         }
 
         @Override
         public ComputationGraph getInitialModelGraph() {
             GpuBinding.bindThisTask();
-            return super.getInitialModelGraph();
+            ComputationGraph net = super.getInitialModelGraph();
+            NativePath.install(net);
+            return net;
         }
     }
 }

@@ -3,16 +3,18 @@ package io.sparkvision.train.sharing;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.util.TaskCompletionListener;
+import org.deeplearning4j.spark.api.Repartition;
 import org.deeplearning4j.spark.api.Repartitioner;
 import org.deeplearning4j.spark.impl.repartitioner.DefaultRepartitioner;
+import org.deeplearning4j.spark.util.SparkUtils;
 
 import java.util.Iterator;
 import java.util.concurrent.Semaphore;
 
 /**
- * Gradient sharing's repartitioner: DL4J's own ({@link DefaultRepartitioner}: the partitions DL4J's master would
- * cut, one minibatch each here) with one addition, only one training task of a JVM at a time enters DL4J's
- * {@code SharedTrainingWrapper}.
+ * Gradient sharing's repartitioner: only one training task of a JVM at a time enters DL4J's
+ * {@code SharedTrainingWrapper}; on a cluster the partitions are DL4J's own ({@link DefaultRepartitioner}: one
+ * minibatch each here), in Spark's local mode one per worker.
  *
  * <p>Why: DL4J M2 trains every task of a JVM through one wrapper. The first task to arrive trains, the others attach
  * their partition's iterator to it and wait until it has been consumed. When the training task has run out of
@@ -34,9 +36,21 @@ public final class OneTrainingTaskPerJvm implements Repartitioner {
 
     @Override
     public <T> JavaRDD<T> repartition(JavaRDD<T> input, int minObjectsPerPartition, int numExecutors) {
-        // Keeping DL4J's cut keeps the training as it was measured (docs/scaling.md models one task per worker as a
-        // change of its own: it alters gradient sharing's schedule and needs the parity runs again).
-        return DEFAULT.repartition(input, minObjectsPerPartition, numExecutors).mapPartitions(OneTrainingTaskPerJvm::enter, true);
+        return cut(input, minObjectsPerPartition, numExecutors).mapPartitions(OneTrainingTaskPerJvm::enter, true);
+    }
+
+    /**
+     * On a cluster, DL4J's own cut keeps the training as it was measured (docs/scaling.md models one task per worker
+     * as a change of its own: it alters gradient sharing's schedule and needs the parity runs again). In local mode
+     * every task trains the one network of the JVM, and one minibatch per task no longer works once the tasks take
+     * turns: each turn is a fit of its own, after which DL4J resets the accumulator that still holds the step's update
+     * (it is applied at the next step), so nothing trained (FineTuneJobTest: the fine-tuned layer unchanged). One
+     * partition per worker makes each turn a worker's whole share of the epoch, which the old concurrent tasks did by
+     * attaching to one fit.
+     */
+    private static <T> JavaRDD<T> cut(JavaRDD<T> input, int minObjectsPerPartition, int numExecutors) {
+        if (input.context().isLocal()) return SparkUtils.repartitionEqually(input, Repartition.NumPartitionsWorkersDiffers, numExecutors);
+        return DEFAULT.repartition(input, minObjectsPerPartition, numExecutors);
     }
 
     private static <T> Iterator<T> enter(Iterator<T> partition) throws InterruptedException {

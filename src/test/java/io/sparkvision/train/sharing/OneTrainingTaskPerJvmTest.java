@@ -17,7 +17,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Gradient sharing's repartitioner on local[2] (two task threads in one JVM, as DL4J's wrapper sees them): training
- * tasks of a JVM enter one at a time, a failed task gives its permit back, and the partitions are DL4J's own.
+ * tasks of a JVM enter one at a time, a failed task gives its permit back, and local mode cuts one partition per
+ * worker.
  */
 class OneTrainingTaskPerJvmTest {
     static final AtomicInteger INSIDE = new AtomicInteger(), MOST_INSIDE = new AtomicInteger();
@@ -26,9 +27,9 @@ class OneTrainingTaskPerJvmTest {
     void theTasksOfOneJvmTrainOneAfterTheOtherAndAFailedTaskLetsTheNextIn() {
         try (JavaSparkContext sc = TestSpark.local(2)) {
             JavaRDD<Integer> batches = sc.parallelize(Arrays.asList(1, 2, 3, 4, 5, 6, 7, 8), 8);
-            // DL4J's cut: as many partitions as minObjectsPerPartition allows (8 objects, 4 each)
-            JavaRDD<Integer> perWorker = new OneTrainingTaskPerJvm().repartition(batches, 4, 2);
-            assertEquals(2, perWorker.getNumPartitions(), "DL4J's default repartitioner's partitions");
+            // Local mode: one partition per worker (DL4J's cut, one minibatch each, would give 8)
+            JavaRDD<Integer> perWorker = new OneTrainingTaskPerJvm().repartition(batches, 1, 2);
+            assertEquals(2, perWorker.getNumPartitions(), "one partition per worker in local mode");
             INSIDE.set(0);
             MOST_INSIDE.set(0);
             // Each task stays 400 ms "training"; without the permit local[2] runs both at once.
