@@ -146,8 +146,8 @@ public final class TrainingMasters {
                 // Two training threads per node deadlock on the network's lock in DL4J M2: one per node.
                 .workersPerNode(1)
                 .workerPrefetchNumBatches(c.get(Options.TRAIN_PREFETCH))
-                // DL4J's own partitions, and one training task per JVM at a time: two at once can lose one's batches
-                // in DL4J's wrapper and hang the stage (OneTrainingTaskPerJvm).
+                // One training task per JVM at a time: two at once can lose one's batches in DL4J's wrapper and hang
+                // the stage. DL4J's own partitions on a cluster, one per worker in local mode (OneTrainingTaskPerJvm).
                 .repartitioner(new OneTrainingTaskPerJvm())
                 .rddTrainingApproach(RDDTrainingApproach.Direct)
                 .storageLevel(StorageLevel.MEMORY_ONLY())
