@@ -90,11 +90,6 @@ public final class Dnnl {
         return a;
     }
 
-    /** The activation layout of a tensor: blocked ({@code nChw16c}) or DL4J's channels-last. */
-    static memory.format_tag activationTag(boolean blocked) {
-        return blocked ? memory.format_tag.nChw16c : memory.format_tag.nhwc;
-    }
-
     static memory.desc desc(long[] dims, memory.format_tag tag) {
         return new memory.desc(dims, memory.data_type.f32, tag);
     }
