@@ -47,16 +47,18 @@ public final class NativePathBenchmark {
             NativePath.Pieces p = switch (keys[i].trim()) {
                 case "all" -> NativePath.Pieces.ALL;
                 case "unblocked" -> new NativePath.Pieces(true, true, true, true, false);
+                case "dl4jlayer" -> new NativePath.Pieces(true, true, true, true, true, false);
                 case "relu" -> new NativePath.Pieces(true, true, true, false);
                 case "convbn" -> new NativePath.Pieces(true, true, false, false);
                 case "conv" -> new NativePath.Pieces(true, false, false, false);
                 case "dl4j" -> null;
                 default -> throw new IllegalArgumentException("sparkvision.bench.variants: unknown '" + keys[i]
-                        + "'; use all, unblocked (all but blocked activations), relu (ReLU layers, no fusion), convbn, conv, dl4j");
+                        + "'; use all, unblocked (all but blocked activations), dl4jlayer (all but the product's conv layer object), relu (ReLU layers, no fusion), convbn, conv, dl4j");
             };
             names[i] = switch (keys[i].trim()) {
                 case "all" -> "whole path (conv+BN+ReLU fused, blocked activations)";
                 case "unblocked" -> "whole path, NHWC activations (fourth step)";
+                case "dl4jlayer" -> "whole path in DL4J's conv layer object (fifth step)";
                 case "relu" -> "conv+BN+ReLU layers, no fusion";
                 case "convbn" -> "conv+BN (second step)";
                 case "conv" -> "conv only (first step)";
@@ -95,6 +97,9 @@ public final class NativePathBenchmark {
                 line.append(String.format(Locale.ROOT, " %s %.2f ex/s %.1f CPU-ms/ex;", keys[i], round[i][1] / round[i][0], 1e3 * round[i][2] / round[i][1]));
             PrintOut.line("%s: least CPU per example %s (load %s)", line, keys[bestI], load());
         }
+        PrintOut.line("  conv algorithm (%s): %d shapes timed Winograd against direct, direct chosen for %d",
+                System.getProperty("sparkvision.native-path.algorithm", "measure"),
+                io.sparkvision.model.onednn.DnnlConvolutionHelper.shapesTimed(), io.sparkvision.model.onednn.DnnlConvolutionHelper.shapesChoosingDirect());
         // -Dsparkvision.bench.torch=false: no PyTorch twin (A/B only)
         boolean withTorch = Boolean.parseBoolean(System.getProperty("sparkvision.bench.torch", "true"));
         TorchReference.Result torch = withTorch ? TorchReference.measure(model, in, batch, classes, cores, slice * rounds, updater) : null;

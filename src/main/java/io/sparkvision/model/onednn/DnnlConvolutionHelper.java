@@ -46,7 +46,7 @@ import static org.bytedeco.dnnl.global.dnnl.prop_kind;
  * each call with {@code convolution_auto}): the forward, backward-data and backward-weights primitives are created
  * once per layer and input shape and kept; activations stay in the layer's own layout (NHWC or NCHW, no reorder);
  * the weights are reordered into the layout the primitive prefers once per pass (they change every step); the
- * algorithm is {@link #ALGORITHM}.
+ * algorithm is chosen per shape ({@link #CHOICE}).
  * Truncate-mode, undilated float32 convolutions only; anything else goes to the helper DL4J itself installed
  * (libnd4j's oneDNN), or returns null ("run the built-in path for this call") where there is none.
  */
@@ -120,11 +120,36 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
     }
 
     /**
-     * oneDNN's convolution algorithm: {@code auto} (default; oneDNN picks Winograd where its heuristics expect it to
-     * be faster, as libnd4j asks) or {@code direct}; system property {@code sparkvision.native-path.algorithm}.
+     * How the convolution algorithm is chosen (system property {@code sparkvision.native-path.algorithm}):
+     * {@code measure} (default) - where oneDNN's own heuristic ({@code convolution_auto}) picks Winograd, both Winograd
+     * and direct primitives are built and timed once per shape (forward, backward-data, backward-weights and their
+     * weight reorders, on scratch buffers) and the faster is kept, for the JVM's lifetime; {@code auto} - oneDNN's
+     * heuristic, as libnd4j asks; {@code direct} - never Winograd. Measured on ResNet-18 at 64x64 (docs/native-path.md):
+     * Winograd is 1.4-2.2x faster than direct on 16x16 to 4x4 feature maps and 1.9x slower on 2x2, where the heuristic
+     * still picks it. As with cuDNN's benchmark mode, the choice can differ between runs where both are close.
      */
-    static final algorithm ALGORITHM = "direct".equals(System.getProperty("sparkvision.native-path.algorithm", "auto"))
-            ? algorithm.convolution_direct : algorithm.convolution_auto;
+    static final String ALGORITHM_PROPERTY = "sparkvision.native-path.algorithm";
+
+    enum Choice { MEASURE, AUTO, DIRECT }
+
+    static final Choice CHOICE = Choice.valueOf(System.getProperty(ALGORITHM_PROPERTY, "measure").trim().toUpperCase(java.util.Locale.ROOT));
+
+    /** The algorithm measured for each shape; JVM-wide, since parameter averaging builds a new network every round. */
+    private static final Map<Key, algorithm> MEASURED = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DnnlConvolutionHelper.class);
+    /** Shapes timed so far, and how many of them chose direct; for tests and the benchmark's report. */
+    private static final java.util.concurrent.atomic.AtomicInteger TIMED = new java.util.concurrent.atomic.AtomicInteger(),
+            CHOSE_DIRECT = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** Shapes whose algorithm was measured in this JVM so far. */
+    public static int shapesTimed() {
+        return TIMED.get();
+    }
+
+    /** Of {@link #shapesTimed()}, those where direct beat Winograd. */
+    public static int shapesChoosingDirect() {
+        return CHOSE_DIRECT.get();
+    }
 
     /** Created on first use of a shape, kept for the run. */
     private static final class Prims {
@@ -133,13 +158,19 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
         final memory weights, bwdWeights, diffWeights; // primitive layouts (may be the user memories)
         final primitive fwd, bwdData, bwdWeightsPrim;
         final reorder toFwdWeights, toBwdWeights, fromDiffWeights; // null when the layouts agree
+        /** The primitives' arguments: the memory objects are fixed, only their data handles change per call. */
+        final IntMemoryMap fwdArgs = new IntMemoryMap(), bwdDataArgs = new IntMemoryMap(), bwdWeightsArgs = new IntMemoryMap();
+        final algorithm alg;
+        /** Whether oneDNN picked a Winograd implementation for any of the three primitives. */
+        final boolean winograd;
         /** The activations as the layer holds them, where that differs from the primitive's layout (else null). */
         final Side srcSide, dstSide;
         /** {@link #weights} holds the reorder of these user weights (see {@link WeightsSeen}); null = stale. */
         WeightsSeen fwdWeightsOf;
 
-        Prims(Key k) {
+        Prims(Key k, algorithm alg) {
             this.k = k;
+            this.alg = alg;
             var eng = Dnnl.engine();
             memory.desc srcD = Dnnl.desc(k.srcDims(), k.primitiveAct()), dstD = Dnnl.desc(k.dstDims(), k.primitiveAct());
             memory.desc userW = Dnnl.desc(k.weightDims(), memory.format_tag.oihw);
@@ -149,14 +180,14 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
             // 1x1 conv on an even input would need -1: oneDNN's own floor division absorbs it at 0).
             long[] padR = {Math.max(0, (k.oh() - 1) * k.sh + k.kh - k.h - k.ph), Math.max(0, (k.ow() - 1) * k.sw + k.kw - k.w - k.pw)};
             var fd = k.bias
-                    ? new convolution_forward.desc(prop_kind.forward_training, ALGORITHM, srcD, Dnnl.any(k.weightDims()), biasD, dstD, strides, pads, padR)
-                    : new convolution_forward.desc(prop_kind.forward_training, ALGORITHM, srcD, Dnnl.any(k.weightDims()), dstD, strides, pads, padR);
+                    ? new convolution_forward.desc(prop_kind.forward_training, alg, srcD, Dnnl.any(k.weightDims()), biasD, dstD, strides, pads, padR)
+                    : new convolution_forward.desc(prop_kind.forward_training, alg, srcD, Dnnl.any(k.weightDims()), dstD, strides, pads, padR);
             var fpd = new convolution_forward.primitive_desc(fd, eng);
-            var bdd = new convolution_backward_data.desc(ALGORITHM, srcD, Dnnl.any(k.weightDims()), dstD, strides, pads, padR);
+            var bdd = new convolution_backward_data.desc(alg, srcD, Dnnl.any(k.weightDims()), dstD, strides, pads, padR);
             var bdpd = new convolution_backward_data.primitive_desc(bdd, eng, fpd);
             var bwd = k.bias
-                    ? new convolution_backward_weights.desc(ALGORITHM, srcD, Dnnl.any(k.weightDims()), biasD, dstD, strides, pads, padR)
-                    : new convolution_backward_weights.desc(ALGORITHM, srcD, Dnnl.any(k.weightDims()), dstD, strides, pads, padR);
+                    ? new convolution_backward_weights.desc(alg, srcD, Dnnl.any(k.weightDims()), biasD, dstD, strides, pads, padR)
+                    : new convolution_backward_weights.desc(alg, srcD, Dnnl.any(k.weightDims()), dstD, strides, pads, padR);
             var bwpd = new convolution_backward_weights.primitive_desc(bwd, eng, fpd);
 
             srcSide = k.srcAct() == k.primitiveAct() ? null : new Side(Dnnl.desc(k.srcDims(), k.srcAct()), srcD);
@@ -184,6 +215,42 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
             fwd = new convolution_forward(fpd);
             bwdData = new convolution_backward_data(bdpd);
             bwdWeightsPrim = new convolution_backward_weights(bwpd);
+            winograd = wino(fpd) || wino(bdpd) || wino(bwpd);
+
+            fwdArgs.put(DNNL_ARG_SRC, src);
+            fwdArgs.put(DNNL_ARG_WEIGHTS, weights);
+            fwdArgs.put(DNNL_ARG_DST, dst);
+            if (k.bias) fwdArgs.put(DNNL_ARG_BIAS, bias);
+            bwdDataArgs.put(DNNL_ARG_DIFF_DST, diffDst);
+            bwdDataArgs.put(DNNL_ARG_WEIGHTS, bwdWeights);
+            bwdDataArgs.put(DNNL_ARG_DIFF_SRC, diffSrc);
+            bwdWeightsArgs.put(DNNL_ARG_SRC, src);
+            bwdWeightsArgs.put(DNNL_ARG_DIFF_DST, diffDst);
+            bwdWeightsArgs.put(DNNL_ARG_DIFF_WEIGHTS, diffWeights);
+            if (k.bias) bwdWeightsArgs.put(DNNL_ARG_DIFF_BIAS, diffBias);
+        }
+
+        private static boolean wino(org.bytedeco.dnnl.primitive_desc_base pd) {
+            return pd.impl_info_str().getString().contains("wino");
+        }
+
+        /** One training pass on whatever the buffers hold: weight reorders, forward, backward-data, backward-weights. */
+        void runAll() {
+            reorder(toFwdWeights, userWeights, weights);
+            fwd.execute(Dnnl.stream(), fwdArgs);
+            reorder(toBwdWeights, userWeights, bwdWeights);
+            bwdData.execute(Dnnl.stream(), bwdDataArgs);
+            bwdWeightsPrim.execute(Dnnl.stream(), bwdWeightsArgs);
+            reorder(fromDiffWeights, diffWeights, userDiffWeights);
+        }
+
+        /** The memories whose buffers the layer's arrays provide (the others are oneDNN's own). */
+        java.util.List<memory> userMemories() {
+            var list = new java.util.ArrayList<memory>(java.util.List.of(userWeights, userDiffWeights));
+            if (srcSide == null) list.addAll(java.util.List.of(src, diffSrc));
+            if (dstSide == null) list.addAll(java.util.List.of(dst, diffDst));
+            if (k.bias) list.addAll(java.util.List.of(bias, diffBias));
+            return list;
         }
     }
 
@@ -270,7 +337,59 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
     }
 
     private Prims prims(Key k) {
-        return cache.computeIfAbsent(k, Prims::new);
+        return cache.computeIfAbsent(k, DnnlConvolutionHelper::create);
+    }
+
+    /** The primitive set for a shape, its algorithm chosen as {@link #CHOICE} says. */
+    private static Prims create(Key k) {
+        if (CHOICE == Choice.DIRECT) return new Prims(k, algorithm.convolution_direct);
+        if (CHOICE == Choice.AUTO) return new Prims(k, algorithm.convolution_auto);
+        algorithm known = MEASURED.get(k);
+        if (known != null) return new Prims(k, known);
+        Prims auto = new Prims(k, algorithm.convolution_auto);
+        if (!auto.winograd) { // oneDNN's heuristic chose direct kernels itself: nothing to choose between
+            MEASURED.put(k, algorithm.convolution_auto);
+            return auto;
+        }
+        Prims direct = new Prims(k, algorithm.convolution_direct);
+        long[] ns = time(auto, direct);
+        Prims best = ns[1] < ns[0] ? direct : auto;
+        MEASURED.put(k, best.alg);
+        TIMED.incrementAndGet();
+        if (best == direct) CHOSE_DIRECT.incrementAndGet();
+        LOG.debug("conv {}: Winograd {} us, direct {} us per training pass: {}", k, ns[0] / 1000, ns[1] / 1000, best == direct ? "direct" : "Winograd");
+        return best;
+    }
+
+    /**
+     * Best of three training passes of each primitive set, alternating, on shared zeroed scratch buffers (both sets
+     * read and write the same user-side shapes); the first pass of each is a warm-up. Nanoseconds per set.
+     */
+    private static long[] time(Prims a, Prims b) {
+        var eng = Dnnl.engine();
+        var scratch = new java.util.ArrayList<memory>();
+        var am = a.userMemories();
+        var bm = b.userMemories();
+        for (int i = 0; i < am.size(); i++) {
+            memory m = new memory(am.get(i).get_desc(), eng);
+            org.bytedeco.javacpp.Pointer.memset(m.get_data_handle(), 0, am.get(i).get_desc().get_size());
+            scratch.add(m);
+            am.get(i).set_data_handle(m.get_data_handle());
+            bm.get(i).set_data_handle(m.get_data_handle());
+        }
+        a.runAll();
+        b.runAll();
+        long[] best = {Long.MAX_VALUE, Long.MAX_VALUE};
+        for (int r = 0; r < 3; r++) {
+            Prims[] order = {a, b};
+            for (int i = 0; i < 2; i++) {
+                long t0 = System.nanoTime();
+                order[i].runAll();
+                best[i] = Math.min(best[i], System.nanoTime() - t0);
+            }
+        }
+        for (memory m : scratch) m.close(); // every call sets its own handles before a primitive runs
+        return best;
     }
 
     @Override
@@ -304,16 +423,8 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
         }
         setSrc(p, in);
         if (p.dstSide == null) p.dst.set_data_handle(Dnnl.ptr(out));
-        IntMemoryMap m = new IntMemoryMap();
-        m.put(DNNL_ARG_SRC, p.src);
-        m.put(DNNL_ARG_WEIGHTS, p.weights);
-        m.put(DNNL_ARG_DST, p.dst);
-        if (k.bias) {
-            INDArray b = Dnnl.denseOrCopy(bias);
-            p.bias.set_data_handle(Dnnl.ptr(b));
-            m.put(DNNL_ARG_BIAS, p.bias);
-        }
-        p.fwd.execute(Dnnl.stream(), m);
+        if (k.bias) p.bias.set_data_handle(Dnnl.ptr(Dnnl.denseOrCopy(bias)));
+        p.fwd.execute(Dnnl.stream(), p.fwdArgs);
         if (p.dstSide != null) {
             p.dstSide.layer.set_data_handle(Dnnl.ptr(out));
             reorder(p.dstSide.toLayer, p.dstSide.primitive, p.dstSide.layer);
@@ -356,11 +467,7 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
             p.userWeights.set_data_handle(Dnnl.ptr(w));
             reorder(p.toBwdWeights, p.userWeights, p.bwdWeights);
             if (p.srcSide == null) p.diffSrc.set_data_handle(Dnnl.ptr(eps));
-            IntMemoryMap md = new IntMemoryMap();
-            md.put(DNNL_ARG_DIFF_DST, p.diffDst);
-            md.put(DNNL_ARG_WEIGHTS, p.bwdWeights);
-            md.put(DNNL_ARG_DIFF_SRC, p.diffSrc);
-            p.bwdData.execute(Dnnl.stream(), md);
+            p.bwdData.execute(Dnnl.stream(), p.bwdDataArgs);
             if (p.srcSide != null) {
                 p.srcSide.layerGrad.set_data_handle(Dnnl.ptr(eps));
                 reorder(p.srcSide.gradToLayer, p.srcSide.primitiveGrad, p.srcSide.layerGrad);
@@ -369,17 +476,12 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
 
         setSrc(p, in);
         p.userDiffWeights.set_data_handle(Dnnl.ptr(wg));
-        IntMemoryMap mw = new IntMemoryMap();
-        mw.put(DNNL_ARG_SRC, p.src);
-        mw.put(DNNL_ARG_DIFF_DST, p.diffDst);
-        mw.put(DNNL_ARG_DIFF_WEIGHTS, p.diffWeights);
         INDArray bg = null;
         if (k.bias) {
             bg = Dnnl.dense(biasGradView) ? biasGradView : biasGradView.ulike();
             p.diffBias.set_data_handle(Dnnl.ptr(bg));
-            mw.put(DNNL_ARG_DIFF_BIAS, p.diffBias);
         }
-        p.bwdWeightsPrim.execute(Dnnl.stream(), mw);
+        p.bwdWeightsPrim.execute(Dnnl.stream(), p.bwdWeightsArgs);
         reorder(p.fromDiffWeights, p.diffWeights, p.userDiffWeights);
         if (!wgDense) weightGradView.assign(wg);
         if (bg != null && bg != biasGradView) biasGradView.assign(bg);

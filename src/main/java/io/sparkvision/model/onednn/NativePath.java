@@ -69,6 +69,13 @@ public final class NativePath {
     public static final String BLOCKED_PROPERTY = "sparkvision.native-path.blocked";
 
     /**
+     * The product's own conv layer object in a ComputationGraph (system property, default true): {@link
+     * DnnlConvolutionLayer} calls the helper without DL4J's NHWC copies of the input and its activation-cache copy;
+     * {@code false} keeps DL4J's layer object around the same helper.
+     */
+    public static final String CONV_LAYER_PROPERTY = "sparkvision.native-path.conv-layer";
+
+    /**
      * A blocked activation reached a call that would read it as NHWC. An Error, not an Exception: DL4J's layers catch a
      * helper's exceptions and fall back to their own code, which would compute on scrambled data without a word.
      */
@@ -81,18 +88,24 @@ public final class NativePath {
     }
 
     /** Which pieces to install (A/B runs switch them one by one). */
-    public record Pieces(boolean nchw, boolean batchNorm, boolean relu, boolean fuse, boolean blocked) {
+    public record Pieces(boolean nchw, boolean batchNorm, boolean relu, boolean fuse, boolean blocked, boolean convLayer) {
         /** Everything, NCHW layers included. */
-        public static final Pieces ALL = new Pieces(true, true, true, true, true);
+        public static final Pieces ALL = new Pieces(true, true, true, true, true, true);
 
+        /** NHWC activations; the product's conv layer object. */
         public Pieces(boolean nchw, boolean batchNorm, boolean relu, boolean fuse) {
             this(nchw, batchNorm, relu, fuse, false);
+        }
+
+        /** The product's conv layer object. */
+        public Pieces(boolean nchw, boolean batchNorm, boolean relu, boolean fuse, boolean blocked) {
+            this(nchw, batchNorm, relu, fuse, blocked, true);
         }
 
         /** The pieces the system properties select (all but NCHW by default). */
         public static Pieces fromProperties() {
             return new Pieces(Boolean.getBoolean(NCHW_PROPERTY), on(BATCHNORM_PROPERTY), on(RELU_PROPERTY), on(FUSE_PROPERTY),
-                    on(BLOCKED_PROPERTY));
+                    on(BLOCKED_PROPERTY), on(CONV_LAYER_PROPERTY));
         }
 
         private static boolean on(String property) {
@@ -134,6 +147,7 @@ public final class NativePath {
                 installed++;
             }
         }
+        if (pieces.convLayer() && model instanceof ComputationGraph g) installConvLayers(g);
         if (pieces.relu() && model instanceof ComputationGraph g) installed += installRelu(g, pieces.fuse());
         // Only when something was installed now: Spark workers call this after every step (ExampleCounter).
         if (installed > 0 && pieces.blocked() && batchNorm && model instanceof ComputationGraph g) markBlocked(g);
@@ -207,7 +221,7 @@ public final class NativePath {
     private static Role role(GraphVertex v) {
         if (v instanceof LayerVertex lv && lv.getLayerPreProcessor() == null) {
             Layer l = lv.getLayer();
-            if (l.getClass() == ConvolutionLayer.class && ((ConvolutionLayer) l).getHelper() instanceof DnnlConvolutionHelper) {
+            if (plainConv(l) && ((ConvolutionLayer) l).getHelper() instanceof DnnlConvolutionHelper) {
                 var c = (org.deeplearning4j.nn.conf.layers.ConvolutionLayer) l.conf().getLayer();
                 boolean plainConv = (c.getConvolutionMode() == org.deeplearning4j.nn.conf.ConvolutionMode.Truncate
                         || c.getConvolutionMode() == org.deeplearning4j.nn.conf.ConvolutionMode.Strict)
@@ -322,6 +336,22 @@ public final class NativePath {
         return n;
     }
 
+    /** Puts {@link DnnlConvolutionLayer} in place of each DL4J conv layer object that runs the product's helper. */
+    private static void installConvLayers(ComputationGraph g) {
+        for (GraphVertex v : g.getVertices()) {
+            if (v instanceof LayerVertex lv && lv.getLayer().getClass() == ConvolutionLayer.class
+                    && ((ConvolutionLayer) lv.getLayer()).getHelper() instanceof DnnlConvolutionHelper) {
+                ConvolutionLayer old = (ConvolutionLayer) lv.getLayer();
+                replaceLayer(g, lv, old, new DnnlConvolutionLayer(old));
+            }
+        }
+    }
+
+    /** DL4J's plain conv layer, or the product's object in its place (not the subclasses that compute something else). */
+    static boolean plainConv(Layer l) {
+        return l.getClass() == ConvolutionLayer.class || l instanceof DnnlConvolutionLayer;
+    }
+
     private static ElementWiseVertex.Op op(ElementWiseVertex v) {
         try {
             Field f = ElementWiseVertex.class.getDeclaredField("op");
@@ -355,7 +385,7 @@ public final class NativePath {
         Layer[] layers = layers(model);
         int n = 0;
         for (Layer l : layers)
-            if (l.getClass() == ConvolutionLayer.class && ((ConvolutionLayer) l).getHelper() instanceof DnnlConvolutionHelper
+            if (plainConv(l) && ((ConvolutionLayer) l).getHelper() instanceof DnnlConvolutionHelper
                     || l.getClass() == BatchNormalization.class && ((BatchNormalization) l).getHelper() instanceof DnnlBatchNormHelper
                     || l instanceof DnnlReluLayer) n++;
         return n;
@@ -370,6 +400,7 @@ public final class NativePath {
                     replaceLayer(g, lv, r, r.original());
                 }
                 if (v instanceof DnnlAddReluVertex a) replaceVertex(g, a, a.original());
+                if (v instanceof LayerVertex lv && lv.getLayer() instanceof DnnlConvolutionLayer c) replaceLayer(g, lv, c, c.restoreOriginal());
             }
         }
         Layer[] layers = layers(model);

@@ -61,7 +61,7 @@ class NativePathInferenceTest {
     private static int reorders(ComputationGraph g) {
         int n = 0;
         for (var l : g.getLayers())
-            if (l.getClass() == ConvolutionLayer.class && ((ConvolutionLayer) l).getHelper() instanceof DnnlConvolutionHelper h)
+            if (NativePath.plainConv(l) && ((ConvolutionLayer) l).getHelper() instanceof DnnlConvolutionHelper h)
                 n += h.forwardWeightReorders();
         return n;
     }

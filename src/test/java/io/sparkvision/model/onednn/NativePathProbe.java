@@ -38,7 +38,7 @@ public final class NativePathProbe {
         }
         if (steps > 1) System.out.printf(java.util.Locale.ROOT, "PROBE msPerStepAfterFirst=%.1f%n", (System.nanoTime() - t0) / 1e6 / (steps - 1));
         var layers = m instanceof ComputationGraph g ? g.getLayers() : ((MultiLayerNetwork) m).getLayers();
-        long convs = count(layers, org.deeplearning4j.nn.layers.convolution.ConvolutionLayer.class);
+        long convs = java.util.Arrays.stream(layers).filter(NativePath::plainConv).count();
         long pools = count(layers, org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer.class);
         long bns = count(layers, org.deeplearning4j.nn.layers.normalization.BatchNormalization.class);
         System.out.println("PROBE convs=" + convs + " steps=" + steps + " pools=" + pools + " batchnorms=" + bns);

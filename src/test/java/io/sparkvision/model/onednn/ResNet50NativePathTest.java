@@ -107,8 +107,12 @@ class ResNet50NativePathTest {
         DnnlBatchNormHelperTest.assertBatchNormHelpers(fast, 53);
         int convs = 0;
         for (var l : fast.getLayers())
-            if (l.getClass() == org.deeplearning4j.nn.layers.convolution.ConvolutionLayer.class) {
+            if (NativePath.plainConv(l)) {
                 var conv = (org.deeplearning4j.nn.layers.convolution.ConvolutionLayer) l;
+                // The product's layer object, and its calls went straight to the helper (no NHWC copies around it)
+                var own = assertInstanceOf(DnnlConvolutionLayer.class, l, conv.getConfig().getLayerName() + " is DL4J's layer object");
+                assertTrue(own.fastForwardPasses() >= 1 && own.fastBackwardPasses() >= 1,
+                        conv.getConfig().getLayerName() + " fell back to DL4J's layer code");
                 var h = assertInstanceOf(DnnlConvolutionHelper.class, conv.getHelper(), conv.getConfig().getLayerName()
                         + " dropped the product's helper (DL4J drops a helper that threw)");
                 assertTrue(h.primitiveSets() >= 1, conv.getConfig().getLayerName() + ": the product's helper never ran");
