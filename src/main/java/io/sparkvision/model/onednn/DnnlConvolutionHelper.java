@@ -114,6 +114,14 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
             return dstBlocked ? memory.format_tag.nChw16c : act();
         }
 
+        /**
+         * The shape without its batch size: the algorithm measured for one batch size is kept for the others (a score
+         * job's last batch of every archive has a size of its own; timing each would cost more than it could save).
+         */
+        Key geometry() {
+            return new Key(0, c, h, w, o, kh, kw, sh, sw, ph, pw, nhwc, bias, srcBlocked, dstBlocked);
+        }
+
         long[] layerShape(long[] nchw) {
             return nhwc ? new long[] {nchw[0], nchw[2], nchw[3], nchw[1]} : nchw;
         }
@@ -134,7 +142,10 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
 
     static final Choice CHOICE = Choice.valueOf(System.getProperty(ALGORITHM_PROPERTY, "measure").trim().toUpperCase(java.util.Locale.ROOT));
 
-    /** The algorithm measured for each shape; JVM-wide, since parameter averaging builds a new network every round. */
+    /**
+     * The algorithm measured for each shape ({@link Key#geometry()}: batch size left out); JVM-wide, since parameter
+     * averaging builds a new network every round.
+     */
     private static final Map<Key, algorithm> MEASURED = new java.util.concurrent.ConcurrentHashMap<>();
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DnnlConvolutionHelper.class);
     /** Shapes timed so far, and how many of them chose direct; for tests and the benchmark's report. */
@@ -344,17 +355,14 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
     private static Prims create(Key k) {
         if (CHOICE == Choice.DIRECT) return new Prims(k, algorithm.convolution_direct);
         if (CHOICE == Choice.AUTO) return new Prims(k, algorithm.convolution_auto);
-        algorithm known = MEASURED.get(k);
+        algorithm known = MEASURED.get(k.geometry());
         if (known != null) return new Prims(k, known);
         Prims auto = new Prims(k, algorithm.convolution_auto);
-        if (!auto.winograd) { // oneDNN's heuristic chose direct kernels itself: nothing to choose between
-            MEASURED.put(k, algorithm.convolution_auto);
-            return auto;
-        }
+        if (!auto.winograd) return auto; // oneDNN's heuristic chose direct kernels itself: nothing to choose between
         Prims direct = new Prims(k, algorithm.convolution_direct);
         long[] ns = time(auto, direct);
         Prims best = ns[1] < ns[0] ? direct : auto;
-        MEASURED.put(k, best.alg);
+        MEASURED.put(k.geometry(), best.alg);
         TIMED.incrementAndGet();
         if (best == direct) CHOSE_DIRECT.incrementAndGet();
         LOG.debug("conv {}: Winograd {} us, direct {} us per training pass: {}", k, ns[0] / 1000, ns[1] / 1000, best == direct ? "direct" : "Winograd");
