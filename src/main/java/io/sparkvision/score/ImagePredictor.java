@@ -81,7 +81,7 @@ public final class ImagePredictor implements Serializable {
             }
         }
         if (batch.isEmpty()) return out;
-        INDArray in = Nd4j.create(Arrays.copyOf(flat, batch.size() * shape.pixels()),
+        INDArray in = Nd4j.create(batch.size() == images.size() ? flat : Arrays.copyOf(flat, batch.size() * shape.pixels()),
                 new long[] {batch.size(), shape.channels(), shape.height(), shape.width()}, 'c');
         // One copy of the whole [batch, classes] block (per-row views cost more than a small model's forward pass).
         float[] p = Models.output(model, in).dup('c').data().asFloat();

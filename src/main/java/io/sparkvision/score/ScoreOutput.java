@@ -8,11 +8,13 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 
 import java.io.IOException;
 
 import static org.apache.spark.sql.functions.array_join;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
 
 /** Steps 0 and 4 of scoring: where the rows go (refused early if it exists), writing them, and counting what was written. */
 public record ScoreOutput(Path path, Choices.ScoreFormat format, boolean overwrite) {
@@ -46,6 +48,7 @@ public record ScoreOutput(Path path, Choices.ScoreFormat format, boolean overwri
     public Counts count(SparkSession spark) {
         Dataset<Row> written = format == Choices.ScoreFormat.CSV
                 ? spark.read().option("header", "true").csv(path.toString()) : spark.read().parquet(path.toString());
-        return new Counts(written.count(), written.filter(col("error").isNotNull()).count());
+        Row counts = written.agg(functions.count(lit(1)), functions.count(col("error"))).first(); // one pass: count(column) skips nulls
+        return new Counts(counts.getLong(0), counts.getLong(1));
     }
 }

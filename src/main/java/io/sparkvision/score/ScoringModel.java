@@ -21,6 +21,7 @@ import java.util.List;
  * @param zip         the model zip (a registry pointer already resolved)
  * @param modelId     the architecture model.json names
  * @param version     sha256 of the zip's bytes: what executors key their restored copies by
+ * @param bytes       the zip without its updater state ({@link ModelFiles#forInference}): what executors restore
  * @param modifiedAt  the zip's modification time, part of the driver's cache key
  */
 public record ScoringModel(Path zip, String modelId, String version, long modifiedAt, byte[] bytes,
@@ -40,8 +41,10 @@ public record ScoringModel(Path zip, String modelId, String version, long modifi
                     + " beside it (class names, input shape, normalisation); score models saved by sparkvision's train job");
         }
         byte[] bytes = HadoopFs.readAll(zip, conf);
+        String version = Hashing.sha256(bytes);
         Model model;
         try {
+            bytes = ModelFiles.forInference(bytes); // what executors restore: no updater state to inflate
             model = ModelFiles.fromBytes(bytes);
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException(zip + " is not a model saved by sparkvision or DL4J: " + e.getMessage(), e);
@@ -53,7 +56,7 @@ public record ScoringModel(Path zip, String modelId, String version, long modifi
         // white background, the input's channels).
         ImagePreparation preparation = ImagePreparation.ofModel(meta.preparation(), meta.inputShape(),
                 ModelFiles.metadataPath(zip).toString());
-        return new ScoringModel(zip, String.valueOf(meta.architecture()), Hashing.sha256(bytes), status.getModificationTime(),
+        return new ScoringModel(zip, String.valueOf(meta.architecture()), version, status.getModificationTime(),
                 bytes, preparation, meta.mean(), meta.std(), classes);
     }
 

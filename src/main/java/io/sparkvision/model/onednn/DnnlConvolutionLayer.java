@@ -95,8 +95,20 @@ public final class DnnlConvolutionLayer extends ConvolutionLayer {
         return ret;
     }
 
+    /** The padding for the last input height and width seen (DL4J's size check formats strings on every call). */
+    private transient long padH = -1, padW = -1;
+    private transient int[] padFor;
+
     /** DL4J's padding for this input (its Same-mode rule on the NCHW view; the shape check of Strict mode too). */
     private int[] pad() {
+        if (input.size(1) == padH && input.size(2) == padW) return padFor;
+        padFor = computePad();
+        padH = input.size(1);
+        padW = input.size(2);
+        return padFor;
+    }
+
+    private int[] computePad() {
         var c = layerConf();
         INDArray nchw = input.permute(0, 3, 1, 2); // a view: only the shape is read
         if (convolutionMode == ConvolutionMode.Same) {
