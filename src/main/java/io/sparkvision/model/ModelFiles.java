@@ -114,6 +114,48 @@ public final class ModelFiles {
         return out.toByteArray();
     }
 
+    /** What a model zip declares, read without restoring it: its output classes and the parameters it must hold. */
+    public record Declared(long outputs, long params) {
+    }
+
+    /**
+     * Checks a model zip without restoring it (DL4J's restore reads every parameter through a DataInputStream: most of
+     * a second for ResNet-18 on the score job's driver, which only needs the output count): the configuration parses
+     * as DL4J's, and {@code coefficients.bin} holds at least as many bytes as the configuration's parameters need.
+     *
+     * @throws IOException naming what is missing or wrong
+     */
+    public static Declared declared(byte[] zipBytes) throws IOException {
+        String json = null;
+        long coefficientBytes = -1;
+        try (ZipInputStream zin = new ZipInputStream(new ByteArrayInputStream(zipBytes))) {
+            for (ZipEntry e; (e = zin.getNextEntry()) != null; ) {
+                if (e.getName().equals("configuration.json")) json = new String(zin.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                else if (e.getName().equals("coefficients.bin")) coefficientBytes = zin.transferTo(java.io.OutputStream.nullOutputStream());
+            }
+        }
+        if (json == null) throw new IOException("no configuration.json in the zip");
+        if (coefficientBytes < 0) throw new IOException("no coefficients.bin (the parameters) in the zip");
+        long params = 0, outputs;
+        if (json.contains("\"vertices\"")) {
+            var conf = org.deeplearning4j.nn.conf.ComputationGraphConfiguration.fromJson(json);
+            for (var v : conf.getVertices().values())
+                if (v instanceof org.deeplearning4j.nn.conf.graph.LayerVertex lv)
+                    params += lv.getLayerConf().getLayer().initializer().numParams(lv.getLayerConf());
+            var out = (org.deeplearning4j.nn.conf.graph.LayerVertex) conf.getVertices().get(conf.getNetworkOutputs().get(0));
+            outputs = ((org.deeplearning4j.nn.conf.layers.FeedForwardLayer) out.getLayerConf().getLayer()).getNOut();
+        } else {
+            var conf = org.deeplearning4j.nn.conf.MultiLayerConfiguration.fromJson(json);
+            for (var c : conf.getConfs()) params += c.getLayer().initializer().numParams(c);
+            outputs = ((org.deeplearning4j.nn.conf.layers.FeedForwardLayer) conf.getConf(conf.getConfs().size() - 1).getLayer()).getNOut();
+        }
+        if (coefficientBytes < 4 * params) {
+            throw new IOException("coefficients.bin holds " + coefficientBytes + " bytes, fewer than the " + params
+                    + " float parameters its configuration needs (a truncated or foreign file)");
+        }
+        return new Declared(outputs, params);
+    }
+
     /** A graph's configuration.json has "vertices"; a layer stack's has "confs". */
     private static boolean isGraph(byte[] zipBytes) throws IOException {
         try (ZipInputStream zin = new ZipInputStream(new ByteArrayInputStream(zipBytes))) {

@@ -8,7 +8,6 @@ import io.sparkvision.util.Hashing;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Path;
-import org.deeplearning4j.nn.api.Model;
 
 import java.io.IOException;
 import java.util.List;
@@ -42,15 +41,19 @@ public record ScoringModel(Path zip, String modelId, String version, long modifi
         }
         byte[] bytes = HadoopFs.readAll(zip, conf);
         String version = Hashing.sha256(bytes);
-        Model model;
+        ModelFiles.Declared declared;
         try {
             bytes = ModelFiles.forInference(bytes); // what executors restore: no updater state to inflate
-            model = ModelFiles.fromBytes(bytes);
+            declared = ModelFiles.declared(bytes); // checked here, restored only on the executors
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException(zip + " is not a model saved by sparkvision or DL4J: " + e.getMessage(), e);
         }
         List<String> classes = meta.classes();
-        ModelMetadata.requireCompatible(meta, model, "cannot score with " + zip, "its metadata", null, null, classes, null,
+        if (declared.outputs() != classes.size()) {
+            throw new IllegalArgumentException("cannot score with " + zip + ": the model has " + declared.outputs() + " outputs but its metadata has "
+                    + classes.size() + " classes; score models saved by sparkvision's train job");
+        }
+        ModelMetadata.requireCompatible(meta, null, "cannot score with " + zip, "its metadata", null, null, classes, null,
                 "score models saved by sparkvision's train job");
         // Models that record no preparation predate it and get today's defaults (shorter-side-crop, area averaging,
         // white background, the input's channels).

@@ -19,6 +19,7 @@ import java.util.zip.ZipInputStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -46,6 +47,13 @@ class InferenceZipTest {
         assertTrue(entries(full.toByteArray()).contains(ModelSerializer.UPDATER_BIN), "the full zip has it");
         // stored, not deflated: the parameters' bytes and little else (DL4J inflates every entry it restores)
         assertTrue(slim.length < 4L * net.numParams() + (1 << 20), slim.length + " bytes for " + net.numParams() + " parameters");
+
+        // What the score job's driver checks instead of restoring the model
+        var declared = ModelFiles.declared(slim);
+        assertEquals(4, declared.outputs());
+        assertEquals(net.numParams(), declared.params());
+        byte[] truncated = java.util.Arrays.copyOf(slim, slim.length / 2);
+        assertThrows(java.io.IOException.class, () -> ModelFiles.declared(truncated), "half a zip is refused");
 
         var restored = (ComputationGraph) ModelFiles.fromBytes(slim);
         var original = (ComputationGraph) ModelFiles.fromBytes(full.toByteArray());
