@@ -10,7 +10,7 @@ import java.lang.reflect.Constructor;
 import java.lang.reflect.RecordComponent;
 
 /**
- * ND4J's Kryo registrations (INDArray, DataSet) plus Java records. Spark's Kryo 4 cannot build a field serializer
+ * ND4J's Kryo registrations (DataSet and the rest; INDArray itself with {@link ArrayKryoSerializer}) plus Java records. Spark's Kryo 4 cannot build a field serializer
  * for a record ("can't get field offset on a record class"), and Kryo's JavaSerializer resolves classes with the
  * JVM's class loader, which on a real cluster cannot see the application jar. Records are therefore written
  * component by component and rebuilt through their canonical constructor, with Kryo's own class resolution.
@@ -19,6 +19,8 @@ public class KryoRegistrator extends Nd4jRegistrator {
     @Override
     public void registerClasses(Kryo kryo) {
         super.registerClasses(kryo);
+        // INDArrays as raw bytes (ND4J's serializer streams them value by value; see ArrayKryoSerializer)
+        kryo.register(org.nd4j.linalg.factory.Nd4j.getBackend().getNDArrayClass(), new ArrayKryoSerializer());
         kryo.addDefaultSerializer(Record.class, RecordSerializer.class);
     }
 
