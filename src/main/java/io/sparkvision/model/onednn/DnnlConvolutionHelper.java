@@ -140,7 +140,12 @@ public final class DnnlConvolutionHelper implements ConvolutionHelper {
 
     enum Choice { MEASURE, AUTO, DIRECT }
 
-    static final Choice CHOICE = Choice.valueOf(System.getProperty(ALGORITHM_PROPERTY, "measure").trim().toUpperCase(java.util.Locale.ROOT));
+    static final Choice CHOICE = choice(System.getProperty(ALGORITHM_PROPERTY, "measure"));
+
+    static Choice choice(String value) {
+        for (Choice c : Choice.values()) if (c.name().equalsIgnoreCase(value.trim())) return c;
+        throw new IllegalArgumentException("-D" + ALGORITHM_PROPERTY + " must be measure, auto or direct, not '" + value + "'");
+    }
 
     /**
      * The algorithm measured for each shape ({@link Key#geometry()}: batch size left out); JVM-wide, since parameter

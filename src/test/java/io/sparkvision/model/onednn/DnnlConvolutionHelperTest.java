@@ -74,6 +74,13 @@ class DnnlConvolutionHelperTest {
         assertEquals(timed, DnnlConvolutionHelper.shapesTimed() - before, "a geometry is timed once per JVM");
     }
 
+    @Test
+    void anUnknownAlgorithmIsRefusedByName() {
+        assertEquals(DnnlConvolutionHelper.Choice.DIRECT, DnnlConvolutionHelper.choice(" Direct "));
+        var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> DnnlConvolutionHelper.choice("winograd"));
+        assertTrue(e.getMessage().contains(DnnlConvolutionHelper.ALGORITHM_PROPERTY) && e.getMessage().contains("measure, auto or direct"), e.getMessage());
+    }
+
     private static DataSet batch(int n) {
         var y = Nd4j.zeros(DataType.FLOAT, n, 5);
         for (int i = 0; i < n; i++) y.putScalar(i, i % 5, 1f);
