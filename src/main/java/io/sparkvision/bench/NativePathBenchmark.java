@@ -48,17 +48,19 @@ public final class NativePathBenchmark {
                 case "all" -> NativePath.Pieces.ALL;
                 case "unblocked" -> new NativePath.Pieces(true, true, true, true, false);
                 case "dl4jlayer" -> new NativePath.Pieces(true, true, true, true, true, false);
+                case "dl4jpool" -> new NativePath.Pieces(true, true, true, true, true, true, false);
                 case "relu" -> new NativePath.Pieces(true, true, true, false);
                 case "convbn" -> new NativePath.Pieces(true, true, false, false);
                 case "conv" -> new NativePath.Pieces(true, false, false, false);
                 case "dl4j" -> null;
                 default -> throw new IllegalArgumentException("sparkvision.bench.variants: unknown '" + keys[i]
-                        + "'; use all, unblocked (all but blocked activations), dl4jlayer (all but the product's conv layer object), relu (ReLU layers, no fusion), convbn, conv, dl4j");
+                        + "'; use all, dl4jpool (all but the product's pooling), unblocked (all but blocked activations), dl4jlayer (all but the product's conv layer object), relu (ReLU layers, no fusion), convbn, conv, dl4j");
             };
             names[i] = switch (keys[i].trim()) {
-                case "all" -> "whole path (conv+BN+ReLU fused, blocked activations)";
+                case "all" -> "whole path (conv+BN+ReLU fused, pooling, blocked activations)";
+                case "dl4jpool" -> "whole path with DL4J's pooling (sixth step)";
                 case "unblocked" -> "whole path, NHWC activations (fourth step)";
-                case "dl4jlayer" -> "whole path in DL4J's conv layer object (fifth step)";
+                case "dl4jlayer" -> "whole path in DL4J's conv layer object, DL4J's pooling (fifth step)";
                 case "relu" -> "conv+BN+ReLU layers, no fusion";
                 case "convbn" -> "conv+BN (second step)";
                 case "conv" -> "conv only (first step)";

@@ -12,9 +12,6 @@ import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
-
 /**
  * DL4J's {@link ConvolutionLayer} for the case the product's helper covers - channels-last, identity activation (a
  * BatchNorm follows every ResNet convolution), no dropout or weight noise - without the work DL4J's layer does around
@@ -128,19 +125,7 @@ public final class DnnlConvolutionLayer extends ConvolutionLayer {
         return hasBias() ? getParam(ConvolutionParamInitializer.BIAS_KEY) : null;
     }
 
-    /** Every instance field DL4J's layer classes declare, from one layer object to the other. */
     private static void copyState(ConvolutionLayer from, ConvolutionLayer to) {
-        for (Class<?> c = ConvolutionLayer.class; c != Object.class; c = c.getSuperclass()) {
-            for (Field f : c.getDeclaredFields()) {
-                if (Modifier.isStatic(f.getModifiers())) continue;
-                try {
-                    f.setAccessible(true);
-                    f.set(to, f.get(from));
-                } catch (ReflectiveOperationException | RuntimeException e) {
-                    throw new IllegalStateException("DL4J's " + c.getSimpleName() + "." + f.getName() + " cannot be taken over; run with -D"
-                            + NativePath.CONV_LAYER_PROPERTY + "=false", e);
-                }
-            }
-        }
+        LayerState.copy(ConvolutionLayer.class, from, to, NativePath.CONV_LAYER_PROPERTY);
     }
 }

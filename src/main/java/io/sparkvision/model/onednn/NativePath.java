@@ -9,6 +9,8 @@ import org.deeplearning4j.nn.graph.vertex.impl.LayerVertex;
 import org.deeplearning4j.nn.layers.ActivationLayer;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionHelper;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
+import org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer;
+import org.deeplearning4j.nn.layers.pooling.GlobalPoolingLayer;
 import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
 import org.deeplearning4j.nn.layers.normalization.BatchNormalizationHelper;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -76,6 +78,13 @@ public final class NativePath {
     public static final String CONV_LAYER_PROPERTY = "sparkvision.native-path.conv-layer";
 
     /**
+     * Max/average pooling layers of a ComputationGraph on oneDNN (system property, default true): {@link
+     * DnnlSubsamplingLayer} and {@link DnnlGlobalPoolingLayer} in place of DL4J's layer objects, inside blocked regions
+     * where their neighbours are; {@code false} keeps DL4J's pooling (libnd4j's loops).
+     */
+    public static final String POOLING_PROPERTY = "sparkvision.native-path.pooling";
+
+    /**
      * A blocked activation reached a call that would read it as NHWC. An Error, not an Exception: DL4J's layers catch a
      * helper's exceptions and fall back to their own code, which would compute on scrambled data without a word.
      */
@@ -88,24 +97,29 @@ public final class NativePath {
     }
 
     /** Which pieces to install (A/B runs switch them one by one). */
-    public record Pieces(boolean nchw, boolean batchNorm, boolean relu, boolean fuse, boolean blocked, boolean convLayer) {
+    public record Pieces(boolean nchw, boolean batchNorm, boolean relu, boolean fuse, boolean blocked, boolean convLayer, boolean pooling) {
         /** Everything, NCHW layers included. */
-        public static final Pieces ALL = new Pieces(true, true, true, true, true, true);
+        public static final Pieces ALL = new Pieces(true, true, true, true, true, true, true);
 
-        /** NHWC activations; the product's conv layer object. */
+        /** The earlier steps' paths (no pooling): NHWC activations; the product's conv layer object. */
         public Pieces(boolean nchw, boolean batchNorm, boolean relu, boolean fuse) {
             this(nchw, batchNorm, relu, fuse, false);
         }
 
-        /** The product's conv layer object. */
+        /** The product's conv layer object, DL4J's pooling. */
         public Pieces(boolean nchw, boolean batchNorm, boolean relu, boolean fuse, boolean blocked) {
             this(nchw, batchNorm, relu, fuse, blocked, true);
+        }
+
+        /** DL4J's pooling (the sixth step's path). */
+        public Pieces(boolean nchw, boolean batchNorm, boolean relu, boolean fuse, boolean blocked, boolean convLayer) {
+            this(nchw, batchNorm, relu, fuse, blocked, convLayer, false);
         }
 
         /** The pieces the system properties select (all but NCHW by default). */
         public static Pieces fromProperties() {
             return new Pieces(Boolean.getBoolean(NCHW_PROPERTY), on(BATCHNORM_PROPERTY), on(RELU_PROPERTY), on(FUSE_PROPERTY),
-                    on(BLOCKED_PROPERTY), on(CONV_LAYER_PROPERTY));
+                    on(BLOCKED_PROPERTY), on(CONV_LAYER_PROPERTY), on(POOLING_PROPERTY));
         }
 
         private static boolean on(String property) {
@@ -148,6 +162,7 @@ public final class NativePath {
             }
         }
         if (pieces.convLayer() && model instanceof ComputationGraph g) installConvLayers(g);
+        if (pieces.pooling() && model instanceof ComputationGraph g) installed += installPooling(g, nchw);
         if (pieces.relu() && model instanceof ComputationGraph g) installed += installRelu(g, pieces.fuse());
         // Only when something was installed now: Spark workers call this after every step (ExampleCounter).
         if (installed > 0 && pieces.blocked() && batchNorm && model instanceof ComputationGraph g) markBlocked(g);
@@ -161,6 +176,10 @@ public final class NativePath {
         CONV,
         /** The product's BatchNorm helper: either layout, the same on both sides. */
         BATCH_NORM,
+        /** The product's pooling layer: either layout, the same on both sides (other shapes, same channels). */
+        POOLING,
+        /** The product's global pooling: reads either layout; its [n, c] output is the same bytes in both. */
+        GLOBAL_POOLING,
         /** Element by element over same-shaped arrays (ReLU, residual add): any layout, the same on all sides. */
         ELEMENTWISE,
         /** Anything else (pooling, DL4J's own layers, inputs, outputs): reads and writes NHWC only. */
@@ -188,12 +207,13 @@ public final class NativePath {
             region[i] = i;
         }
         for (int i = 0; i < n; i++) {
-            if (role[i] == Role.BATCH_NORM || role[i] == Role.ELEMENTWISE) for (int in : inputs(vertices[i])) union(region, i, in);
+            if (role[i] == Role.BATCH_NORM || role[i] == Role.ELEMENTWISE || role[i] == Role.POOLING)
+                for (int in : inputs(vertices[i])) union(region, i, in);
         }
         boolean[] plain = new boolean[n]; // per region root: must stay NHWC
         for (int i = 0; i < n; i++) {
             GraphVertex v = vertices[i];
-            if (v.isInputVertex() || v.isOutputVertex() || role[i] == Role.FOREIGN) plain[find(region, i)] = true;
+            if (v.isInputVertex() || v.isOutputVertex() || role[i] == Role.FOREIGN || role[i] == Role.GLOBAL_POOLING) plain[find(region, i)] = true;
             if (role[i] == Role.FOREIGN) for (int in : inputs(v)) plain[find(region, in)] = true;
             if (role[i] == Role.CONV) {
                 var conf = (org.deeplearning4j.nn.conf.layers.ConvolutionLayer) ((LayerVertex) v).getLayer().conf().getLayer();
@@ -212,6 +232,11 @@ public final class NativePath {
                 ((DnnlConvolutionHelper) convOf(vertices[i]).getHelper()).blocked(in.length == 1 && !plain[find(region, in[0])], mine);
             } else if (role[i] == Role.BATCH_NORM) {
                 ((DnnlBatchNormHelper) ((BatchNormalization) ((LayerVertex) vertices[i]).getLayer()).getHelper()).blocked(mine);
+            } else if (role[i] == Role.POOLING) {
+                ((DnnlSubsamplingLayer) ((LayerVertex) vertices[i]).getLayer()).blocked(mine);
+            } else if (role[i] == Role.GLOBAL_POOLING) {
+                int[] in = inputs(vertices[i]);
+                ((DnnlGlobalPoolingLayer) ((LayerVertex) vertices[i]).getLayer()).blocked(in.length == 1 && !plain[find(region, in[0])]);
             }
             if (mine) blocked++;
         }
@@ -235,6 +260,13 @@ public final class NativePath {
                 return b.getCnn2DFormat() == org.deeplearning4j.nn.conf.CNN2DFormat.NHWC && !b.isLockGammaBeta() ? Role.BATCH_NORM : Role.FOREIGN;
             }
             if (l instanceof DnnlReluLayer) return Role.ELEMENTWISE;
+            if (l instanceof DnnlSubsamplingLayer) {
+                var c = (org.deeplearning4j.nn.conf.layers.SubsamplingLayer) l.conf().getLayer();
+                return c.getCnn2dDataFormat() == org.deeplearning4j.nn.conf.CNN2DFormat.NHWC && lv.getInputVertices() != null
+                        && lv.getInputVertices().length == 1 ? Role.POOLING : Role.FOREIGN;
+            }
+            if (l instanceof DnnlGlobalPoolingLayer p && p.channelsLast() && lv.getInputVertices() != null && lv.getInputVertices().length == 1)
+                return Role.GLOBAL_POOLING;
             if (l.getClass() == ActivationLayer.class
                     && elementwise(((org.deeplearning4j.nn.conf.layers.ActivationLayer) l.conf().getLayer()).getActivationFn())) {
                 return Role.ELEMENTWISE;
@@ -336,6 +368,28 @@ public final class NativePath {
         return n;
     }
 
+    /**
+     * Puts {@link DnnlSubsamplingLayer} in place of each DL4J pooling layer object (exact class) whose configuration
+     * oneDNN computes, and {@link DnnlGlobalPoolingLayer} in place of each 2-D max/average global pooling layer.
+     */
+    private static int installPooling(ComputationGraph g, boolean nchw) {
+        int n = 0;
+        for (GraphVertex v : g.getVertices()) {
+            if (!(v instanceof LayerVertex lv) || lv.getLayerPreProcessor() != null) continue;
+            Layer l = lv.getLayer();
+            if (l.getClass() == SubsamplingLayer.class
+                    && DnnlSubsamplingLayer.supported((org.deeplearning4j.nn.conf.layers.SubsamplingLayer) l.conf().getLayer())) {
+                replaceLayer(g, lv, l, new DnnlSubsamplingLayer((SubsamplingLayer) l, nchw));
+                n++;
+            } else if (l.getClass() == GlobalPoolingLayer.class
+                    && DnnlGlobalPoolingLayer.supported((org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer) l.conf().getLayer())) {
+                replaceLayer(g, lv, l, new DnnlGlobalPoolingLayer((GlobalPoolingLayer) l));
+                n++;
+            }
+        }
+        return n;
+    }
+
     /** Puts {@link DnnlConvolutionLayer} in place of each DL4J conv layer object that runs the product's helper. */
     private static void installConvLayers(ComputationGraph g) {
         for (GraphVertex v : g.getVertices()) {
@@ -387,7 +441,7 @@ public final class NativePath {
         for (Layer l : layers)
             if (plainConv(l) && ((ConvolutionLayer) l).getHelper() instanceof DnnlConvolutionHelper
                     || l.getClass() == BatchNormalization.class && ((BatchNormalization) l).getHelper() instanceof DnnlBatchNormHelper
-                    || l instanceof DnnlReluLayer) n++;
+                    || l instanceof DnnlReluLayer || l instanceof DnnlSubsamplingLayer || l instanceof DnnlGlobalPoolingLayer) n++;
         return n;
     }
 
@@ -401,6 +455,8 @@ public final class NativePath {
                 }
                 if (v instanceof DnnlAddReluVertex a) replaceVertex(g, a, a.original());
                 if (v instanceof LayerVertex lv && lv.getLayer() instanceof DnnlConvolutionLayer c) replaceLayer(g, lv, c, c.restoreOriginal());
+                if (v instanceof LayerVertex lv && lv.getLayer() instanceof DnnlSubsamplingLayer p) replaceLayer(g, lv, p, p.restoreOriginal());
+                if (v instanceof LayerVertex lv && lv.getLayer() instanceof DnnlGlobalPoolingLayer p) replaceLayer(g, lv, p, p.restoreOriginal());
             }
         }
         Layer[] layers = layers(model);

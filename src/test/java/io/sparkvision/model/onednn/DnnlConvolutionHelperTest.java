@@ -65,7 +65,8 @@ class DnnlConvolutionHelperTest {
         int before = DnnlConvolutionHelper.shapesTimed();
         net.fit(batch(4));
         int timed = DnnlConvolutionHelper.shapesTimed() - before;
-        assertTrue(timed >= 3, "Winograd-eligible 3x3 shapes timed against direct: " + timed);
+        // (3 on the sixth step's path, where the first stage's convs after the NHWC max-pool had a geometry of their own)
+        assertTrue(timed >= 2, "Winograd-eligible 3x3 shapes timed against direct: " + timed);
         net.fit(batch(4));
         net.fit(batch(3)); // another batch size: the choice is kept per geometry
         var again = (ComputationGraph) new ResNet(18).build(new InputShape(3, 80, 80), 5, 7, new Sgd(0.1), 0);
@@ -150,8 +151,9 @@ class DnnlConvolutionHelperTest {
         if (reluPieces) assertClose("forward output", output(plain, x), output(fast, x), FORWARD_TOL);
         int bns = batchNorm ? (int) java.util.Arrays.stream(layers(fast))
                 .filter(l -> l.getClass() == org.deeplearning4j.nn.layers.normalization.BatchNormalization.class).count() : 0;
-        int relus = (int) java.util.Arrays.stream(layers(fast)).filter(l -> l instanceof DnnlReluLayer).count();
-        assertHelpers(fast, installed - bns - relus);
+        int others = (int) java.util.Arrays.stream(layers(fast))
+                .filter(l -> l instanceof DnnlReluLayer || l instanceof DnnlSubsamplingLayer || l instanceof DnnlGlobalPoolingLayer).count();
+        assertHelpers(fast, installed - bns - others);
         if (batchNorm) DnnlBatchNormHelperTest.assertBatchNormHelpers(fast, bns);
         return fast;
     }

@@ -36,7 +36,7 @@ class NativePathInferenceTest {
         ComputationGraph fast = (ComputationGraph) new ResNet(18).build(new InputShape(3, 64, 64), 5, 7, new Sgd(0.1), 0);
         strip(plain);
         strip(fast);
-        assertEquals(40 + 17, NativePath.installAlways(fast), "20 conv + 20 BatchNorm helpers, 17 ReLU layers (the whole path, as the jobs run it)");
+        assertEquals(40 + 17 + 2, NativePath.installAlways(fast), "20 conv + 20 BatchNorm helpers, 17 ReLU layers, 2 pooling layers (the whole path, as the jobs run it)");
 
         assertClose("first inference", Models.output(plain, x), Models.output(fast, x), DnnlConvolutionHelperTest.FORWARD_TOL);
         int once = reorders(fast);

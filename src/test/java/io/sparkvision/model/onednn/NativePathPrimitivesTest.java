@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Counts the oneDNN primitives that actually ran ({@link VerboseProbe}: oneDNN's own {@code DNNL_VERBOSE=1} log of a
  * child JVM, not a flag the product sets): the product's oneDNN must run every convolution forward and both backward
  * passes and every BatchNorm forward and backward, and libnd4j's static copy none of them, so a silent fall-back to
- * DL4J's path fails this test; likewise the ReLU pieces (fused BatchNorm + ReLU, add + ReLU, ReLU backward). Switched
+ * DL4J's path fails this test; likewise the ReLU pieces (fused BatchNorm + ReLU, add + ReLU, ReLU backward) and pooling. Switched
  * off, the counts flip.
  */
 class NativePathPrimitivesTest {
@@ -44,6 +44,14 @@ class NativePathPrimitivesTest {
         assertEquals(8L * steps, c.execs(Lib.PRODUCT, "binary", "", "attr-post-ops:eltwise_relu"), "add + ReLU\n" + c.tail());
         assertEquals(0, c.execs(Lib.PRODUCT, "eltwise", "forward"), "ReLU forward passes the fused ones did not make unnecessary\n" + c.tail());
         assertEquals(8L * steps, c.execs(Lib.PRODUCT, "eltwise", "backward"), "ReLU backward on the product's oneDNN\n" + c.tail());
+        // Pooling (seventh step): the stem's max-pool and the global average pool, one training forward (max keeps its
+        // workspace) and one backward each per step on the product's oneDNN, none on libnd4j's
+        assertEquals(1, c.pools(), c.tail());
+        assertEquals(1, c.globalPoolsOnProduct(), c.tail());
+        assertEquals(2L * steps, c.execs(Lib.PRODUCT, "pooling", "forward_training"), "pooling forward on the product's oneDNN\n" + c.tail());
+        assertEquals(steps, c.execs(Lib.PRODUCT, "pooling", "forward_training", "alg:pooling_max"), "the max-pool\n" + c.tail());
+        assertEquals(2L * steps, c.execs(Lib.PRODUCT, "pooling", "backward"), "pooling backward on the product's oneDNN\n" + c.tail());
+        assertEquals(0, c.execs(Lib.LIBND4J, "pooling", ""), "pooling on libnd4j's oneDNN\n" + c.tail());
     }
 
     @Test

@@ -14,7 +14,7 @@ import org.nd4j.linalg.learning.config.Adam;
  * Run by {@link NativePathPrimitivesTest} in a JVM of its own with {@code DNNL_VERBOSE=1}: builds MODEL for CxHxW as
  * the product does (so the switch and the installation are the product's), trains STEPS Adam steps on batch BATCH
  * (default 2),
- * prints the network's conv, pooling (SubsamplingLayer) and BatchNorm layer counts and exits.
+ * prints the network's conv, pooling (SubsamplingLayer), global pooling and BatchNorm layer counts and exits.
  */
 public final class NativePathProbe {
     public static void main(String[] a) {
@@ -39,9 +39,14 @@ public final class NativePathProbe {
         if (steps > 1) System.out.printf(java.util.Locale.ROOT, "PROBE msPerStepAfterFirst=%.1f%n", (System.nanoTime() - t0) / 1e6 / (steps - 1));
         var layers = m instanceof ComputationGraph g ? g.getLayers() : ((MultiLayerNetwork) m).getLayers();
         long convs = java.util.Arrays.stream(layers).filter(NativePath::plainConv).count();
-        long pools = count(layers, org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer.class);
+        // DL4J's pooling layer objects, or the product's in their place
+        long pools = java.util.Arrays.stream(layers).filter(l -> l.getClass() == org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer.class
+                || l instanceof DnnlSubsamplingLayer).count();
+        long globalPools = java.util.Arrays.stream(layers).filter(l -> l.getClass() == org.deeplearning4j.nn.layers.pooling.GlobalPoolingLayer.class
+                || l instanceof DnnlGlobalPoolingLayer).count();
+        long globalPoolsOnProduct = java.util.Arrays.stream(layers).filter(l -> l instanceof DnnlGlobalPoolingLayer).count();
         long bns = count(layers, org.deeplearning4j.nn.layers.normalization.BatchNormalization.class);
-        System.out.println("PROBE convs=" + convs + " steps=" + steps + " pools=" + pools + " batchnorms=" + bns);
+        System.out.println("PROBE convs=" + convs + " steps=" + steps + " pools=" + pools + " globalpools=" + globalPools + " globalpoolsonproduct=" + globalPoolsOnProduct + " batchnorms=" + bns);
     }
 
     private static long count(org.deeplearning4j.nn.api.Layer[] layers, Class<?> type) {

@@ -39,8 +39,8 @@ class ResNet50NativePathTest {
     static ComputationGraph net(boolean productPath) {
         ComputationGraph g = (ComputationGraph) new ResNet(50).build(IN, 5, 7, new Adam(1e-3), 0);
         strip(g);
-        if (productPath) assertEquals(106 + 49, NativePath.install(g, NativePath.Pieces.ALL),
-                "53 conv + 53 BatchNorm layers get the product's helpers, 49 ReLU layers its ReLU");
+        if (productPath) assertEquals(106 + 49 + 2, NativePath.install(g, NativePath.Pieces.ALL),
+                "53 conv + 53 BatchNorm layers get the product's helpers, 49 ReLU layers its ReLU, the max-pool and the global pool its pooling");
         return g;
     }
 

@@ -33,8 +33,12 @@ public final class VerboseProbe {
         }
     }
 
-    /** The probe's layer counts (exact classes: ConvolutionLayer, SubsamplingLayer, BatchNormalization) and its log. */
-    public record Result(long convs, long pools, long batchNorms, int steps, String log) {
+    /**
+     * The probe's layer counts (DL4J's ConvolutionLayer, SubsamplingLayer, GlobalPoolingLayer, BatchNormalization, or
+     * the product's objects in their place; {@code globalPoolsOnProduct}: global pooling layers the product replaced,
+     * as DL4J's own have no oneDNN path) and its log.
+     */
+    public record Result(long convs, long pools, long globalPools, long globalPoolsOnProduct, long batchNorms, int steps, String log) {
         /**
          * Executions of primitive {@code kind} (a prefix: "convolution", "pooling", "batch_normalization") whose
          * propagation kind starts with {@code prop} ("forward", "backward_data", "backward", ...).
@@ -84,10 +88,11 @@ public final class VerboseProbe {
         Process p = pb.start();
         String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(5, TimeUnit.MINUTES), "probe did not finish");
-        Result tailOnly = new Result(0, 0, 0, steps, log);
+        Result tailOnly = new Result(0, 0, 0, 0, 0, steps, log);
         assertEquals(0, p.exitValue(), tailOnly.tail());
-        Matcher m = Pattern.compile("PROBE convs=(\\d+) steps=\\d+ pools=(\\d+) batchnorms=(\\d+)").matcher(log);
+        Matcher m = Pattern.compile("PROBE convs=(\\d+) steps=\\d+ pools=(\\d+) globalpools=(\\d+) globalpoolsonproduct=(\\d+) batchnorms=(\\d+)").matcher(log);
         assertTrue(m.find(), tailOnly.tail());
-        return new Result(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), Long.parseLong(m.group(3)), steps, log);
+        return new Result(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), Long.parseLong(m.group(3)), Long.parseLong(m.group(4)),
+                Long.parseLong(m.group(5)), steps, log);
     }
 }
