@@ -39,7 +39,11 @@ public final class Batches {
         return new DataSet(f, l);
     }
 
-    /** ND4J's CPU backend: its buffers are plain host memory that NIO views write to. */
+    /** Whether ND4J's arrays are plain host memory that NIO views write to (the CPU backend); not on CUDA. */
+    public static boolean hostWritable() {
+        return CPU;
+    }
+
     private static final boolean CPU = Nd4j.getBackend().getClass().getName().toLowerCase(java.util.Locale.ROOT).contains("cpu");
 
     /** Lazily batches an iterator; the last batch may be smaller. */

@@ -113,10 +113,18 @@ public final class ImagePreparer {
         int hw = p.width() * p.height(), c = p.channels();
         byte[] px = p.data();
         float[] out = new float[c * hw];
-        for (int i = 0; i < hw; i++) {
-            for (int ch = 0; ch < c; ch++) out[ch * hw + i] = (px[i * c + ch] & 0xff) / 255f;
+        // One pass through a table of the 256 values per channel: the same float operations as dividing by 255 and
+        // then standardising (so the same floats), without a second pass and a division per value (the score job
+        // spent 6% of its executor time here on ResNet-18 64², JFR).
+        float[] table = new float[256];
+        for (int ch = 0; ch < c; ch++) {
+            float m = (float) mean[Math.min(ch, mean.length - 1)];
+            float s = (float) Math.max(1e-6, std[Math.min(ch, std.length - 1)]);
+            boolean identity = m == 0f && s == 1f;
+            for (int v = 0; v < 256; v++) table[v] = identity ? v / 255f : (v / 255f - m) / s;
+            int base = ch * hw;
+            for (int i = 0, j = ch; i < hw; i++, j += c) out[base + i] = table[px[j] & 0xff];
         }
-        normaliseInPlace(out, c, hw, mean, std);
         return out;
     }
 
