@@ -56,6 +56,14 @@ public final class ScoreBenchmark {
 
     public void run() throws IOException {
         Path dir = Files.createTempDirectory("sparkvision-bench-score");
+        try {
+            run(dir);
+        } finally {
+            org.apache.commons.io.FileUtils.deleteQuietly(dir.toFile()); // archives, model and outputs: ~160 MB a run
+        }
+    }
+
+    private void run(Path dir) throws IOException {
         InputShape shape = input != null ? input : Architectures.get(modelName).defaultInput();
         Model model = Architectures.get(modelName).build(shape, 10, 1, new Sgd(0.1), 0);
         List<String> classes = new ArrayList<>();
