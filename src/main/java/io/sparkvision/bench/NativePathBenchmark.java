@@ -49,16 +49,18 @@ public final class NativePathBenchmark {
                 case "unblocked" -> new NativePath.Pieces(true, true, true, true, false);
                 case "dl4jlayer" -> new NativePath.Pieces(true, true, true, true, true, false);
                 case "dl4jpool" -> new NativePath.Pieces(true, true, true, true, true, true, false);
+                case "dl4jstep" -> new NativePath.Pieces(true, true, true, true, true, true, true, false);
                 case "relu" -> new NativePath.Pieces(true, true, true, false);
                 case "convbn" -> new NativePath.Pieces(true, true, false, false);
                 case "conv" -> new NativePath.Pieces(true, false, false, false);
                 case "dl4j" -> null;
                 default -> throw new IllegalArgumentException("sparkvision.bench.variants: unknown '" + keys[i]
-                        + "'; use all, dl4jpool (all but the product's pooling), unblocked (all but blocked activations), dl4jlayer (all but the product's conv layer object), relu (ReLU layers, no fusion), convbn, conv, dl4j");
+                        + "'; use all, dl4jstep (all but the fused optimizer step), dl4jpool (all but the product's pooling and step), unblocked (all but blocked activations), dl4jlayer (all but the product's conv layer object), relu (ReLU layers, no fusion), convbn, conv, dl4j");
             };
             names[i] = switch (keys[i].trim()) {
-                case "all" -> "whole path (conv+BN+ReLU fused, pooling, blocked activations)";
-                case "dl4jpool" -> "whole path with DL4J's pooling (sixth step)";
+                case "all" -> "whole path (conv+BN+ReLU fused, pooling, blocked activations, fused optimizer step)";
+                case "dl4jstep" -> "whole path with DL4J's optimizer step";
+                case "dl4jpool" -> "whole path with DL4J's pooling and optimizer step (sixth step)";
                 case "unblocked" -> "whole path, NHWC activations (fourth step)";
                 case "dl4jlayer" -> "whole path in DL4J's conv layer object, DL4J's pooling (fifth step)";
                 case "relu" -> "conv+BN+ReLU layers, no fusion";
@@ -102,6 +104,10 @@ public final class NativePathBenchmark {
         PrintOut.line("  conv algorithm (%s): %d shapes timed Winograd against direct, direct chosen for %d",
                 System.getProperty("sparkvision.native-path.algorithm", "measure"),
                 io.sparkvision.model.onednn.DnnlConvolutionHelper.shapesTimed(), io.sparkvision.model.onednn.DnnlConvolutionHelper.shapesChoosingDirect());
+        for (int i = 0; i < v; i++) {
+            var step = io.sparkvision.model.optim.FusedSteps.stepOf(nets[i]);
+            if (step != null) PrintOut.line("  %s: optimizer step fused in %d Adam blocks, %d steps", keys[i], step.fusedBlocks(), step.fusedSteps());
+        }
         // -Dsparkvision.bench.torch=false: no PyTorch twin (A/B only)
         boolean withTorch = Boolean.parseBoolean(System.getProperty("sparkvision.bench.torch", "true"));
         TorchReference.Result torch = withTorch ? TorchReference.measure(model, in, batch, classes, cores, slice * rounds, updater) : null;

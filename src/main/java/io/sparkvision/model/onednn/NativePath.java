@@ -85,6 +85,13 @@ public final class NativePath {
     public static final String POOLING_PROPERTY = "sparkvision.native-path.pooling";
 
     /**
+     * The optimizer step as one pass (system property, default true): Adam's updater blocks also apply their updates to
+     * the parameters ({@link io.sparkvision.model.optim.FusedSteps}); needs the JDK's Vector API in the JVM ({@code
+     * --add-modules jdk.incubator.vector}, conf/jvm-flags.properties). {@code false} keeps DL4J's updater and step.
+     */
+    public static final String OPTIMIZER_PROPERTY = "sparkvision.native-path.optimizer";
+
+    /**
      * A blocked activation reached a call that would read it as NHWC. An Error, not an Exception: DL4J's layers catch a
      * helper's exceptions and fall back to their own code, which would compute on scrambled data without a word.
      */
@@ -97,9 +104,10 @@ public final class NativePath {
     }
 
     /** Which pieces to install (A/B runs switch them one by one). */
-    public record Pieces(boolean nchw, boolean batchNorm, boolean relu, boolean fuse, boolean blocked, boolean convLayer, boolean pooling) {
+    public record Pieces(boolean nchw, boolean batchNorm, boolean relu, boolean fuse, boolean blocked, boolean convLayer, boolean pooling,
+                         boolean optimizer) {
         /** Everything, NCHW layers included. */
-        public static final Pieces ALL = new Pieces(true, true, true, true, true, true, true);
+        public static final Pieces ALL = new Pieces(true, true, true, true, true, true, true, true);
 
         /** The earlier steps' paths (no pooling): NHWC activations; the product's conv layer object. */
         public Pieces(boolean nchw, boolean batchNorm, boolean relu, boolean fuse) {
@@ -111,15 +119,20 @@ public final class NativePath {
             this(nchw, batchNorm, relu, fuse, blocked, true);
         }
 
-        /** DL4J's pooling (the sixth step's path). */
+        /** DL4J's pooling and optimizer step (the sixth step's path). */
         public Pieces(boolean nchw, boolean batchNorm, boolean relu, boolean fuse, boolean blocked, boolean convLayer) {
             this(nchw, batchNorm, relu, fuse, blocked, convLayer, false);
+        }
+
+        /** DL4J's optimizer step. */
+        public Pieces(boolean nchw, boolean batchNorm, boolean relu, boolean fuse, boolean blocked, boolean convLayer, boolean pooling) {
+            this(nchw, batchNorm, relu, fuse, blocked, convLayer, pooling, false);
         }
 
         /** The pieces the system properties select (all but NCHW by default). */
         public static Pieces fromProperties() {
             return new Pieces(Boolean.getBoolean(NCHW_PROPERTY), on(BATCHNORM_PROPERTY), on(RELU_PROPERTY), on(FUSE_PROPERTY),
-                    on(BLOCKED_PROPERTY), on(CONV_LAYER_PROPERTY), on(POOLING_PROPERTY));
+                    on(BLOCKED_PROPERTY), on(CONV_LAYER_PROPERTY), on(POOLING_PROPERTY), on(OPTIMIZER_PROPERTY));
         }
 
         private static boolean on(String property) {
@@ -167,6 +180,8 @@ public final class NativePath {
         // Only when something was installed now: Spark workers call this after every step (ExampleCounter).
         if (installed > 0 && pieces.blocked() && batchNorm && model instanceof ComputationGraph g) markBlocked(g);
         markInputConvolutions(model);
+        // not counted in installed: no layer changes (and Spark workers call this after every step)
+        if (pieces.optimizer()) io.sparkvision.model.optim.FusedSteps.install(model);
         return installed;
     }
 
@@ -447,6 +462,7 @@ public final class NativePath {
 
     /** Puts back the helper DL4J itself picks (its layer's own initializeHelper): DL4J's path, for A/B runs and tests. */
     public static void uninstall(Model model) {
+        io.sparkvision.model.optim.FusedSteps.uninstall(model);
         if (model instanceof ComputationGraph g) {
             for (GraphVertex v : g.getVertices().clone()) {
                 if (v instanceof LayerVertex lv && lv.getLayer() instanceof DnnlReluLayer r) {
