@@ -24,11 +24,7 @@ import java.util.Arrays;
  */
 public final class DnnlGlobalPoolingLayer extends GlobalPoolingLayer {
     private final GlobalPoolingLayer original;
-    private transient DnnlPooling pooling;
-    private boolean blocked;
-    private long fastForward, fastBackward;
-    private transient INDArray trainedOn;
-    private transient long trainedOnAddress;
+    private final transient PoolingPasses passes = new PoolingPasses();
 
     DnnlGlobalPoolingLayer(GlobalPoolingLayer original) {
         super(original.conf(), original.getDataType());
@@ -54,78 +50,58 @@ public final class DnnlGlobalPoolingLayer extends GlobalPoolingLayer {
 
     /** Input read blocked ({@code nChw16c}); set by {@link NativePath} from the graph. */
     void blocked(boolean on) {
-        if (blocked == on) return;
-        blocked = on;
-        if (pooling != null) pooling.clear();
+        passes.blocked(on);
     }
 
     public boolean isBlocked() {
-        return blocked;
+        return passes.blocked();
     }
 
     public long fastForwardPasses() {
-        return fastForward;
+        return passes.forwardPasses();
     }
 
     public long fastBackwardPasses() {
-        return fastBackward;
+        return passes.backwardPasses();
     }
 
     private boolean fast(INDArray epsilon) {
         return input != null && input.rank() == 4 && maskArray == null && Dnnl.dense(input) && dataType == DataType.FLOAT
-                && (channelsLast() || !blocked)
+                && (channelsLast() || !passes.blocked())
                 && (epsilon == null || epsilon.dataType() == DataType.FLOAT && epsilon.rank() == 2);
     }
 
     private DnnlPooling.Key key() {
         boolean nhwc = channelsLast();
         long n = input.size(0), c = input.size(nhwc ? 3 : 1), h = input.size(nhwc ? 1 : 2), w = input.size(nhwc ? 2 : 3);
-        memory.format_tag tag = blocked ? memory.format_tag.nChw16c : nhwc ? memory.format_tag.nhwc : memory.format_tag.nchw;
+        memory.format_tag tag = passes.blocked() ? memory.format_tag.nChw16c : nhwc ? memory.format_tag.nhwc : memory.format_tag.nchw;
         DnnlPooling.Kind kind = layerConf().getPoolingType() == PoolingType.MAX ? DnnlPooling.Kind.MAX : DnnlPooling.Kind.AVG_EXCLUDE_PADDING;
         return new DnnlPooling.Key(kind, n, c, h, w, 1, 1, (int) h, (int) w, 1, 1, 0, 0, 0, 0, tag);
-    }
-
-    private DnnlPooling pooling() {
-        if (pooling == null) pooling = new DnnlPooling();
-        return pooling;
     }
 
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
         if (!fast(null)) {
-            if (blocked) throw layoutError("forward");
+            if (passes.blocked()) throw PoolingPasses.layoutError(layerId(), "forward", input);
             return super.activate(training, mgr);
         }
         assertInputSet(false);
         DnnlPooling.Key k = key();
         INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, new long[] {k.n(), k.c()}, 'c');
-        pooling().forward(k, input, out, training);
-        if (training) {
-            trainedOn = input;
-            trainedOnAddress = input.data().address() + input.offset();
-        }
-        fastForward++;
+        passes.forward(k, input, out, training);
         return out;
     }
 
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
         if (!fast(epsilon)) {
-            if (blocked) throw layoutError("backward");
+            if (passes.blocked()) throw PoolingPasses.layoutError(layerId(), "backward", input);
             return super.backpropGradient(epsilon, mgr);
         }
         assertInputSet(true);
         DnnlPooling.Key k = key();
         INDArray dx = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape(), 'c');
-        boolean current = trainedOn == input && trainedOnAddress == input.data().address() + input.offset();
-        pooling().backward(k, input, Dnnl.denseOrCopy(epsilon), dx, current);
-        fastBackward++;
+        passes.backward(k, input, Dnnl.denseOrCopy(epsilon), dx);
         return new Pair<>(new DefaultGradient(), dx);
-    }
-
-    private NativePath.LayoutError layoutError(String pass) {
-        return new NativePath.LayoutError(layerId() + " reads blocked (nChw16c) activations but its " + pass + " pass cannot run on "
-                + "oneDNN (input " + (input == null ? "none" : input.shapeInfoToString()) + "); run with -D"
-                + NativePath.BLOCKED_PROPERTY + "=false");
     }
 }

@@ -27,12 +27,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public final class DnnlSubsamplingLayer extends SubsamplingLayer {
     private final SubsamplingLayer original;
     private final boolean nchw;
-    private transient DnnlPooling pooling;
-    private boolean blocked;
-    private long fastForward, fastBackward;
-    /** The input (object and address) of the last training pass: max pooling's workspace describes it. */
-    private transient INDArray trainedOn;
-    private transient long trainedOnAddress;
+    private final transient PoolingPasses passes = new PoolingPasses();
 
     DnnlSubsamplingLayer(SubsamplingLayer original, boolean nchw) {
         super(original.conf(), original.getDataType());
@@ -48,27 +43,25 @@ public final class DnnlSubsamplingLayer extends SubsamplingLayer {
 
     /** Input and output held blocked ({@code nChw16c}); set by {@link NativePath} from the graph. */
     void blocked(boolean on) {
-        if (blocked == on) return;
-        blocked = on;
-        if (pooling != null) pooling.clear();
+        passes.blocked(on);
     }
 
     public boolean isBlocked() {
-        return blocked;
+        return passes.blocked();
     }
 
     /** Passes that ran on oneDNN's pooling; for tests. */
     public long fastForwardPasses() {
-        return fastForward;
+        return passes.forwardPasses();
     }
 
     public long fastBackwardPasses() {
-        return fastBackward;
+        return passes.backwardPasses();
     }
 
     /** Backward passes of max pooling that ran the forward pass again (no training pass on that input); for tests. */
     public long workspaceRebuilds() {
-        return pooling == null ? 0 : pooling.workspaceRebuilds();
+        return passes.workspaceRebuilds();
     }
 
     /** Whether this layer's configuration is one oneDNN's pooling computes as DL4J does. */
@@ -81,7 +74,7 @@ public final class DnnlSubsamplingLayer extends SubsamplingLayer {
     private boolean fast(INDArray epsilon) {
         var c = layerConf();
         boolean nhwc = c.getCnn2dDataFormat() == CNN2DFormat.NHWC;
-        return supported(c) && (nhwc || nchw && !blocked) && input != null && input.rank() == 4 && Dnnl.dense(input)
+        return supported(c) && (nhwc || nchw && !passes.blocked()) && input != null && input.rank() == 4 && Dnnl.dense(input)
                 && dataType == DataType.FLOAT && (epsilon == null || epsilon.dataType() == DataType.FLOAT);
     }
 
@@ -96,19 +89,14 @@ public final class DnnlSubsamplingLayer extends SubsamplingLayer {
         int padRight = (int) Math.max(0, (out[1] - 1L) * s[1] + k[1] - w - p[1]);
         DnnlPooling.Kind kind = c.getPoolingType() == PoolingType.MAX ? DnnlPooling.Kind.MAX
                 : c.isAvgPoolIncludePadInDivisor() ? DnnlPooling.Kind.AVG_INCLUDE_PADDING : DnnlPooling.Kind.AVG_EXCLUDE_PADDING;
-        memory.format_tag tag = blocked ? memory.format_tag.nChw16c : nhwc ? memory.format_tag.nhwc : memory.format_tag.nchw;
+        memory.format_tag tag = passes.blocked() ? memory.format_tag.nChw16c : nhwc ? memory.format_tag.nhwc : memory.format_tag.nchw;
         return new DnnlPooling.Key(kind, n, ch, h, w, out[0], out[1], k[0], k[1], s[0], s[1], p[0], p[1], padBottom, padRight, tag);
-    }
-
-    private DnnlPooling pooling() {
-        if (pooling == null) pooling = new DnnlPooling();
-        return pooling;
     }
 
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
         if (!fast(null)) {
-            if (blocked) throw layoutError("forward");
+            if (passes.blocked()) throw PoolingPasses.layoutError(layerId(), "forward", input);
             return super.activate(training, mgr);
         }
         assertInputSet(false);
@@ -116,34 +104,21 @@ public final class DnnlSubsamplingLayer extends SubsamplingLayer {
         boolean nhwc = layerConf().getCnn2dDataFormat() == CNN2DFormat.NHWC;
         long[] shape = nhwc ? new long[] {k.n(), k.outH(), k.outW(), k.c()} : new long[] {k.n(), k.c(), k.outH(), k.outW()};
         INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, shape, 'c');
-        pooling().forward(k, input, out, training);
-        if (training) {
-            trainedOn = input;
-            trainedOnAddress = input.data().address() + input.offset();
-        }
-        fastForward++;
+        passes.forward(k, input, out, training);
         return out;
     }
 
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
         if (!fast(epsilon)) {
-            if (blocked) throw layoutError("backward");
+            if (passes.blocked()) throw PoolingPasses.layoutError(layerId(), "backward", input);
             return super.backpropGradient(epsilon, mgr);
         }
         assertInputSet(true);
-        INDArray dy = blocked ? Dnnl.denseBlocked(epsilon, layerId()) : Dnnl.denseOrCopy(epsilon);
+        INDArray dy = passes.blocked() ? Dnnl.denseBlocked(epsilon, layerId()) : Dnnl.denseOrCopy(epsilon);
         DnnlPooling.Key k = key();
         INDArray dx = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape(), 'c');
-        boolean current = trainedOn == input && trainedOnAddress == input.data().address() + input.offset();
-        pooling().backward(k, input, dy, dx, current);
-        fastBackward++;
+        passes.backward(k, input, dy, dx);
         return new Pair<>(new DefaultGradient(), dx);
-    }
-
-    private NativePath.LayoutError layoutError(String pass) {
-        return new NativePath.LayoutError(layerId() + " holds blocked (nChw16c) activations but its " + pass + " pass cannot run on "
-                + "oneDNN (input " + (input == null ? "none" : input.shapeInfoToString()) + "); run with -D"
-                + NativePath.BLOCKED_PROPERTY + "=false");
     }
 }
