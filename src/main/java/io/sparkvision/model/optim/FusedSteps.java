@@ -15,25 +15,24 @@ import org.deeplearning4j.optimize.solvers.BaseOptimizer;
 import org.deeplearning4j.optimize.solvers.StochasticGradientDescent;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-import org.nd4j.linalg.learning.AdamUpdater;
-import org.nd4j.linalg.learning.GradientUpdater;
 
 import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The optimizer step as one pass over the parameters: each Adam updater block of a network updates its moments and
- * its parameters together ({@link FusedAdamUpdater}, {@link AdamKernel}), and the step function subtracts only what
- * the fused blocks did not (BatchNorm's running statistics, other updaters). DL4J M2.1 divides every gradient by the
- * minibatch, runs libnd4j's Adam op per block, then subtracts the whole update from the whole parameter vector: three
+ * The optimizer step as one pass over the parameters: each Adam, Nesterov or SGD updater block of a network updates
+ * its state and its parameters together ({@link FusedUpdater}, {@link UpdaterKernels}), and the step function
+ * subtracts only what the fused blocks did not (BatchNorm's running statistics, other updaters). DL4J M2.1 divides
+ * every gradient by the minibatch, runs libnd4j's updater op per block, then subtracts the whole update from the
+ * whole parameter vector: three
  * passes over gradient-sized memory where two do (DL4J's division stays: it decides per call, from the identity of the
  * gradient object, which ranges it divides, and a division folded into the pass could not know whether DL4J had
  * already divided that call's gradient).
  *
  * <p>Installed through DL4J's own seams: the step function of the network's SGD optimizer is this class's {@link Step}
- * (a field DL4J sets once), which after a step that ran DL4J's updater puts {@link FusedAdamUpdater} into that
- * updater's Adam blocks ({@code UpdaterBlock.setGradientUpdater}). So the
+ * (a field DL4J sets once), which after a step that ran DL4J's updater puts {@link FusedUpdater} into that
+ * updater's Adam, Nesterov and SGD blocks ({@code UpdaterBlock.setGradientUpdater}). So the
  * first step of a network (and the first after its updater is replaced) runs DL4J's path, and the network's
  * configuration, updater state layout and {@code model.zip} are DL4J's. A block with regularization, gradient
  * normalization or parameters DL4J does not divide keeps DL4J's updater; under gradient sharing (an accumulator
@@ -64,7 +63,7 @@ public final class FusedSteps {
         return true;
     }
 
-    /** Puts DL4J's step function, Adam updaters and minibatch division back (A/B runs, tests). */
+    /** Puts DL4J's step function and updaters back (A/B runs, tests). */
     public static void uninstall(Model model) {
         Step step = stepOf(model);
         if (step == null) return;
@@ -95,7 +94,7 @@ public final class FusedSteps {
             this.dl4j = dl4j;
         }
 
-        /** Adam blocks whose update includes the parameter step; for tests. */
+        /** Updater blocks whose update includes the parameter step; for tests. */
         public int fusedBlocks() {
             return fusedBlocks;
         }
@@ -142,13 +141,13 @@ public final class FusedSteps {
 
         private void unfuse() {
             if (fusedFor == null) return;
-            for (UpdaterBlock b : fusedFor.getUpdaterBlocks()) if (b.getGradientUpdater() instanceof FusedAdamUpdater f) b.setGradientUpdater(f.dl4j());
+            for (UpdaterBlock b : fusedFor.getUpdaterBlocks()) if (b.getGradientUpdater() instanceof FusedUpdater<?> f) b.setGradientUpdater(f.dl4j());
             fusedFor = null;
             fusedBlocks = 0;
             rest = List.of();
         }
 
-        /** After a step: the updater DL4J created (or replaced) gets its Adam blocks fused for the next steps. */
+        /** After a step: the updater DL4J created (or replaced) gets its blocks fused for the next steps. */
         private void fuseIfNew() {
             if (!direct()) return;
             BaseMultiLayerUpdater<?> u = model instanceof ComputationGraph ? optimizer.getComputationGraphUpdater(false)
@@ -157,11 +156,12 @@ public final class FusedSteps {
             INDArray params = model.params().reshape(model.params().length());
             List<long[]> fused = new ArrayList<>();
             for (UpdaterBlock b : u.getUpdaterBlocks()) {
-                GradientUpdater<?> gu = b.getGradientUpdater();
-                if (gu.getClass() != AdamUpdater.class || b.isPretrainUpdaterBlock() || !plain(b)) continue;
+                if (b.isPretrainUpdaterBlock() || !plain(b)) continue;
                 long from = b.getParamOffsetStart(), to = b.getParamOffsetEnd();
                 INDArray gradView = b.getGradientView().reshape(b.getGradientView().length());
-                b.setGradientUpdater(new FusedAdamUpdater((AdamUpdater) gu, this, params.get(NDArrayIndex.interval(from, to)), gradView));
+                FusedUpdater<?> f = FusedUpdater.of(b.getGradientUpdater(), this, params.get(NDArrayIndex.interval(from, to)), gradView);
+                if (f == null) continue; // another updater (NoOp: BatchNorm's running statistics, AdaGrad, ...)
+                b.setGradientUpdater(f);
                 fused.add(new long[] {from, to});
             }
             rest = complement(fused, params.length());
@@ -170,7 +170,7 @@ public final class FusedSteps {
         }
     }
 
-    /** No regularization, no gradient normalization, every parameter divided by the minibatch: DL4J's update is Adam alone. */
+    /** No regularization, no gradient normalization, every parameter divided by the minibatch: DL4J's update is the updater's alone. */
     private static boolean plain(UpdaterBlock b) {
         for (UpdaterBlock.ParamState ps : b.getLayersAndVariablesInBlock()) {
             Trainable t = ps.getLayer();
