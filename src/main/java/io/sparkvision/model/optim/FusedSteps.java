@@ -25,15 +25,14 @@ import java.util.List;
  * its state and its parameters together ({@link FusedUpdater}, {@link UpdaterKernels}), and the step function
  * subtracts only what the fused blocks did not (BatchNorm's running statistics, other updaters). DL4J M2.1 divides
  * every gradient by the minibatch, runs libnd4j's updater op per block, then subtracts the whole update from the
- * whole parameter vector: three
- * passes over gradient-sized memory where two do (DL4J's division stays: it decides per call, from the identity of the
- * gradient object, which ranges it divides, and a division folded into the pass could not know whether DL4J had
- * already divided that call's gradient).
+ * whole parameter vector: three passes over gradient-sized memory where two do (DL4J's division stays its own pass:
+ * folded in as well, the gradient arrived divided already by a path of DL4J's not traced, docs/native-path.md).
  *
  * <p>Installed through DL4J's own seams: the step function of the network's SGD optimizer is this class's {@link Step}
  * (a field DL4J sets once), which after a step that ran DL4J's updater puts {@link FusedUpdater} into that
- * updater's Adam, Nesterov and SGD blocks ({@code UpdaterBlock.setGradientUpdater}). So the
- * first step of a network (and the first after its updater is replaced) runs DL4J's path, and the network's
+ * updater's Adam, Nesterov and SGD blocks ({@code UpdaterBlock.setGradientUpdater}), as does installing it on a
+ * network that has its updater already (restored with its state). So only the first step of a new network (and the
+ * first after its updater is replaced) runs DL4J's path, and the network's
  * configuration, updater state layout and {@code model.zip} are DL4J's. A block with regularization, gradient
  * normalization or parameters DL4J does not divide keeps DL4J's updater; under gradient sharing (an accumulator
  * applies the updates) nothing is fused. Needs the JDK's Vector API ({@code --add-modules jdk.incubator.vector},
@@ -58,8 +57,15 @@ public final class FusedSteps {
         ConvexOptimizer optimizer = solver.getOptimizer();
         if (!(optimizer instanceof StochasticGradientDescent sgd)) return false;
         StepFunction current = sgd.getStepFunction();
-        if (current instanceof Step) return true;
-        set(BaseOptimizer.class, "stepFunction", sgd, new Step(model, sgd, current));
+        if (current instanceof Step s) {
+            s.fuseIfNew();
+            return true;
+        }
+        Step step = new Step(model, sgd, current);
+        set(BaseOptimizer.class, "stepFunction", sgd, step);
+        // A network restored with its updater state (a checkpoint, --resume, a parameter-averaging round) has its updater
+        // already: fused from its first step, so a resumed run takes the same steps as the run it continues.
+        step.fuseIfNew();
         return true;
     }
 
@@ -147,7 +153,7 @@ public final class FusedSteps {
             rest = List.of();
         }
 
-        /** After a step: the updater DL4J created (or replaced) gets its blocks fused for the next steps. */
+        /** The updater DL4J created (or replaced), if any, gets its blocks fused for the next steps. */
         private void fuseIfNew() {
             if (!direct()) return;
             BaseMultiLayerUpdater<?> u = model instanceof ComputationGraph ? optimizer.getComputationGraphUpdater(false)
