@@ -24,11 +24,14 @@ import java.util.Arrays;
  */
 public final class DnnlGlobalPoolingLayer extends GlobalPoolingLayer {
     private final GlobalPoolingLayer original;
+    private final boolean nchw;
     private final transient PoolingPasses passes = new PoolingPasses();
 
-    DnnlGlobalPoolingLayer(GlobalPoolingLayer original) {
+    /** @param nchw take channels-first inputs too (the {@code nchw} piece, as the other layers) */
+    DnnlGlobalPoolingLayer(GlobalPoolingLayer original, boolean nchw) {
         super(original.conf(), original.getDataType());
         this.original = original;
+        this.nchw = nchw;
         LayerState.copy(GlobalPoolingLayer.class, original, this, NativePath.POOLING_PROPERTY);
     }
 
@@ -67,7 +70,7 @@ public final class DnnlGlobalPoolingLayer extends GlobalPoolingLayer {
 
     private boolean fast(INDArray epsilon) {
         return input != null && input.rank() == 4 && maskArray == null && Dnnl.dense(input) && dataType == DataType.FLOAT
-                && (channelsLast() || !passes.blocked())
+                && (channelsLast() || nchw && !passes.blocked())
                 && (epsilon == null || epsilon.dataType() == DataType.FLOAT && epsilon.rank() == 2);
     }
 

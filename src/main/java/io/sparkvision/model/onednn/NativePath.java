@@ -398,7 +398,7 @@ public final class NativePath {
                 n++;
             } else if (l.getClass() == GlobalPoolingLayer.class
                     && DnnlGlobalPoolingLayer.supported((org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer) l.conf().getLayer())) {
-                replaceLayer(g, lv, l, new DnnlGlobalPoolingLayer((GlobalPoolingLayer) l));
+                replaceLayer(g, lv, l, new DnnlGlobalPoolingLayer((GlobalPoolingLayer) l, nchw));
                 n++;
             }
         }
