@@ -106,7 +106,7 @@ public final class NativePathBenchmark {
                 io.sparkvision.model.onednn.DnnlConvolutionHelper.shapesTimed(), io.sparkvision.model.onednn.DnnlConvolutionHelper.shapesChoosingDirect());
         for (int i = 0; i < v; i++) {
             var step = io.sparkvision.model.optim.FusedSteps.stepOf(nets[i]);
-            if (step != null) PrintOut.line("  %s: optimizer step fused in %d Adam blocks, %d steps", keys[i], step.fusedBlocks(), step.fusedSteps());
+            if (step != null) PrintOut.line("  %s: optimizer step fused in %d updater blocks, %d steps", keys[i], step.fusedBlocks(), step.fusedSteps());
         }
         // -Dsparkvision.bench.torch=false: no PyTorch twin (A/B only)
         boolean withTorch = Boolean.parseBoolean(System.getProperty("sparkvision.bench.torch", "true"));

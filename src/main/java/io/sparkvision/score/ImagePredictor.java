@@ -21,7 +21,6 @@ import java.io.IOException;
 import java.io.Serializable;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -92,7 +91,7 @@ public final class ImagePredictor implements Serializable {
             }
         }
         if (batch.isEmpty()) return out;
-        if (in == null) in = Nd4j.create(batch.size() == images.size() ? flat : Arrays.copyOf(flat, batch.size() * px), dims, 'c');
+        if (in == null) in = Nd4j.create(flat, dims, 'c');
         if (batch.size() < images.size()) {
             in = in.get(NDArrayIndex.interval(0, batch.size()), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all()).dup('c');
         }

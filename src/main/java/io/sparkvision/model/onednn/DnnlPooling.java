@@ -66,13 +66,10 @@ final class DnnlPooling {
             this.k = k;
             var eng = Dnnl.engine();
             memory.desc srcD = Dnnl.desc(k.src(), k.tag()), dstD = Dnnl.desc(k.dst(), k.tag());
-            long[] strides = {k.sh(), k.sw()}, kernel = {k.kh(), k.kw()};
-            long[] padL = {k.padTop(), k.padLeft()}, padR = {k.padBottom(), k.padRight()};
-            trainPd = new pooling_forward.primitive_desc(
-                    new pooling_forward.desc(dnnl_forward_training, k.kind().algorithm, srcD, dstD, strides, kernel, padL, padR), eng);
+            trainPd = new pooling_forward.primitive_desc(forward(dnnl_forward_training), eng);
             train = new pooling_forward(trainPd);
-            bwd = new pooling_backward(new pooling_backward.primitive_desc(
-                    new pooling_backward.desc(k.kind().algorithm, srcD, dstD, strides, kernel, padL, padR), eng, trainPd));
+            bwd = new pooling_backward(new pooling_backward.primitive_desc(new pooling_backward.desc(k.kind().algorithm, srcD, dstD,
+                    strides(), kernel(), padL(), padR()), eng, trainPd));
             src = new memory(srcD, eng, null);
             dst = new memory(dstD, eng, null);
             diffSrc = new memory(srcD, eng, null);
@@ -89,18 +86,34 @@ final class DnnlPooling {
         }
 
         pooling_forward infer() {
-            if (infer == null) {
-                var eng = Dnnl.engine();
-                infer = new pooling_forward(new pooling_forward.primitive_desc(new pooling_forward.desc(dnnl_forward_inference,
-                        k.kind().algorithm, Dnnl.desc(k.src(), k.tag()), Dnnl.desc(k.dst(), k.tag()), new long[] {k.sh(), k.sw()},
-                        new long[] {k.kh(), k.kw()}, new long[] {k.padTop(), k.padLeft()}, new long[] {k.padBottom(), k.padRight()}), eng));
-            }
+            if (infer == null) infer = new pooling_forward(new pooling_forward.primitive_desc(forward(dnnl_forward_inference), Dnnl.engine()));
             return infer;
+        }
+
+        private pooling_forward.desc forward(int propKind) {
+            return new pooling_forward.desc(propKind, k.kind().algorithm, Dnnl.desc(k.src(), k.tag()), Dnnl.desc(k.dst(), k.tag()),
+                    strides(), kernel(), padL(), padR());
+        }
+
+        private long[] strides() {
+            return new long[] {k.sh(), k.sw()};
+        }
+
+        private long[] kernel() {
+            return new long[] {k.kh(), k.kw()};
+        }
+
+        private long[] padL() {
+            return new long[] {k.padTop(), k.padLeft()};
+        }
+
+        private long[] padR() {
+            return new long[] {k.padBottom(), k.padRight()};
         }
     }
 
     private final Map<Key, Prims> cache = new HashMap<>();
-    private long forwardCalls, backwardCalls, workspaceRebuilds;
+    private long workspaceRebuilds;
 
     private Prims prims(Key k) {
         return cache.computeIfAbsent(k, Prims::new);
@@ -113,7 +126,6 @@ final class DnnlPooling {
         p.dst.set_data_handle(Dnnl.ptr(y));
         if (training) p.train.execute(Dnnl.stream(), p.trainArgs);
         else p.infer().execute(Dnnl.stream(), p.inferArgs);
-        forwardCalls++;
     }
 
     /**
@@ -135,15 +147,6 @@ final class DnnlPooling {
         p.diffDst.set_data_handle(Dnnl.ptr(dy));
         p.diffSrc.set_data_handle(Dnnl.ptr(dx));
         p.bwd.execute(Dnnl.stream(), p.bwdArgs);
-        backwardCalls++;
-    }
-
-    long forwardCalls() {
-        return forwardCalls;
-    }
-
-    long backwardCalls() {
-        return backwardCalls;
     }
 
     /** Backward passes of max pooling that had to run the forward pass again (the input changed since training's). */

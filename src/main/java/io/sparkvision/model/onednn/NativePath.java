@@ -85,8 +85,8 @@ public final class NativePath {
     public static final String POOLING_PROPERTY = "sparkvision.native-path.pooling";
 
     /**
-     * The optimizer step as one pass (system property, default true): Adam's updater blocks also apply their updates to
-     * the parameters ({@link io.sparkvision.model.optim.FusedSteps}); needs the JDK's Vector API in the JVM ({@code
+     * The optimizer step as one pass (system property, default true): Adam, Nesterov and SGD updater blocks also apply
+     * their updates to the parameters ({@link io.sparkvision.model.optim.FusedSteps}); needs the JDK's Vector API in the JVM ({@code
      * --add-modules jdk.incubator.vector}, conf/jvm-flags.properties). {@code false} keeps DL4J's updater and step.
      */
     public static final String OPTIMIZER_PROPERTY = "sparkvision.native-path.optimizer";
@@ -197,7 +197,7 @@ public final class NativePath {
         GLOBAL_POOLING,
         /** Element by element over same-shaped arrays (ReLU, residual add): any layout, the same on all sides. */
         ELEMENTWISE,
-        /** Anything else (pooling, DL4J's own layers, inputs, outputs): reads and writes NHWC only. */
+        /** Anything else (DL4J's own layers, inputs, outputs): reads and writes NHWC only. */
         FOREIGN
     }
 

@@ -1,7 +1,6 @@
 package io.sparkvision.model.optim;
 
 import org.deeplearning4j.nn.api.Model;
-import org.deeplearning4j.nn.api.Trainable;
 import org.deeplearning4j.nn.api.TrainingConfig;
 import org.deeplearning4j.nn.conf.GradientNormalization;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -33,8 +32,8 @@ import java.util.List;
  * updater's Adam, Nesterov and SGD blocks ({@code UpdaterBlock.setGradientUpdater}), as does installing it on a
  * network that has its updater already (restored with its state). So only the first step of a new network (and the
  * first after its updater is replaced) runs DL4J's path, and the network's
- * configuration, updater state layout and {@code model.zip} are DL4J's. A block with regularization, gradient
- * normalization or parameters DL4J does not divide keeps DL4J's updater; under gradient sharing (an accumulator
+ * configuration, updater state layout and {@code model.zip} are DL4J's. A block with regularization or gradient
+ * normalization keeps DL4J's updater; under gradient sharing (an accumulator
  * applies the updates) nothing is fused. Needs the JDK's Vector API ({@code --add-modules jdk.incubator.vector},
  * in conf/jvm-flags.properties); without it DL4J's updater runs.
  */
@@ -176,20 +175,18 @@ public final class FusedSteps {
         }
     }
 
-    /** No regularization, no gradient normalization, every parameter divided by the minibatch: DL4J's update is the updater's alone. */
+    /** No regularization, no gradient normalization: DL4J's update is the updater's alone (its division stays DL4J's). */
     private static boolean plain(UpdaterBlock b) {
         for (UpdaterBlock.ParamState ps : b.getLayersAndVariablesInBlock()) {
-            Trainable t = ps.getLayer();
-            TrainingConfig c = t.getConfig();
+            TrainingConfig c = ps.getLayer().getConfig();
             var reg = c.getRegularizationByParam(ps.getParamName());
             if (reg != null && !reg.isEmpty()) return false;
             if (c.getGradientNormalization() != null && c.getGradientNormalization() != GradientNormalization.None) return false;
-            if (!t.updaterDivideByMinibatch(ps.getParamName())) return false;
         }
         return true;
     }
 
-    /** [0, n) without the given sorted, disjoint ranges. */
+    /** [0, n) without the given disjoint ranges. */
     static List<long[]> complement(List<long[]> ranges, long n) {
         List<long[]> out = new ArrayList<>();
         long at = 0;
